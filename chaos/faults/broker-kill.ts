@@ -1,0 +1,13 @@
+import type { Fault } from '../fault.ts';
+
+/** Broker crash: SIGKILL, so whatever was not yet on disk is gone; later it boots on the same data. */
+export function brokerKill(): Fault {
+  return {
+    name: 'broker-kill',
+    description: 'SIGKILL the broker (no flush, no goodbye to clients), then start it again on the same data',
+    start: (env) => env.broker.kill(),
+    stop: async (env) => {
+      if (!env.broker.running) await env.broker.start();
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { routesTo, QUEUES } from '../../system/amqp/topology.ts';
+import type { HistoryEvent, Outcome } from '../../system/history/history-event.ts';
+
+/** Order effects that mean "this order has reached the end of its pipeline". */
+export const TERMINAL_EFFECTS: ReadonlySet<string> = new Set(['order-completed', 'order-failed']);
+
+/** How many ids a result lists per category: enough to act on, not a dump. */
+export const MAX_LISTED_IDS = 50;
+
+interface MessageRecord {
+  orderId: string;
+  attempts: number;
+  ok: number;
+  fail: number;
+  info: number;
+  queues: readonly string[];
+}
+
+export interface StageAccount {
+  queue: string;
+  /** Messages somebody tried to publish into this queue. */
+  attempted: number;
+  /** ... of which the broker confirmed at least one publish. */
+  confirmed: number;
+  /** Distinct messages handled by a consumer of this queue or dead-lettered from it. */
+  consumed: number;
+  lost: string[];
+  lostCount: number;
+  unexpected: string[];
+  unexpectedCount: number;
+  /** Messages consumed more than once (redeliveries): reported, allowed. */
+  duplicated: number;
+  /** Not confirmed (failed or unknown), yet consumed: the in-doubt publish did land. */
+  recovered: number;
+  /** Unknown outcome and never consumed: nobody promised it, nobody got it. */
+  inDoubt: number;
+  deadLettered: number;
+}
+
+export interface OrderAccount {
+  /** Orders the API answered 202 for. */
+  accepted: number;
+  /** ... that reached a terminal state (completed or failed) or were dead-lettered. */
+  accountedFor: number;
+  completed: number;
+  failed: number;
+  deadLettered: number;
+  /** 503 answers whose body said "in doubt", and timeouts. */
+  inDoubt: number;
+  /** In-doubt orders that did complete. */
+  recovered: number;
+  /** 400/409/503-fail answers: the order was refused, nothing promised. */
+  refused: number;
+  lost: string[];
+  lostCount: number;
+}
+
+/**
+ * A Jepsen total-queue style ledger, per pipeline stage (queue) and end to end (orders). It
+ * ingests history events incrementally, so the drain phase can ask "is anything still pending?"
+ * while the run goes on, and the zero-loss checker reads the same figures at the end.
+ */
+export class DeliveryLedger {
+  readonly #messages = new Map<string, MessageRecord>();
+  /** queue -> message id -> times handled */
+  readonly #handled = new Map<string, Map<string, number>>();
+  /** queue -> dead-lettered message ids */
+  readonly #deadLettered = new Map<string, Set<string>>();
+  readonly #clientOutcome = new Map<string, Outcome>();
+  readonly #terminal = new Map<string, string>();
+  readonly #deadLetteredOrders = new Set<string>();
+  #terminalCount = 0;
+
+  ingest(events: Iterable<HistoryEvent>): void {
+    for (const e of events) this.#ingestOne(e);
+  }
+
+  #ingestOne(e: HistoryEvent): void {
+    switch (e.kind) {
+      case 'publish-attempt': {
+        let m = this.#messages.get(e.id);
+        if (!m) {
+          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: routesTo(e.exchange, e.routingKey) };
+          this.#messages.set(e.id, m);
+        }
+        m.attempts++;
+        return;
+      }
+      case 'publish-result': {
+        const m = this.#messages.get(e.id);
+        if (m) m[e.outcome]++;
+        return;
+      }
+      case 'handled': {
+        let byId = this.#handled.get(e.queue);
+        if (!byId) this.#handled.set(e.queue, (byId = new Map()));
+        byId.set(e.id, (byId.get(e.id) ?? 0) + 1);
+        if (TERMINAL_EFFECTS.has(e.effect) && !this.#terminal.has(e.orderId)) {
+          this.#terminal.set(e.orderId, e.effect);
+          this.#terminalCount++;
+        }
+        return;
+      }
+      case 'dead-lettered': {
+        let ids = this.#deadLettered.get(e.queue);
+        if (!ids) this.#deadLettered.set(e.queue, (ids = new Set()));
+        ids.add(e.id);
+        if (e.orderId) this.#deadLetteredOrders.add(e.orderId);
+        return;
+      }
+      case 'order-request': {
+        // A later ok (a retry with the same id) supersedes an earlier doubt or failure.
+        const prior = this.#clientOutcome.get(e.orderId);
+        if (prior !== 'ok') this.#clientOutcome.set(e.orderId, prior === 'info' && e.outcome === 'fail' ? 'info' : e.outcome);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  get acceptedOrders(): number {
+    let n = 0;
+    for (const outcome of this.#clientOutcome.values()) if (outcome === 'ok') n++;
+    return n;
+  }
+
+  get terminalOrders(): number {
+    return this.#terminalCount;
+  }
+
+  /** What the drain phase waits for: accepted orders not yet accounted for, confirmed messages not yet consumed. */
+  pending(): { orders: number; messages: number } {
+    let orders = 0;
+    for (const [orderId, outcome] of this.#clientOutcome) if (outcome === 'ok' && !this.#isAccounted(orderId)) orders++;
+    let messages = 0;
+    for (const [id, m] of this.#messages) {
+      if (m.ok === 0) continue;
+      for (const queue of m.queues) if (!this.#consumedAt(queue, id)) messages++;
+    }
+    return { orders, messages };
+  }
+
+  stages(): StageAccount[] {
+    const queues = new Set<string>();
+    for (const m of this.#messages.values()) for (const q of m.queues) queues.add(q);
+    for (const q of this.#handled.keys()) queues.add(q);
+    queues.delete(QUEUES.deadLetter);
+    return [...queues].sort().map((q) => this.#stage(q));
+  }
+
+  #stage(queue: string): StageAccount {
+    const handled = this.#handled.get(queue) ?? new Map<string, number>();
+    const dead = this.#deadLettered.get(queue) ?? new Set<string>();
+    const lost: string[] = [];
+    const unexpected: string[] = [];
+    let attempted = 0;
+    let confirmed = 0;
+    let recovered = 0;
+    let inDoubt = 0;
+    for (const [id, m] of this.#messages) {
+      if (!m.queues.includes(queue)) continue;
+      attempted++;
+      const consumed = handled.has(id) || dead.has(id);
+      if (m.ok > 0) {
+        confirmed++;
+        if (!consumed) lost.push(id);
+      } else if (consumed) recovered++;
+      else if (m.info > 0 || m.attempts > m.fail + m.info) inDoubt++;
+    }
+    const consumedIds = new Set([...handled.keys(), ...dead]);
+    for (const id of consumedIds) if (!this.#messages.get(id)?.queues.includes(queue)) unexpected.push(id);
+    let duplicated = 0;
+    for (const count of handled.values()) if (count > 1) duplicated++;
+    return {
+      queue,
+      attempted,
+      confirmed,
+      consumed: consumedIds.size,
+      lost: lost.slice(0, MAX_LISTED_IDS),
+      lostCount: lost.length,
+      unexpected: unexpected.slice(0, MAX_LISTED_IDS),
+      unexpectedCount: unexpected.length,
+      duplicated,
+      recovered,
+      inDoubt,
+      deadLettered: dead.size,
+    };
+  }
+
+  orders(): OrderAccount {
+    const lost: string[] = [];
+    let accepted = 0;
+    let accountedFor = 0;
+    let completed = 0;
+    let failed = 0;
+    let deadLettered = 0;
+    let inDoubt = 0;
+    let recovered = 0;
+    let refused = 0;
+    for (const [orderId, outcome] of this.#clientOutcome) {
+      const accounted = this.#isAccounted(orderId);
+      if (outcome === 'ok') {
+        accepted++;
+        if (!accounted) {
+          lost.push(orderId);
+          continue;
+        }
+        accountedFor++;
+        const effect = this.#terminal.get(orderId);
+        if (effect === 'order-completed') completed++;
+        else if (effect === 'order-failed') failed++;
+        else deadLettered++;
+      } else if (outcome === 'info') {
+        inDoubt++;
+        if (accounted) recovered++;
+      } else refused++;
+    }
+    return { accepted, accountedFor, completed, failed, deadLettered, inDoubt, recovered, refused, lost: lost.slice(0, MAX_LISTED_IDS), lostCount: lost.length };
+  }
+
+  #isAccounted(orderId: string): boolean {
+    return this.#terminal.has(orderId) || this.#deadLetteredOrders.has(orderId);
+  }
+
+  #consumedAt(queue: string, id: string): boolean {
+    return (this.#handled.get(queue)?.has(id) ?? false) || (this.#deadLettered.get(queue)?.has(id) ?? false);
+  }
+}

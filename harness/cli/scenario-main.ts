@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { SCENARIOS } from '../../scenarios/index.ts';
+import { FLAWS } from '../../system/flaws.ts';
+import { killAllChildrenNow } from '../env/child-registry.ts';
+import { findRabbitMq, RabbitMqNotFoundError } from '../env/rabbitmq-binary.ts';
+import { REPO_ROOT } from '../env/system-process.ts';
+import { renderTable, renderVerdict } from '../report/verdict-table.ts';
+import { runScenario } from '../runner/run-scenario.ts';
+import { StatusLine } from '../runner/status-line.ts';
+import { parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
+
+/** `npm run scenario <name> [-- options]`: runs one scenario and exits 0 valid, 1 invalid, 2 unknown / could not run. */
+async function main(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseScenarioArgs(argv, SCENARIOS);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (command.kind === 'list') {
+    process.stdout.write(listing() + '\n');
+    return 0;
+  }
+  if (command.kind === 'all') {
+    process.stderr.write('--all is not available yet: run scenarios one by one (see --list)\n');
+    return 2;
+  }
+  try {
+    findRabbitMq();
+  } catch (err) {
+    if (err instanceof RabbitMqNotFoundError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const interrupt = new AbortController();
+  const status = new StatusLine();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      // Second Ctrl-C: stop waiting for a graceful teardown.
+      killAllChildrenNow();
+      process.exit(2);
+    }
+    status.log(`${signal}: healing faults and stopping everything this run started (Ctrl-C again to kill at once)`);
+    interrupt.abort(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const results = await runScenario({
+    scenario: command.scenario,
+    options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws },
+    runsRoot: process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs'),
+    keep: command.keep,
+    ...(command.drainTimeout !== undefined ? { drainTimeoutSeconds: command.drainTimeout } : {}),
+    signal: interrupt.signal,
+    status,
+  });
+  if (results.interrupted) process.stderr.write(`run interrupted: ${results.interrupted}\n`);
+  if (results.error) process.stderr.write(`run could not complete: ${results.error}\n`);
+  if (results.load) {
+    const l = results.load;
+    process.stdout.write(
+      `load: target ${l.targetRate.toFixed(1)}/s, achieved ${l.achievedRate.toFixed(1)}/s, sent ${l.sent}, ok ${l.ok}, failed ${l.failed}, dropped ${l.dropped}, latency p50 ${ms(l.latencyMs.p50)} p99 ${ms(l.latencyMs.p99)}\n`,
+    );
+  }
+  if (!command.keep) process.stdout.write(renderVerdict(results.checks, results.valid, results.exitCode) + '\n');
+  process.stdout.write(`results: ${join(results.runDir, 'results.json')}\n`);
+  return results.exitCode;
+}
+
+function ms(value: number | null): string {
+  return value === null ? '-' : `${value.toFixed(1)} ms`;
+}
+
+function listing(): string {
+  const scenarios = renderTable({
+    columns: ['scenario', 'default rate', 'default duration', 'catches', 'proves'],
+    rows: SCENARIOS.map((s) => [s.name, `${s.defaults.rate}/s`, `${s.defaults.duration}s`, s.catches.join(', ') || '-', s.proves]),
+  });
+  const flaws = renderTable({ columns: ['flaw', 'what it breaks'], rows: Object.entries(FLAWS).map(([name, text]) => [name, text]) });
+  return `scenarios:\n${scenarios}\n\nflaws (--flaw NAME):\n${flaws}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`fatal: ${err.stack ?? err.message}\n`);
+    killAllChildrenNow();
+    process.exit(2);
+  },
+);

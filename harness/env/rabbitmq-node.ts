@@ -1,0 +1,231 @@
+import amqp from 'amqplib';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { registerChild } from './child-registry.ts';
+import { freePorts } from './free-port.ts';
+import { findRabbitMq, type RabbitMqBinaries } from './rabbitmq-binary.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** A cold boot takes about 5 s here; a loaded CI machine gets plenty of slack. */
+const BOOT_TIMEOUT_MS = 90_000;
+/** A graceful stop takes about 7 s here (the broker flushes queues to disk). */
+const STOP_TIMEOUT_MS = 60_000;
+const READY_POLL_MS = 250;
+const LOOPBACK = '127.0.0.1';
+
+export class BrokerStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokerStartError';
+  }
+}
+
+export interface RabbitNodeOptions {
+  /** Directory holding this node's data, logs, config and Erlang cookie. */
+  dir: string;
+  binaries?: RabbitMqBinaries;
+}
+
+/**
+ * A private RabbitMQ node started from the installed rabbitmq-server: free ports, everything in
+ * `dir`, bound to 127.0.0.1, a generated administrator instead of guest, Prometheus (and the
+ * management API, for per-channel figures and for people looking around) enabled. It can be
+ * stopped gracefully, SIGKILLed, and started again on the same data.
+ */
+export class StartedRabbitNode {
+  readonly nodeName: string;
+  readonly user = `harness-${randomBytes(3).toString('hex')}`;
+  readonly password = randomBytes(12).toString('hex');
+  readonly #dir: string;
+  readonly #binaries: RabbitMqBinaries;
+  readonly #ports: { amqp: number; dist: number; prometheus: number; management: number };
+  #child: ChildProcess | null = null;
+  #exited: Promise<void> = Promise.resolve();
+  #log: WriteStream | null = null;
+
+  private constructor(dir: string, binaries: RabbitMqBinaries, ports: number[]) {
+    this.#dir = dir;
+    this.#binaries = binaries;
+    const [amqpPort, dist, prometheus, management] = ports as [number, number, number, number];
+    this.#ports = { amqp: amqpPort, dist, prometheus, management };
+    this.nodeName = `harness-${amqpPort}@localhost`;
+  }
+
+  static async start(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
+    const binaries = options.binaries ?? findRabbitMq();
+    const node = new StartedRabbitNode(options.dir, binaries, await freePorts(4));
+    node.#writeConfig();
+    await node.start();
+    return node;
+  }
+
+  get host(): string {
+    return LOOPBACK;
+  }
+  get amqpPort(): number {
+    return this.#ports.amqp;
+  }
+  get prometheusPort(): number {
+    return this.#ports.prometheus;
+  }
+  get managementPort(): number {
+    return this.#ports.management;
+  }
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+  get running(): boolean {
+    return this.#child !== null;
+  }
+
+  /** AMQP URL of the node itself (system processes get proxy URLs instead, when a proxy is used). */
+  amqpUrl(host = LOOPBACK, port = this.#ports.amqp): string {
+    return `amqp://${encodeURIComponent(this.user)}:${encodeURIComponent(this.password)}@${host}:${port}`;
+  }
+  get prometheusUrl(): string {
+    return `http://${LOOPBACK}:${this.#ports.prometheus}/metrics`;
+  }
+  get managementUrl(): string {
+    return `http://${LOOPBACK}:${this.#ports.management}`;
+  }
+
+  /** Boots the node (again, on the same data after a stop or kill) and waits until AMQP logins work. */
+  async start(): Promise<void> {
+    if (this.#child) throw new BrokerStartError(`node ${this.nodeName} is already running (pid ${this.#child.pid})`);
+    mkdirSync(join(this.#dir, 'log'), { recursive: true });
+    this.#log ??= createWriteStream(join(this.#dir, 'log', 'console.log'), { flags: 'a' });
+    const child = spawn(this.#binaries.server, [], {
+      env: this.#env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(this.#log, { end: false });
+    child.stderr?.pipe(this.#log, { end: false });
+    registerChild(child, `rabbitmq ${this.nodeName}`);
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.once('exit', () => {
+      if (this.#child === child) this.#child = null;
+    });
+    await this.#waitUntilReady(child);
+  }
+
+  /** Graceful stop (SIGTERM: RabbitMQ closes connections and flushes queues), waiting for exit. */
+  async stop(): Promise<void> {
+    await this.#signalAndWait('SIGTERM', STOP_TIMEOUT_MS);
+  }
+
+  /** SIGKILL: no flush, no goodbye to clients; what was not on disk is gone. */
+  async kill(): Promise<void> {
+    await this.#signalAndWait('SIGKILL', STOP_TIMEOUT_MS);
+  }
+
+  /** Runs rabbitmqctl against this node (e.g. to raise a resource alarm). */
+  async ctl(...args: string[]): Promise<string> {
+    const { stdout } = await execFileAsync(this.#binaries.ctl, ['-n', this.nodeName, ...args], { env: this.#env(), timeout: 60_000 });
+    return stdout;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** Stops the node for good: gracefully if it answers quickly, otherwise by SIGKILL. */
+  async dispose(): Promise<void> {
+    if (this.#child) {
+      try {
+        await this.#signalAndWait('SIGTERM', 15_000);
+      } catch {
+        await this.#signalAndWait('SIGKILL', 10_000).catch(() => {});
+      }
+    }
+    this.#log?.end();
+    this.#log = null;
+  }
+
+  async #signalAndWait(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.kill(signal);
+    const timedOut = await Promise.race([this.#exited.then(() => false), sleep(timeoutMs).then(() => true)]);
+    if (timedOut) throw new BrokerStartError(`node ${this.nodeName} (pid ${child.pid}) did not exit within ${timeoutMs} ms of ${signal}`);
+  }
+
+  async #waitUntilReady(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + BOOT_TIMEOUT_MS;
+    let lastError = 'not tried';
+    while (Date.now() < deadline) {
+      if (this.#child !== child) throw new BrokerStartError(`node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${this.#logTail()}`);
+      try {
+        const connection = await amqp.connect(this.amqpUrl(), { timeout: 2_000 });
+        await connection.close();
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await sleep(READY_POLL_MS);
+    }
+    child.kill('SIGKILL');
+    throw new BrokerStartError(`node ${this.nodeName} not ready within ${BOOT_TIMEOUT_MS} ms: ${lastError}`);
+  }
+
+  #logTail(): string {
+    try {
+      return readFileSync(join(this.#dir, 'log', 'console.log'), 'utf8').split('\n').slice(-15).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  #env(): NodeJS.ProcessEnv {
+    const dir = this.#dir;
+    return {
+      PATH: process.env.PATH,
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      HOME: dir,
+      RABBITMQ_NODENAME: this.nodeName,
+      RABBITMQ_NODE_IP_ADDRESS: LOOPBACK,
+      RABBITMQ_NODE_PORT: String(this.#ports.amqp),
+      RABBITMQ_DIST_PORT: String(this.#ports.dist),
+      RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(dir, 'log'),
+      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
+      // Keeps Erlang distribution on loopback (it listens on every interface otherwise).
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+      // Makes the script exec the VM directly, so our child PID is the broker itself and a
+      // SIGKILL really kills the broker (not a shell wrapper that would leave it running).
+      RUNNING_UNDER_SYSTEMD: 'true',
+    };
+  }
+
+  #writeConfig(): void {
+    mkdirSync(this.#dir, { recursive: true });
+    const p = this.#ports;
+    writeFileSync(
+      join(this.#dir, 'rabbitmq.conf'),
+      [
+        `listeners.tcp.default = ${LOOPBACK}:${p.amqp}`,
+        `management.tcp.ip = ${LOOPBACK}`,
+        `management.tcp.port = ${p.management}`,
+        `prometheus.tcp.ip = ${LOOPBACK}`,
+        `prometheus.tcp.port = ${p.prometheus}`,
+        `default_user = ${this.user}`,
+        `default_pass = ${this.password}`,
+        'loopback_users = none',
+        // Queue and channel figures refresh every second instead of every 5 (dashboards, drain checks).
+        'collect_statistics_interval = 1000',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(this.#dir, 'enabled_plugins'), '[rabbitmq_management,rabbitmq_prometheus].\n');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,80 @@
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { HistoryEvent } from '../../system/history/history-event.ts';
+
+const READ_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Reads history files incrementally: each call returns the complete lines appended since the last
+ * call, across every `*.jsonl` in the directory (new files included). A line being written at
+ * this very moment is left for the next call. The drain phase polls this while the run goes on;
+ * the checkers get the same stream at the end.
+ */
+export class HistoryTail {
+  readonly #dir: string;
+  readonly #offsets = new Map<string, number>();
+  readonly #partial = new Map<string, string>();
+  /** Per file, so a multi-byte character split across two reads is decoded whole. */
+  readonly #decoders = new Map<string, StringDecoder>();
+  /** Lines that were not valid JSON (only a machine crash mid-write could cause one). */
+  malformedLines = 0;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  readNew(): HistoryEvent[] {
+    const events: HistoryEvent[] = [];
+    let files: string[];
+    try {
+      files = readdirSync(this.#dir).filter((f) => f.endsWith('.jsonl')).sort();
+    } catch {
+      return events;
+    }
+    for (const file of files) this.#readFile(join(this.#dir, file), events);
+    return events;
+  }
+
+  #readFile(path: string, into: HistoryEvent[]): void {
+    const offset = this.#offsets.get(path) ?? 0;
+    const size = statSync(path).size;
+    if (size <= offset) return;
+    const fd = openSync(path, 'r');
+    try {
+      let position = offset;
+      let text = this.#partial.get(path) ?? '';
+      let decoder = this.#decoders.get(path);
+      if (!decoder) this.#decoders.set(path, (decoder = new StringDecoder('utf8')));
+      const buffer = Buffer.alloc(Math.min(READ_CHUNK_BYTES, size - offset));
+      while (position < size) {
+        const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
+        if (n === 0) break;
+        position += n;
+        text += decoder.write(buffer.subarray(0, n));
+        const lastNewline = text.lastIndexOf('\n');
+        if (lastNewline < 0) continue;
+        for (const line of text.slice(0, lastNewline).split('\n')) this.#parse(line, into);
+        text = text.slice(lastNewline + 1);
+      }
+      this.#offsets.set(path, position);
+      this.#partial.set(path, text);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #parse(line: string, into: HistoryEvent[]): void {
+    if (!line) return;
+    try {
+      into.push(JSON.parse(line) as HistoryEvent);
+    } catch {
+      this.malformedLines++;
+    }
+  }
+}
+
+/** Every event of a finished run's histories, in time order. */
+export function readHistory(dir: string): HistoryEvent[] {
+  return new HistoryTail(dir).readNew().sort((a, b) => a.t - b.t);
+}

@@ -1,0 +1,247 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FaultEnv } from '../../chaos/fault.ts';
+import type { OpenModelSummary } from '../../load/open-model-generator.ts';
+import { seededRandom } from '../../load/seeded-random.ts';
+import type { ScenarioDefinition, ScenarioOptions } from '../../scenarios/define-scenario.ts';
+import { HistoryWriter } from '../../system/history/history-writer.ts';
+import { exitCodeFor, runCheckers, type CheckResult, type Validity } from '../checkers/checker.ts';
+import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
+import { checkersFor } from '../checkers/registry.ts';
+import { onChildStarted } from '../env/child-registry.ts';
+import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem, type SystemSpec } from '../env/order-system.ts';
+import { StartedRabbitNode } from '../env/rabbitmq-node.ts';
+import { HistoryTail } from '../history/read-history.ts';
+import { renderVerdict } from '../report/verdict-table.ts';
+import { startClientLoad } from './client-load.ts';
+import { drain } from './drain.ts';
+import { FaultSchedule } from './fault-schedule.ts';
+import { createRunDir } from './run-dir.ts';
+import { StatusLine } from './status-line.ts';
+
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
+const RECOVERY_TIMEOUT_SECONDS = 60;
+/** Setup and teardown allowance on top of load, faults and drain before the watchdog gives up. */
+const WATCHDOG_SLACK_SECONDS = 240;
+/** Mixed into the run's seed so fault randomness differs from the order bodies drawn from the same seed. */
+const FAULT_SEED_SALT = 0x5eed;
+
+export interface RunRequest {
+  scenario: ScenarioDefinition;
+  options: ScenarioOptions;
+  runsRoot: string;
+  /** Leave everything running after the verdict until `signal` aborts (Ctrl-C). */
+  keep?: boolean;
+  drainTimeoutSeconds?: number;
+  /** Aborting interrupts the run: faults are healed, everything started is stopped, exit code 2. */
+  signal: AbortSignal;
+  status?: StatusLine;
+}
+
+export interface PhaseRecord {
+  name: string;
+  seconds: number;
+}
+
+export interface RunResults {
+  scenario: string;
+  proves: string;
+  runDir: string;
+  startedAt: string;
+  finishedAt: string;
+  options: ScenarioOptions;
+  system: SystemSpec;
+  faults: { name: string; at: number; duration: number; description: string }[];
+  phases: PhaseRecord[];
+  load?: OpenModelSummary;
+  drain?: { drained: boolean; seconds: number; stalled: boolean; pending: { orders: number; messages: number } };
+  valid: Validity;
+  exitCode: 0 | 1 | 2;
+  checks: Record<string, CheckResult>;
+  interrupted?: string;
+  error?: string;
+  endpoints?: Record<string, string>;
+}
+
+/**
+ * Drives one scenario through the phases every scenario shares:
+ * setup -> load + faults -> heal -> recover -> drain -> check -> store, and tears down everything
+ * it started on every path out (verdict, error, timeout, interrupt).
+ */
+export async function runScenario(request: RunRequest): Promise<RunResults> {
+  const { scenario, options } = request;
+  const status = request.status ?? new StatusLine();
+  const runDir = createRunDir(request.runsRoot, scenario.name);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const phases: PhaseRecord[] = [];
+  const spec: SystemSpec = { ...DEFAULT_SYSTEM_SPEC, ...scenario.system, flaws: options.flaws };
+  const schedule = scenario.faults(options);
+  const drainTimeout = request.drainTimeoutSeconds ?? scenario.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
+  const results: RunResults = {
+    scenario: scenario.name,
+    proves: scenario.proves,
+    runDir,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    options,
+    system: spec,
+    faults: schedule.map((f) => ({ name: f.fault.name, at: f.at, duration: f.duration, description: f.fault.description })),
+    phases,
+    valid: 'unknown',
+    exitCode: 2,
+    checks: {},
+  };
+
+  // One controller for everything: an interrupt from outside or the watchdog both land here.
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort(request.signal.reason ?? 'interrupted');
+  request.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const lastFault = Math.max(0, ...schedule.map((f) => f.at + f.duration));
+  const watchdog = setTimeout(() => abort.abort('timeout: the run exceeded its time budget'), (Math.max(options.duration, lastFault) + drainTimeout + RECOVERY_TIMEOUT_SECONDS + WATCHDOG_SLACK_SECONDS) * 1000);
+
+  let phaseName = 'setup';
+  let phaseStart = performance.now();
+  const phase = (name: string) => {
+    phases.push({ name: phaseName, seconds: round((performance.now() - phaseStart) / 1000) });
+    phaseName = name;
+    phaseStart = performance.now();
+  };
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const throwIfAborted = () => {
+    if (abort.signal.aborted) throw new RunInterruptedError(String(abort.signal.reason));
+  };
+
+  // Every PID this run starts, as it starts it: lets a person (or a test) check nothing outlived the run.
+  const stopRecordingChildren = onChildStarted((pid, label) => appendFileSync(join(runDir, 'processes.jsonl'), JSON.stringify({ pid, label, t: Date.now() }) + '\n'));
+  const harnessHistory = new HistoryWriter(join(runDir, 'history', 'harness.jsonl'), 'harness');
+  const clientHistory = new HistoryWriter(join(runDir, 'history', 'client.jsonl'), 'client');
+  let broker: StartedRabbitNode | null = null;
+  let system: StartedOrderSystem | null = null;
+  let faults: FaultSchedule | null = null;
+
+  status.log(`run ${scenario.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`);
+  status.log(`run directory: ${runDir}`);
+  for (const f of schedule) status.log(`fault schedule: ${f.fault.name} at ${f.at}s for ${f.duration}s: ${f.fault.description}`);
+  try {
+    status.update({ phase: 'setup', elapsedSeconds: elapsed(), faults: [], note: 'starting broker' });
+    broker = await StartedRabbitNode.start({ dir: join(runDir, 'broker') });
+    throwIfAborted();
+    status.update({ phase: 'setup', elapsedSeconds: elapsed(), faults: [], note: 'starting system' });
+    system = await StartedOrderSystem.start(runDir, { publishUrl: broker.amqpUrl(), consumeUrl: broker.amqpUrl() }, spec);
+    throwIfAborted();
+    results.endpoints = {
+      apiUrl: system.apiUrl,
+      amqpUrl: broker.amqpUrl(),
+      managementUrl: broker.managementUrl,
+      brokerPrometheusUrl: broker.prometheusUrl,
+    };
+    writeFileSync(join(runDir, 'endpoints.json'), JSON.stringify(results.endpoints, null, 2) + '\n');
+
+    phase('load');
+    const faultEnv: FaultEnv = { broker, random: seededRandom(options.seed ^ FAULT_SEED_SALT), log: (m) => status.log(m) };
+    faults = new FaultSchedule(schedule, faultEnv, harnessHistory);
+    const tail = new HistoryTail(join(runDir, 'history'));
+    const ledger = new DeliveryLedger();
+    const load = startClientLoad({ apiUrl: system.apiUrl, rate: options.rate, durationSeconds: options.duration, seed: options.seed, history: clientHistory, signal: abort.signal });
+    faults.begin();
+    const ticker = setInterval(() => {
+      ledger.ingest(tail.readNew());
+      const stats = load.run.stats();
+      status.update({ phase: phaseName, elapsedSeconds: elapsed(), targetRate: options.rate, achievedRate: stats.currentRate, accepted: load.accepted(), completed: ledger.terminalOrders, faults: faults?.active ?? [] });
+    }, 1000);
+    try {
+      results.load = await load.run.done;
+      load.close();
+      throwIfAborted();
+
+      phase('heal');
+      await Promise.race([faults.finished(), abortPromise(abort.signal)]);
+      await faults.healAll();
+      throwIfAborted();
+
+      phase('recover');
+      await waitForRecovery(system, abort.signal);
+      throwIfAborted();
+
+      phase('drain');
+      results.drain = await drain(tail, ledger, drainTimeout, abort.signal);
+      throwIfAborted();
+    } finally {
+      clearInterval(ticker);
+    }
+
+    phase('check');
+    status.update({ phase: 'check', elapsedSeconds: elapsed(), faults: [] });
+    ledger.ingest(tail.readNew());
+    const verdict = await runCheckers(checkersFor(scenario.checks), { runDir, dataDir: system.dataDir, events: [], ledger, system: { ...spec } });
+    results.checks = verdict.results;
+    if (tail.malformedLines > 0) results.checks['history'] = { valid: 'unknown', summary: `${tail.malformedLines} history lines could not be parsed` };
+    results.valid = tail.malformedLines > 0 && verdict.valid === true ? 'unknown' : verdict.valid;
+    results.exitCode = exitCodeFor(results.valid);
+    phase('store');
+  } catch (err) {
+    results.valid = 'unknown';
+    results.exitCode = 2;
+    if (err instanceof RunInterruptedError) results.interrupted = err.message;
+    else results.error = (err as Error).stack ?? String(err);
+  } finally {
+    clearTimeout(watchdog);
+    status.clear();
+    results.finishedAt = new Date().toISOString();
+    writeResults(runDir, results);
+    if (request.keep && !abort.signal.aborted && system && broker) {
+      status.log(renderVerdict(results.checks, results.valid, results.exitCode));
+      status.log(`--keep: leaving the system and broker running. API ${system.apiUrl}  management ${broker.managementUrl} (user ${broker.user}, password ${broker.password})  broker metrics ${broker.prometheusUrl}`);
+      status.log('press Ctrl-C to stop everything');
+      await abortPromise(abort.signal).catch(() => {});
+    }
+    await faults?.healAll().catch(() => {});
+    await system?.stop().catch(() => {});
+    await broker?.dispose().catch(() => {});
+    harnessHistory.close();
+    clientHistory.close();
+    stopRecordingChildren();
+    request.signal.removeEventListener('abort', onOuterAbort);
+  }
+  return results;
+}
+
+export class RunInterruptedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RunInterruptedError';
+  }
+}
+
+function writeResults(runDir: string, results: RunResults): void {
+  writeFileSync(join(runDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+}
+
+/** After healing, the system must be serving again: API connected to the broker, every process alive. */
+async function waitForRecovery(system: StartedOrderSystem, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + RECOVERY_TIMEOUT_SECONDS * 1000;
+  while (Date.now() < deadline && !signal.aborted) {
+    try {
+      const response = await fetch(`${system.apiUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Rejects when the signal aborts; never an unhandled rejection if nobody is waiting any more. */
+function abortPromise(signal: AbortSignal): Promise<never> {
+  const promise = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(new RunInterruptedError(String(signal.reason)));
+    signal.addEventListener('abort', () => reject(new RunInterruptedError(String(signal.reason))), { once: true });
+  });
+  promise.catch(() => {});
+  return promise;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

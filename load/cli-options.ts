@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+// Command-line options of `npm run load`, parsed without side effects so they can be tested.
+
+export const DEFAULT_PROFILE = 'smoke';
+export const DEFAULT_SEED = 1;
+export const ENDPOINTS_FILE = 'runs/latest/endpoints.json';
+
+export const USAGE = `usage: npm run load -- [--profile NAME] [--rate N] [--duration S] [--url URL] [options]
+  --profile NAME       load profile from load/profiles.json (default ${DEFAULT_PROFILE})
+  --rate N             requests per second, an integer > 0 (scales a ramping profile's peak to N)
+  --duration S         seconds >= 1 (stretches a ramping profile's stages)
+  --url URL            order API base URL (default: apiUrl from ${ENDPOINTS_FILE})
+  --max-in-flight N    concurrent requests allowed (default: the profile's, scaled with --rate)
+  --seed N             integer seed for order bodies (default ${DEFAULT_SEED})
+  --json               print the final summary as JSON on stdout
+  --help               this text
+exit codes: 0 thresholds hold, 1 a threshold failed, 2 bad options or could not run`;
+
+export interface LoadCliOptions {
+  profile: string;
+  rate?: number;
+  duration?: number;
+  url?: string;
+  maxInFlight?: number;
+  seed: number;
+  json: boolean;
+  help: boolean;
+}
+
+export class LoadUsageError extends Error {
+  override readonly name = 'LoadUsageError';
+}
+
+export class EndpointsNotFoundError extends Error {
+  override readonly name = 'EndpointsNotFoundError';
+}
+
+function integer(flag: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw new LoadUsageError(`--${flag}: expected an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+export function parseLoadArgs(argv: readonly string[]): LoadCliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        profile: { type: 'string' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        url: { type: 'string' },
+        'max-in-flight': { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new LoadUsageError((error as Error).message);
+  }
+  let duration: number | undefined;
+  if (values.duration !== undefined) {
+    duration = Number(values.duration);
+    if (values.duration.trim() === '' || !Number.isFinite(duration) || duration < 1) {
+      throw new LoadUsageError(`--duration: expected seconds >= 1, got "${values.duration}"`);
+    }
+  }
+  if (values.url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(values.url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new LoadUsageError(`--url: expected an http(s) URL such as http://127.0.0.1:3000, got "${values.url}"`);
+    }
+  }
+  const options: LoadCliOptions = {
+    profile: values.profile ?? DEFAULT_PROFILE,
+    seed: integer('seed', values.seed, 0) ?? DEFAULT_SEED,
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+  const rate = integer('rate', values.rate, 1);
+  const maxInFlight = integer('max-in-flight', values['max-in-flight'], 1);
+  if (rate !== undefined) options.rate = rate;
+  if (duration !== undefined) options.duration = duration;
+  if (maxInFlight !== undefined) options.maxInFlight = maxInFlight;
+  if (values.url !== undefined) options.url = values.url;
+  return options;
+}
+
+/** apiUrl from runs/latest/endpoints.json under `cwd`, written by the harness when it starts a system. */
+export function readApiUrl(cwd: string): string {
+  const file = resolve(cwd, ENDPOINTS_FILE);
+  if (!existsSync(file)) {
+    throw new EndpointsNotFoundError(`no --url given and ${file} does not exist: start a system with the harness first, or pass --url http://HOST:PORT`);
+  }
+  let apiUrl: unknown;
+  try {
+    apiUrl = (JSON.parse(readFileSync(file, 'utf8')) as { apiUrl?: unknown }).apiUrl;
+  } catch (error) {
+    throw new EndpointsNotFoundError(`${file}: expected JSON like {"apiUrl":"http://127.0.0.1:PORT"}: ${(error as Error).message}`);
+  }
+  if (typeof apiUrl !== 'string' || apiUrl === '') {
+    throw new EndpointsNotFoundError(`${file}: expected a string field "apiUrl" like "http://127.0.0.1:PORT", got ${JSON.stringify(apiUrl)}`);
+  }
+  return apiUrl;
+}

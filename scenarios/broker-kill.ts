@@ -1,0 +1,13 @@
+import { brokerKill } from '../chaos/faults/broker-kill.ts';
+import { defineScenario } from './define-scenario.ts';
+
+const FAULT_AT = 0.25;
+
+export default defineScenario({
+  name: 'broker-kill',
+  proves: 'a broker crash (SIGKILL) and restart while orders flow loses no accepted order and no confirmed message at any stage',
+  defaults: { rate: 100, duration: 30 },
+  faults: ({ duration }) => [{ at: Math.max(1, Math.round(duration * FAULT_AT)), duration: 2, fault: brokerKill() }],
+  checks: ['zero-loss'],
+  catches: ['no-confirms'],
+});

@@ -1,0 +1,199 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { ZodType } from 'zod';
+import type { HistoryWriter } from '../history/history-writer.ts';
+import type { OutgoingMessage } from '../messages.ts';
+import type { Publisher } from './publisher.ts';
+import type { QueueName } from './topology.ts';
+
+/** A message that can never be processed (unparseable, invalid): it goes to the dead-letter queue at once. */
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+export interface Delivery {
+  id: string;
+  queue: QueueName;
+  /** Raw body: handlers parse and validate it (see `parseMessage`). */
+  content: Buffer;
+  redelivered: boolean;
+  headers: Record<string, unknown>;
+}
+
+/** What a handler did: its committed effect and the messages that must follow it downstream. */
+export interface Handled {
+  orderId: string;
+  effect: string;
+  /** false when an earlier delivery of the same message already committed the effect. */
+  applied: boolean;
+  publish: OutgoingMessage[];
+}
+
+export interface QueueHandler {
+  queue: QueueName;
+  handle(delivery: Delivery): Promise<Handled>;
+}
+
+export interface ConsumerOptions {
+  instance: string;
+  history: HistoryWriter;
+  publisher: Publisher;
+  handlers: readonly QueueHandler[];
+  prefetch: number;
+  /** true = the `auto-ack` flaw. */
+  autoAck: boolean;
+  /** Simulated work per message before the effect (a payment gateway call, say). */
+  processingMs: number;
+  /** A channel died without its connection: ask for a fresh connection. */
+  onChannelLost: () => void;
+}
+
+const PUBLISH_RETRY_MIN_MS = 100;
+const PUBLISH_RETRY_MAX_MS = 1_000;
+
+/**
+ * Consumes the worker's queues with the reference discipline: an explicit per-consumer prefetch,
+ * manual acknowledgement only after the effect is committed and every downstream message is
+ * confirmed, poison messages rejected to the dead-letter exchange, and nothing acked on a channel
+ * that died (the broker redelivers those; handlers are idempotent).
+ */
+export class Consumer {
+  readonly #options: ConsumerOptions;
+  /** Channels of the current connection that still hold their deliveries, with their consumer tags. */
+  readonly #open = new Map<Channel, string[]>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #stopping = false;
+
+  constructor(options: ConsumerOptions) {
+    this.#options = options;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async attach(model: ChannelModel): Promise<void> {
+    const { instance, prefetch, autoAck } = this.#options;
+    for (const handler of this.#options.handlers) {
+      const channel = await model.createChannel();
+      channel.on('error', () => {});
+      channel.on('close', () => {
+        const wasOpen = this.#open.delete(channel);
+        if (wasOpen && !this.#stopping) this.#options.onChannelLost();
+      });
+      this.#open.set(channel, []);
+      await channel.prefetch(prefetch, false);
+      const { consumerTag } = await channel.consume(
+        handler.queue,
+        (msg) => {
+          if (msg === null) {
+            if (this.#stopping) return;
+            // The broker cancelled us (queue deleted): only a fresh connection re-declares and re-subscribes.
+            this.#options.history.append({ kind: 'lifecycle', event: 'consumer-cancelled', detail: handler.queue });
+            this.#open.delete(channel);
+            this.#options.onChannelLost();
+            return;
+          }
+          this.#track(this.#process(channel, handler, msg));
+        },
+        { noAck: autoAck, consumerTag: `${instance}.${handler.queue}.${Date.now()}` },
+      );
+      this.#open.get(channel)?.push(consumerTag);
+    }
+  }
+
+  detach(): void {
+    this.#open.clear();
+  }
+
+  /** Stop taking work and wait (bounded) for what is in flight, so a graceful stop acks what it finished. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const [channel, tags] of this.#open) for (const tag of tags) await channel.cancel(tag).catch(() => {});
+    await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(timeoutMs)]);
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  async #process(channel: Channel, handler: QueueHandler, msg: ConsumeMessage): Promise<void> {
+    const { history, instance } = this.#options;
+    const channelId = (channel as unknown as { ch: number }).ch;
+    const tag = msg.fields.deliveryTag;
+    const id = typeof msg.properties.messageId === 'string' ? msg.properties.messageId : `no-id:${handler.queue}:${tag}`;
+    const where = { id, queue: handler.queue, consumer: instance, deliveryTag: tag, channel: channelId };
+    const orderId = headerString(msg, 'x-order-id');
+    history.append({ kind: 'deliver', ...where, ...(orderId ? { orderId } : {}), redelivered: msg.fields.redelivered });
+
+    let handled: Handled;
+    try {
+      if (this.#options.processingMs > 0) await sleep(this.#options.processingMs);
+      handled = await handler.handle({ id, queue: handler.queue, content: msg.content, redelivered: msg.fields.redelivered, headers: msg.properties.headers ?? {} });
+    } catch (err) {
+      this.#settleFailure(channel, msg, where, err as Error);
+      return;
+    }
+    history.append({ kind: 'handled', id, orderId: handled.orderId, queue: handler.queue, consumer: instance, applied: handled.applied, effect: handled.effect });
+
+    const confirmed = await Promise.all(handled.publish.map((out) => this.#publishUntilConfirmed(channel, out)));
+    // The input will be redelivered (its channel died) and replayed idempotently: stop here.
+    if (confirmed.includes(false)) return;
+    if (this.#options.autoAck) return;
+    if (!this.#open.has(channel)) return;
+    channel.ack(msg);
+    history.append({ kind: 'ack', ...where });
+  }
+
+  async #publishUntilConfirmed(channel: Channel, out: OutgoingMessage): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#options.publisher.publish(out);
+      if (result.outcome === 'ok') return true;
+      // In auto-ack mode nobody will redeliver the input: keep trying as long as the process lives.
+      const inputStillHeld = this.#options.autoAck || this.#open.has(channel);
+      if (!inputStillHeld || this.#stopping) return false;
+      await sleep(Math.min(PUBLISH_RETRY_MIN_MS * 2 ** attempt, PUBLISH_RETRY_MAX_MS));
+    }
+  }
+
+  #settleFailure(channel: Channel, msg: ConsumeMessage, where: { id: string; queue: string; consumer: string; deliveryTag: number; channel: number }, err: Error): void {
+    const { history } = this.#options;
+    if (this.#options.autoAck || !this.#open.has(channel)) return;
+    if (err instanceof PoisonMessageError || msg.fields.redelivered) {
+      // Poison, or a second failure of the same message: dead-letter it rather than loop forever.
+      channel.reject(msg, false);
+      history.append({ kind: 'reject', ...where, requeue: false, reason: err.message });
+      return;
+    }
+    channel.nack(msg, false, true);
+    history.append({ kind: 'nack', ...where, requeue: true, reason: err.message });
+  }
+}
+
+/** Parses and validates a delivery's JSON body; anything else is poison. */
+export function parseMessage<T>(delivery: Delivery, schema: ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(delivery.content.toString('utf8'));
+  } catch {
+    throw new PoisonMessageError(`${delivery.queue}: body is not JSON`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PoisonMessageError(`${delivery.queue}: invalid message: ${problems}`);
+  }
+  return parsed.data;
+}
+
+function headerString(msg: ConsumeMessage, name: string): string | undefined {
+  const value = msg.properties.headers?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,74 @@
+import amqp, { type ChannelModel } from 'amqplib';
+import type { HistoryWriter } from '../history/history-writer.ts';
+
+/** Reconnect backoff: fast enough to recover within a second or two of the broker coming back. */
+const RECONNECT = { initialDelay: 200, maxDelay: 2_000, factor: 2, jitter: 0.2 } as const;
+
+export interface ManagedConnectionOptions {
+  url: string;
+  /** Shown in RabbitMQ as the connection name: which process, which purpose. */
+  name: string;
+  heartbeatSeconds: number;
+  history: HistoryWriter;
+  /** Runs after every successful (re)connect: declare topology, open channels, subscribe. */
+  setup: (model: ChannelModel) => Promise<void>;
+  /** Runs when the connection is lost, before any reconnect: forget channels that died with it. */
+  onDisconnect: () => void;
+}
+
+export interface ManagedConnection {
+  /** Forces a reconnect, e.g. when a channel died but the connection did not. */
+  recycle(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A connection that comes back by itself: amqplib's built-in recovery (exponential backoff with
+ * jitter) reconnects, and `setup` re-declares the topology and re-subscribes every time, which the
+ * article's reconnect-on-error never did.
+ */
+export async function openManagedConnection(options: ManagedConnectionOptions): Promise<ManagedConnection> {
+  const { history, name } = options;
+  let current: ChannelModel | null = null;
+  const connection = await amqp.connect(withHeartbeat(options.url, options.heartbeatSeconds), {
+    clientProperties: { connection_name: name },
+    recovery: {
+      ...RECONNECT,
+      waitForConnect: false,
+      setup: async (model: ChannelModel) => {
+        current = model;
+        await options.setup(model);
+      },
+    },
+  });
+  connection.on('connect', () => history.append({ kind: 'lifecycle', event: 'connected', detail: name }));
+  connection.on('disconnect', (err: Error) => {
+    current = null;
+    options.onDisconnect();
+    history.append({ kind: 'lifecycle', event: 'disconnected', detail: `${name}: ${err.message}` });
+  });
+  connection.on('connect-failed', (err: Error) => {
+    current = null;
+    options.onDisconnect();
+    history.append({ kind: 'lifecycle', event: 'disconnected', detail: `${name}: connect failed: ${err.message}` });
+  });
+  connection.on('blocked', (reason: string) => history.append({ kind: 'lifecycle', event: 'blocked', detail: `${name}: ${reason}` }));
+  connection.on('unblocked', () => history.append({ kind: 'lifecycle', event: 'unblocked', detail: name }));
+  // Without a listener an 'error' event would crash the process; recovery handles the reconnect.
+  connection.on('error', () => {});
+  await connection.waitForConnect();
+  return {
+    recycle() {
+      const model = current;
+      current = null;
+      model?.close().catch(() => {});
+    },
+    close: () => connection.close().catch(() => {}),
+  };
+}
+
+function withHeartbeat(url: string, heartbeatSeconds: number): string {
+  const u = new URL(url);
+  u.searchParams.set('heartbeat', String(heartbeatSeconds));
+  return u.toString();
+}

@@ -1,0 +1,116 @@
+import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import type { Outcome } from '../history/history-event.ts';
+import type { HistoryWriter } from '../history/history-writer.ts';
+import type { OutgoingMessage } from '../messages.ts';
+import { assertTopology } from './topology.ts';
+
+export interface PublisherOptions {
+  history: HistoryWriter;
+  /** false = the `no-confirms` flaw: a plain channel, and "sent" is reported as `ok`. */
+  confirms: boolean;
+  /** false = the `transient` flaw. */
+  persistent: boolean;
+  confirmTimeoutMs: number;
+}
+
+export interface PublishResult {
+  outcome: Outcome;
+  error?: string;
+}
+
+/**
+ * Publishes with publisher confirms and reports what is actually known about each message:
+ * `ok` once the broker confirmed it (persisted, routed), `fail` when it certainly did not take it
+ * (no channel, nacked, returned as unroutable), `info` when nobody can know (the channel died or
+ * the confirm did not come in time). Every attempt and result goes to the history.
+ */
+export class Publisher {
+  readonly #options: PublisherOptions;
+  #channel: Channel | ConfirmChannel | null = null;
+  #channelClosed = true;
+  /** Message ids the broker returned as unroutable (mandatory): their later ack means "dropped". */
+  readonly #returned = new Set<string>();
+
+  constructor(options: PublisherOptions) {
+    this.#options = options;
+  }
+
+  get connected(): boolean {
+    return this.#channel !== null && !this.#channelClosed;
+  }
+
+  /** Opens the publishing channel on a fresh connection; called from the connection's setup. */
+  async attach(model: ChannelModel, durableQueues: boolean): Promise<void> {
+    const channel = this.#options.confirms ? await model.createConfirmChannel() : await model.createChannel();
+    await assertTopology(channel, { durableQueues });
+    channel.on('return', (msg: Message) => {
+      const id = msg.properties.messageId;
+      if (typeof id === 'string') this.#returned.add(id);
+    });
+    channel.on('close', () => {
+      if (this.#channel === channel) this.#channelClosed = true;
+    });
+    channel.on('error', () => {});
+    this.#channel = channel;
+    this.#channelClosed = false;
+  }
+
+  detach(): void {
+    this.#channel = null;
+    this.#channelClosed = true;
+  }
+
+  async publish(message: OutgoingMessage): Promise<PublishResult> {
+    const { history } = this.#options;
+    history.append({ kind: 'publish-attempt', id: message.messageId, orderId: message.orderId, exchange: message.exchange, routingKey: message.routingKey });
+    const result = await this.#send(message);
+    history.append({ kind: 'publish-result', id: message.messageId, orderId: message.orderId, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
+    return result;
+  }
+
+  async #send(message: OutgoingMessage): Promise<PublishResult> {
+    const channel = this.#channel;
+    if (!channel || this.#channelClosed) return { outcome: 'fail', error: 'not connected' };
+    const content = Buffer.from(JSON.stringify(message.body));
+    const properties = {
+      persistent: this.#options.persistent,
+      messageId: message.messageId,
+      contentType: 'application/json',
+      mandatory: true,
+      timestamp: Math.floor(Date.now() / 1000),
+      headers: { 'x-order-id': message.orderId },
+    };
+    if (!this.#options.confirms) {
+      try {
+        channel.publish(message.exchange, message.routingKey, content, properties);
+        return { outcome: 'ok' };
+      } catch (err) {
+        return { outcome: 'fail', error: (err as Error).message };
+      }
+    }
+    return new Promise<PublishResult>((resolve) => {
+      let settled = false;
+      const settle = (result: PublishResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const timer = setTimeout(() => settle({ outcome: 'info', error: `no confirm within ${this.#options.confirmTimeoutMs} ms` }), this.#options.confirmTimeoutMs);
+      try {
+        (channel as ConfirmChannel).publish(message.exchange, message.routingKey, content, properties, (err) => {
+          if (!err) {
+            const returned = this.#returned.delete(message.messageId);
+            settle(returned ? { outcome: 'fail', error: 'returned unroutable' } : { outcome: 'ok' });
+            return;
+          }
+          // amqplib calls back before our own 'close' listener has run; look again once the
+          // close has been fully dispatched to tell "channel died" (unknown) from "nacked" (failed).
+          setImmediate(() => settle(this.#channelClosed || this.#channel !== channel ? { outcome: 'info', error: 'channel closed before confirm' } : { outcome: 'fail', error: 'nacked by broker' }));
+        });
+      } catch (err) {
+        settle({ outcome: 'fail', error: (err as Error).message });
+      }
+    });
+  }
+}

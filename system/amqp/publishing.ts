@@ -1,0 +1,30 @@
+import type { SystemProcessConfig } from '../config.ts';
+import type { ProcessRuntime } from '../process-runtime.ts';
+import { openManagedConnection } from './managed-connection.ts';
+import { Publisher } from './publisher.ts';
+
+/** The process's publishing side: its own connection (through the producer-side proxy) and publisher. */
+export async function startPublishing(runtime: ProcessRuntime): Promise<Publisher> {
+  const { config, history } = runtime;
+  const flaws = new Set(config.flaws);
+  const publisher = new Publisher({
+    history,
+    confirms: !flaws.has('no-confirms'),
+    persistent: !flaws.has('transient'),
+    confirmTimeoutMs: config.confirmTimeoutMs,
+  });
+  const connection = await openManagedConnection({
+    url: config.publishUrl,
+    name: `${config.instance} publish`,
+    heartbeatSeconds: config.heartbeatSeconds,
+    history,
+    setup: (model) => publisher.attach(model, durableQueues(config)),
+    onDisconnect: () => publisher.detach(),
+  });
+  runtime.onStop(() => connection.close());
+  return publisher;
+}
+
+export function durableQueues(config: SystemProcessConfig): boolean {
+  return !config.flaws.includes('transient');
+}

@@ -1,0 +1,25 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { startPublishing } from '../amqp/publishing.ts';
+import type { ProcessRuntime } from '../process-runtime.ts';
+import { OrdersStore } from '../stores/orders-store.ts';
+import { createOrdersApi } from './orders-api.ts';
+
+/** Runs the API process: publishing connection, orders store, HTTP server on 127.0.0.1. */
+export async function runApi(runtime: ProcessRuntime): Promise<void> {
+  const { config } = runtime;
+  const publisher = await startPublishing(runtime);
+  const store = new OrdersStore(config.dataDir);
+  const server = createOrdersApi({ publisher, store });
+  server.keepAliveTimeout = 30_000;
+  server.listen(config.httpPort, '127.0.0.1');
+  await once(server, 'listening');
+  runtime.onStop(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
+  runtime.ready({ httpPort: (server.address() as AddressInfo).port });
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { FLAW_NAMES, type FlawName } from './flaws.ts';
+
+/** The kinds of process the reference system is made of. */
+export const ROLES = ['api', 'orders', 'payments', 'inventory', 'notifications', 'dead-letter'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Reference settings: what the system does when nobody asks for anything else. */
+export const DEFAULT_PREFETCH = 20;
+export const DEFAULT_HEARTBEAT_SECONDS = 5;
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 5_000;
+export const DEFAULT_INITIAL_STOCK = 1_000_000;
+
+const configSchema = z.object({
+  role: z.enum(ROLES),
+  /** Unique name of this process, e.g. `payments-2`; appears in history, metrics and consumer tags. */
+  instance: z.string().min(1),
+  /** Publishing and consuming use separate connections (RabbitMQ blocks publishing connections under alarms). */
+  publishUrl: z.string().url(),
+  consumeUrl: z.string().url(),
+  heartbeatSeconds: z.number().int().min(0).default(DEFAULT_HEARTBEAT_SECONDS),
+  dataDir: z.string().min(1),
+  historyFile: z.string().min(1),
+  flaws: z.array(z.enum(FLAW_NAMES as [FlawName, ...FlawName[]])).default([]),
+  prefetch: z.number().int().min(1).default(DEFAULT_PREFETCH),
+  /** Simulated work per message (e.g. a payment gateway call), in milliseconds. */
+  processingMs: z.number().min(0).default(0),
+  confirmTimeoutMs: z.number().int().min(1).default(DEFAULT_CONFIRM_TIMEOUT_MS),
+  initialStock: z.number().int().min(0).default(DEFAULT_INITIAL_STOCK),
+  /** HTTP port of the API (0 = any free port, reported on stdout when ready). */
+  httpPort: z.number().int().min(0).max(65535).default(0),
+  /** Port of this process's Prometheus /metrics endpoint (0 = any free port). The API serves it on httpPort. */
+  metricsPort: z.number().int().min(0).max(65535).default(0),
+});
+
+export type SystemProcessConfig = z.output<typeof configSchema>;
+export type SystemProcessConfigInput = z.input<typeof configSchema>;
+
+/** The environment variable a system process reads its configuration from (JSON). */
+export const CONFIG_ENV = 'ORDER_SYSTEM_CONFIG';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseConfig(json: string | undefined): SystemProcessConfig {
+  if (!json) throw new ConfigError(`${CONFIG_ENV} is not set: expected a JSON object with role, instance, publishUrl, consumeUrl, dataDir, historyFile`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new ConfigError(`${CONFIG_ENV} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid ${CONFIG_ENV}: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,32 @@
+/**
+ * Named defects the reference system can be started with on purpose. Each one is a mistake from
+ * the article (../shared/reference) that the harness exists to catch; a scenario that claims a
+ * flaw must fail when the system runs with it. Flaws are opt-in only: the default system has none.
+ */
+export const FLAWS = {
+  'no-confirms': 'publish fire-and-forget on a plain channel: answer 202 / ack the input without waiting for the broker to confirm',
+  transient: 'non-durable queues and non-persistent messages: a broker restart forgets what was queued',
+  'auto-ack': 'consume with automatic acknowledgement: a message is gone from the broker as soon as it is delivered',
+} as const satisfies Record<string, string>;
+
+export type FlawName = keyof typeof FLAWS;
+
+export const FLAW_NAMES = Object.keys(FLAWS) as FlawName[];
+
+export class UnknownFlawError extends Error {
+  constructor(readonly flaw: string) {
+    super(`unknown flaw "${flaw}": expected one of ${FLAW_NAMES.join(', ')}`);
+    this.name = 'UnknownFlawError';
+  }
+}
+
+export function isFlawName(name: string): name is FlawName {
+  return Object.hasOwn(FLAWS, name);
+}
+
+/** Parses a comma-separated list (`""` = none) into a set, refusing unknown names. */
+export function parseFlaws(list: string | undefined): ReadonlySet<FlawName> {
+  const names = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) if (!isFlawName(name)) throw new UnknownFlawError(name);
+  return new Set(names as FlawName[]);
+}

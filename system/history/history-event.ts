@@ -1,0 +1,123 @@
+/**
+ * The shape of what every process writes to its history (one JSON object per line).
+ * The harness's checkers read these; the system writes them. Both sides import this file,
+ * so it is the single contract between the thing under test and the thing that judges it.
+ */
+
+/** Jepsen's three outcomes: `info` means the writer cannot know whether the operation took effect. */
+export type Outcome = 'ok' | 'fail' | 'info';
+
+interface EventBase {
+  /** Wall-clock time in milliseconds (fractional), comparable across processes on one machine. */
+  t: number;
+  /** The writing process, e.g. `api-1`, `payments-2`, `harness`, `client`. */
+  proc: string;
+}
+
+/** A publish is about to be written to the broker. Always followed by a `publish-result` unless the process died. */
+export interface PublishAttemptEvent extends EventBase {
+  kind: 'publish-attempt';
+  id: string;
+  orderId: string;
+  exchange: string;
+  routingKey: string;
+}
+
+export interface PublishResultEvent extends EventBase {
+  kind: 'publish-result';
+  id: string;
+  orderId: string;
+  outcome: Outcome;
+  /** Why the outcome is not `ok` (channel closed, returned as unroutable, nacked, timed out...). */
+  error?: string;
+}
+
+export interface DeliverEvent extends EventBase {
+  kind: 'deliver';
+  id: string;
+  orderId?: string;
+  queue: string;
+  consumer: string;
+  deliveryTag: number;
+  redelivered: boolean;
+  /** Identifies the channel the delivery arrived on: delivery tags are only unique within it. */
+  channel: number;
+}
+
+export interface SettleEvent extends EventBase {
+  kind: 'ack' | 'nack' | 'reject';
+  id: string;
+  queue: string;
+  consumer: string;
+  deliveryTag: number;
+  channel: number;
+  requeue?: boolean;
+  reason?: string;
+}
+
+/**
+ * The consumer finished its work for a delivery: its effect is committed (or was already
+ * committed by an earlier delivery of the same message: `applied: false`). This is what
+ * "consumed" means to the zero-loss checker.
+ */
+export interface HandledEvent extends EventBase {
+  kind: 'handled';
+  id: string;
+  orderId: string;
+  queue: string;
+  consumer: string;
+  applied: boolean;
+  /** Domain effect, e.g. `payment-charged`, `stock-reserved`, `order-completed`. */
+  effect: string;
+}
+
+/** The dead-letter auditor stored a dead-lettered message. Counts as accounted-for at `queue`. */
+export interface DeadLetteredEvent extends EventBase {
+  kind: 'dead-lettered';
+  id: string;
+  orderId?: string;
+  /** The queue the message died in (`x-first-death-queue`). */
+  queue: string;
+  reason: string;
+  count: number;
+}
+
+/** The load client's view of one `POST /orders`. */
+export interface OrderRequestEvent extends EventBase {
+  kind: 'order-request';
+  orderId: string;
+  outcome: Outcome;
+  status?: number;
+  error?: string;
+  latencyMs?: number;
+}
+
+export interface FaultEvent extends EventBase {
+  kind: 'fault';
+  name: string;
+  phase: 'start' | 'stop';
+  detail?: string;
+}
+
+/** Process lifecycle and connection state, for reading a run after the fact. */
+export interface LifecycleEvent extends EventBase {
+  kind: 'lifecycle';
+  event: 'start' | 'ready' | 'connected' | 'disconnected' | 'blocked' | 'unblocked' | 'stopping' | 'consumer-cancelled' | 'handler-error';
+  detail?: string;
+}
+
+export type HistoryEvent =
+  | PublishAttemptEvent
+  | PublishResultEvent
+  | DeliverEvent
+  | SettleEvent
+  | HandledEvent
+  | DeadLetteredEvent
+  | OrderRequestEvent
+  | FaultEvent
+  | LifecycleEvent;
+
+export type HistoryEventKind = HistoryEvent['kind'];
+
+/** What a writer supplies: the writer adds `t` and `proc`. */
+export type HistoryRecord = HistoryEvent extends infer E ? (E extends HistoryEvent ? Omit<E, 't' | 'proc'> : never) : never;

@@ -1,0 +1,39 @@
+import type { PaymentRequest } from '../messages.ts';
+import { openDatabase, storeFile, type Db } from './sqlite.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS payments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  amount_cents INTEGER NOT NULL,
+  charged_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_by_order ON payments (order_id);`;
+
+/**
+ * Charges: one row per charge. The reference charges an order at most once (checked inside the
+ * same transaction as the insert); rows are not unique by order on purpose, so that a system
+ * without that check (a flaw) leaves visible double charges for the effects checker.
+ */
+export class PaymentsStore {
+  readonly db: Db;
+  readonly #sql;
+
+  constructor(dataDir: string) {
+    this.db = openDatabase(storeFile(dataDir, 'payments'), SCHEMA);
+    this.#sql = {
+      existing: this.db.prepare('SELECT 1 FROM payments WHERE order_id = ? LIMIT 1'),
+      insert: this.db.prepare('INSERT INTO payments (order_id, user_id, amount_cents, charged_at) VALUES (?, ?, ?, ?)'),
+    };
+  }
+
+  /** Returns true when this call charged, false when the order was already charged. */
+  chargeOnce(request: PaymentRequest): boolean {
+    return this.db.transaction(() => {
+      if (this.#sql.existing.get(request.orderId)) return false;
+      this.#sql.insert.run(request.orderId, request.userId, request.amountCents, Date.now());
+      return true;
+    }).immediate();
+  }
+}

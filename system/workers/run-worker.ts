@@ -1,0 +1,44 @@
+import { Consumer, type QueueHandler } from '../amqp/consumer.ts';
+import { openManagedConnection } from '../amqp/managed-connection.ts';
+import { durableQueues, startPublishing } from '../amqp/publishing.ts';
+import { assertTopology } from '../amqp/topology.ts';
+import { GRACEFUL_STOP_MS, type ProcessRuntime } from '../process-runtime.ts';
+
+/**
+ * Runs one worker instance: a publishing connection for downstream messages and a separate
+ * consuming connection (RabbitMQ throttles publishing connections under alarms; acks must not
+ * wait behind them), both recovering by themselves.
+ */
+export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: ProcessRuntime) => QueueHandler[]): Promise<void> {
+  const { config, history } = runtime;
+  const publisher = await startPublishing(runtime);
+  let recycle = () => {};
+  const consumer = new Consumer({
+    instance: config.instance,
+    history,
+    publisher,
+    handlers: handlers(runtime),
+    prefetch: config.prefetch,
+    autoAck: config.flaws.includes('auto-ack'),
+    processingMs: config.processingMs,
+    onChannelLost: () => recycle(),
+  });
+  const connection = await openManagedConnection({
+    url: config.consumeUrl,
+    name: `${config.instance} consume`,
+    heartbeatSeconds: config.heartbeatSeconds,
+    history,
+    setup: async (model) => {
+      const channel = await model.createChannel();
+      await assertTopology(channel, { durableQueues: durableQueues(config) });
+      await channel.close();
+      await consumer.attach(model);
+    },
+    onDisconnect: () => consumer.detach(),
+  });
+  recycle = () => connection.recycle();
+  // Registered last so it runs first: finish in-flight work while both connections are still up.
+  runtime.onStop(() => connection.close());
+  runtime.onStop(() => consumer.stop(GRACEFUL_STOP_MS));
+  runtime.ready();
+}
