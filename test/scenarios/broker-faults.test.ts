@@ -1,0 +1,53 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScenarioCli } from '../support/scenario-cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+// Both sides of each broker scenario, with default settings: the reference system survives
+// with nothing lost (exit 0), and the flaw each scenario claims to catch is caught (exit 1, lost orders named).
+const runs = tempDir('scenario-runs');
+afterAll(() => runs.remove());
+const RUN_TIMEOUT_MS = 240_000;
+
+interface ZeroLoss {
+  valid: boolean | 'unknown';
+  lostOrderIds: string[];
+  orders: { accepted: number; lostCount: number };
+}
+
+describe('broker-restart', () => {
+  it('the reference system loses nothing', async () => {
+    const run = await runScenarioCli(['broker-restart'], runs.path, RUN_TIMEOUT_MS);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const zeroLoss = run.results!.checks['zero-loss'] as unknown as ZeroLoss;
+    expect(zeroLoss.valid).toBe(true);
+    expect(zeroLoss.orders.accepted).toBeGreaterThan(1000);
+    expect(run.results!.faults.map((f) => f.name)).toEqual(['broker-restart']);
+  });
+
+  it('catches the transient flaw: non-durable queues forget orders on restart', async () => {
+    const run = await runScenarioCli(['broker-restart', '--flaw', 'transient'], runs.path, RUN_TIMEOUT_MS);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const zeroLoss = run.results!.checks['zero-loss'] as unknown as ZeroLoss;
+    expect(zeroLoss.valid).toBe(false);
+    expect(zeroLoss.orders.lostCount).toBeGreaterThan(0);
+    expect(zeroLoss.lostOrderIds.length).toBeGreaterThan(0);
+  });
+});
+
+describe('broker-kill', () => {
+  it('the reference system loses nothing', async () => {
+    const run = await runScenarioCli(['broker-kill'], runs.path, RUN_TIMEOUT_MS);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect((run.results!.checks['zero-loss'] as unknown as ZeroLoss).valid).toBe(true);
+  });
+
+  it('catches the no-confirms flaw: results.json lists the lost orders', async () => {
+    const run = await runScenarioCli(['broker-kill', '--flaw', 'no-confirms'], runs.path, RUN_TIMEOUT_MS);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const zeroLoss = run.results!.checks['zero-loss'] as unknown as ZeroLoss;
+    expect(zeroLoss.valid).toBe(false);
+    expect(zeroLoss.lostOrderIds.length).toBeGreaterThan(0);
+    expect(zeroLoss.lostOrderIds[0]).toMatch(/^order-1-\d+$/);
+    expect(run.stdout).toMatch(/verdict: INVALID \(exit 1\)/);
+  });
+});

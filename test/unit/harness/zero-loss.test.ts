@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeFor, mergeValidity, runCheckers, type Checker, type RunRecord } from '../../../harness/checkers/checker.ts';
+import { DeliveryLedger } from '../../../harness/checkers/delivery-ledger.ts';
+import { zeroLossChecker } from '../../../harness/checkers/zero-loss.ts';
+import { HistoryBuilder } from '../../support/history-builder.ts';
+
+function record(history: HistoryBuilder): RunRecord {
+  const ledger = new DeliveryLedger();
+  ledger.ingest(history.events);
+  return { runDir: '/nonexistent', dataDir: '/nonexistent', events: history.events, ledger };
+}
+
+async function check(history: HistoryBuilder) {
+  return zeroLossChecker().check(record(history));
+}
+
+function stage(result: Awaited<ReturnType<typeof check>>, queue: string) {
+  return (result.stages as { queue: string; lostCount: number; lost: string[]; duplicated: number; recovered: number; inDoubt: number; unexpectedCount: number; unexpected: string[] }[]).find((s) => s.queue === queue)!;
+}
+
+describe('zero-loss checker', () => {
+  it('passes when every accepted order went through every stage', async () => {
+    const result = await check(new HistoryBuilder().completeOrder('o1').completeOrder('o2'));
+    expect(result.valid).toBe(true);
+    expect(result.summary).toContain('all 2 accepted orders accounted for');
+    expect(stage(result, 'payment.process')).toMatchObject({ lostCount: 0, duplicated: 0 });
+  });
+
+  it('fails on a confirmed message nobody consumed, naming the stage and the order', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'ok').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(result.lostOrderIds).toEqual(['o2']);
+    expect(stage(result, 'order.created')).toMatchObject({ lostCount: 1, lost: ['order.created:o2'] });
+    // The topic binding routes order.created to inventory too: lost there as well.
+    expect(stage(result, 'inventory.update').lostCount).toBe(1);
+    expect(result.summary).toMatch(/1 of 2 accepted orders lost/);
+  });
+
+  it('fails when an order was accepted but never reached a terminal state, even if no stage lost a message', async () => {
+    // The payment was handled, but its downstream publishes were never even attempted (auto-ack + crash).
+    const h = new HistoryBuilder().order('o1', 'ok');
+    h.publish('api-1', 'order.created:o1', 'o1', 'orders', 'order.created', 'ok');
+    h.handled('orders-1', 'order.created:o1', 'o1', 'order.created');
+    h.handled('inventory-1', 'order.created:o1', 'o1', 'inventory.update');
+    h.publish('orders-1', 'payment.process:o1', 'o1', 'payments', 'process', 'ok');
+    h.handled('payments-1', 'payment.process:o1', 'o1', 'payment.process');
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(result.lostOrderIds).toEqual(['o1']);
+    expect(result.lostMessages).toBe(0);
+  });
+
+  it('reports a duplicate delivery but allows it', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.handled('payments-2', 'payment.process:o1', 'o1', 'payment.process', 'payment-charged', false);
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(stage(result, 'payment.process').duplicated).toBe(1);
+  });
+
+  it('counts an in-doubt publish that arrived anyway as recovered, and one that did not as in doubt, both allowed', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    // o2: the API's confirm timed out (info), the client was told 503 "info", yet the message landed.
+    h.order('o2', 'info').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'info');
+    h.handled('orders-1', 'order.created:o2', 'o2', 'order.created');
+    // o3: the API process died between attempt and result; nothing arrived.
+    h.order('o3', 'info').publish('api-1', 'order.created:o3', 'o3', 'orders', 'order.created', 'none');
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(stage(result, 'order.created')).toMatchObject({ recovered: 1, inDoubt: 1, lostCount: 0 });
+    expect(result.orders).toMatchObject({ inDoubt: 2, accepted: 1 });
+  });
+
+  it('fails on an unexpected message: consumed, never published', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.handled('payments-1', 'payment.process:ghost', 'ghost', 'payment.process');
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(stage(result, 'payment.process')).toMatchObject({ unexpectedCount: 1, unexpected: ['payment.process:ghost'] });
+  });
+
+  it('counts a dead-lettered message as accounted for at the queue it died in', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'ok').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    h.deadLettered('order.created:o2', 'o2', 'order.created');
+    h.deadLettered('order.created:o2', 'o2', 'inventory.update');
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(result.orders).toMatchObject({ deadLettered: 1, lostCount: 0 });
+  });
+
+  it('is unknown, not valid, when no order was accepted at all', async () => {
+    const result = await check(new HistoryBuilder().order('o1', 'fail'));
+    expect(result.valid).toBe('unknown');
+  });
+
+  it('treats a failed publish that nobody consumed as neither lost nor in doubt', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'fail').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'fail');
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(stage(result, 'order.created')).toMatchObject({ lostCount: 0, inDoubt: 0 });
+  });
+});
+
+describe('delivery ledger, incrementally', () => {
+  it('reports pending work until the last stage is consumed', () => {
+    const full = new HistoryBuilder().completeOrder('o1').events;
+    const ledger = new DeliveryLedger();
+    ledger.ingest(full.slice(0, 5));
+    expect(ledger.pending().orders).toBe(1);
+    ledger.ingest(full.slice(5));
+    expect(ledger.pending()).toEqual({ orders: 0, messages: 0 });
+    expect(ledger.terminalOrders).toBe(1);
+  });
+});
+
+describe('checker composition', () => {
+  const fixed = (name: string, valid: true | false | 'unknown'): Checker => ({ name, check: () => ({ valid, summary: name }) });
+
+  it('false beats unknown beats true', () => {
+    expect(mergeValidity([true, true])).toBe(true);
+    expect(mergeValidity([true, 'unknown'])).toBe('unknown');
+    expect(mergeValidity(['unknown', false, true])).toBe(false);
+    expect(mergeValidity([])).toBe('unknown');
+  });
+
+  it('turns a checker that throws into unknown, never true', async () => {
+    const throwing: Checker = {
+      name: 'broken',
+      check: () => {
+        throw new Error('boom');
+      },
+    };
+    const composite = await runCheckers([fixed('ok', true), throwing], record(new HistoryBuilder()));
+    expect(composite.valid).toBe('unknown');
+    expect(composite.results.broken).toMatchObject({ valid: 'unknown' });
+    expect(composite.results.broken!.summary).toContain('boom');
+    const withFailure = await runCheckers([throwing, fixed('bad', false)], record(new HistoryBuilder()));
+    expect(withFailure.valid).toBe(false);
+  });
+
+  it('maps verdicts to exit codes 0, 1, 2', () => {
+    expect([exitCodeFor(true), exitCodeFor(false), exitCodeFor('unknown')]).toEqual([0, 1, 2]);
+  });
+});
