@@ -5,6 +5,8 @@ import { killAllChildrenNow } from '../env/child-registry.ts';
 import { findRabbitMq, RabbitMqNotFoundError } from '../env/rabbitmq-binary.ts';
 import { REPO_ROOT } from '../env/system-process.ts';
 import { renderTable, renderVerdict } from '../report/verdict-table.ts';
+import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
+import { runCatalogue } from '../runner/run-catalogue.ts';
 import { runScenario } from '../runner/run-scenario.ts';
 import { StatusLine } from '../runner/status-line.ts';
 import { parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
@@ -28,10 +30,6 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command.kind === 'list') {
     process.stdout.write(listing() + '\n');
     return 0;
-  }
-  if (command.kind === 'all') {
-    process.stderr.write('--all is not available yet: run scenarios one by one (see --list)\n');
-    return 2;
   }
   try {
     findRabbitMq();
@@ -59,10 +57,26 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const runsRoot = process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs');
+  if (command.kind === 'all') {
+    const catalogue = await runCatalogue({
+      scenarios: SCENARIOS,
+      runsRoot,
+      seed: command.seed,
+      ...(command.rate !== undefined ? { rate: command.rate } : {}),
+      ...(command.duration !== undefined ? { duration: command.duration } : {}),
+      signal: interrupt.signal,
+      status,
+    });
+    process.stdout.write('\n' + renderCatalogueSummary(catalogue.cases));
+    process.stdout.write(`junit: ${join(catalogue.dir, 'junit.xml')}\nsummary: ${join(catalogue.dir, 'summary.md')}\n`);
+    if (interrupt.signal.aborted) return 2;
+    return catalogue.ok ? 0 : 1;
+  }
   const results = await runScenario({
     scenario: command.scenario,
     options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws },
-    runsRoot: process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs'),
+    runsRoot,
     keep: command.keep,
     ...(command.drainTimeout !== undefined ? { drainTimeoutSeconds: command.drainTimeout } : {}),
     signal: interrupt.signal,
