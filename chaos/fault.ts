@@ -18,8 +18,69 @@ export interface BrokerControl {
   ctl(...args: string[]): Promise<string>;
 }
 
+/** Toxiproxy's toxic types (see shared/reference/TOXIPROXY.md for what each does). */
+export type ToxicType = 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
+/** `upstream` is client to broker, `downstream` broker to client. */
+export type ToxicStream = 'upstream' | 'downstream';
+export const TOXIC_STREAMS: readonly ToxicStream[] = ['upstream', 'downstream'];
+
+export interface ToxicSpec {
+  /** Defaults to `<type>_<stream>`, as in Toxiproxy. */
+  name?: string;
+  type: ToxicType;
+  stream: ToxicStream;
+  /** Probability (0-1) that a connection is affected; defaults to 1. */
+  toxicity?: number;
+  attributes: Readonly<Record<string, number>>;
+}
+
+/** One TCP proxy between the system and the broker (a Toxiproxy proxy). */
+export interface ProxyControl {
+  readonly name: string;
+  /** Adds a toxic (live connections included); resolves to its name. */
+  addToxic(spec: ToxicSpec): Promise<string>;
+  /** Removes the toxic; a toxic that is not there is not an error, so heals can repeat. */
+  removeToxic(name: string): Promise<void>;
+  /** Closes every live connection and refuses new ones until enabled. */
+  disable(): Promise<void>;
+  enable(): Promise<void>;
+  /** Removes every toxic of this proxy and enables it. */
+  reset(): Promise<void>;
+}
+
+/** The two proxies: the system's publishing connections go through one, its consuming ones through the other. */
+export interface ProxyControls {
+  producer: ProxyControl;
+  consumer: ProxyControl;
+}
+
+/** One OS process of the system under test, as the fault sees it. */
+export interface ProcessInfo {
+  instance: string;
+  role: string;
+  running: boolean;
+  /** Frozen by SIGSTOP. */
+  paused: boolean;
+  pid?: number;
+}
+
+/** Control over the system's own processes (API and worker instances), by instance name. */
+export interface ProcessControl {
+  list(): ProcessInfo[];
+  /** SIGKILL; resolves once the process is gone. */
+  kill(instance: string): Promise<void>;
+  /** Starts a stopped or killed instance again; resolves once it reports ready. */
+  start(instance: string): Promise<void>;
+  /** SIGSTOP: frozen with its connections open. */
+  pause(instance: string): Promise<void>;
+  /** SIGCONT. */
+  resume(instance: string): Promise<void>;
+}
+
 export interface FaultEnv {
   broker: BrokerControl;
+  proxies: ProxyControls;
+  processes: ProcessControl;
   /** Seeded randomness for faults that pick a victim or a value; same seed, same choices. */
   random: () => number;
   /** A line for the run's log, e.g. which instance was killed. */

@@ -31,6 +31,8 @@ const configSchema = z.object({
   httpPort: z.number().int().min(0).max(65535).default(0),
   /** Port of this process's Prometheus /metrics endpoint (0 = any free port). The API serves it on httpPort. */
   metricsPort: z.number().int().min(0).max(65535).default(0),
+  /** Interface the API and /metrics servers bind to: loopback by default, `0.0.0.0` inside a container. */
+  listenHost: z.string().min(1).default('127.0.0.1'),
 });
 
 export type SystemProcessConfig = z.output<typeof configSchema>;

@@ -7,6 +7,8 @@ export const FLAWS = {
   'no-confirms': 'publish fire-and-forget on a plain channel: answer 202 / ack the input without waiting for the broker to confirm',
   transient: 'non-durable queues and non-persistent messages: a broker restart forgets what was queued',
   'auto-ack': 'consume with automatic acknowledgement: a message is gone from the broker as soon as it is delivered',
+  'no-heartbeat': 'AMQP heartbeats off (heartbeat 0): a connection whose peer went silent is never noticed, so a black-holed link looks alive forever',
+  'no-reconnect': "the article's connection handling: a plain connection with no recovery; once it is lost the process stays disconnected (publishes fail, consumers are gone) until restarted",
 } as const satisfies Record<string, string>;
 
 export type FlawName = keyof typeof FLAWS;

@@ -1,5 +1,7 @@
 import type { SystemProcessConfig } from './config.ts';
-import { HistoryWriter } from './history/history-writer.ts';
+import type { HistoryWriter } from './history/history-writer.ts';
+import { MeteredHistoryWriter } from './metrics/metered-history.ts';
+import { initSystemMetrics } from './metrics/system-metrics.ts';
 
 /** How long a stopping process may take to finish in-flight work before it exits anyway. */
 export const GRACEFUL_STOP_MS = 3_000;
@@ -19,7 +21,8 @@ export interface ProcessRuntime {
  * we stop ourselves instead of lingering as an orphan.
  */
 export function startRuntime(config: SystemProcessConfig): ProcessRuntime {
-  const history = new HistoryWriter(config.historyFile, config.instance);
+  // Metrics first: the history feeds connection state and dead letters into them.
+  const history = new MeteredHistoryWriter(config.historyFile, config.instance, initSystemMetrics(config));
   history.append({ kind: 'lifecycle', event: 'start', detail: `pid ${process.pid}${config.flaws.length ? ` flaws ${config.flaws.join(',')}` : ''}` });
   const cleanups: (() => Promise<void> | void)[] = [];
   let stopping = false;

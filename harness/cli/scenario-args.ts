@@ -12,7 +12,8 @@ options:
   --flaw NAME         start the system with a named defect (repeatable, or comma-separated)
   --seed N            seed for order bodies and random fault schedules (default: 1)
   --drain-timeout S   seconds to wait for every accepted order to be accounted for (default: 30)
-  --keep              leave the system and broker running after the verdict, until Ctrl-C
+  --keep              leave the system, broker and Prometheus running after the verdict, until Ctrl-C
+  --check-dashboards  also run every Grafana dashboard query against the run's Prometheus (fails on errors or empty panels)
   --list              list scenarios and flaws
   --all               CI gate: every scenario against the reference system and each flaw it claims to catch
   --help              this text`;
@@ -28,7 +29,7 @@ export type CliCommand =
   | { kind: 'help' }
   | { kind: 'list' }
   | { kind: 'all'; seed: number; rate?: number; duration?: number }
-  | { kind: 'run'; scenario: ScenarioDefinition; rate: number; duration: number; flaws: FlawName[]; seed: number; keep: boolean; drainTimeout?: number };
+  | { kind: 'run'; scenario: ScenarioDefinition; rate: number; duration: number; flaws: FlawName[]; seed: number; keep: boolean; checkDashboards: boolean; drainTimeout?: number };
 
 export function parseScenarioArgs(argv: readonly string[], scenarios: readonly ScenarioDefinition[]): CliCommand {
   let parsed;
@@ -44,6 +45,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
         seed: { type: 'string' },
         'drain-timeout': { type: 'string' },
         keep: { type: 'boolean' },
+        'check-dashboards': { type: 'boolean' },
         list: { type: 'boolean' },
         all: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -78,6 +80,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
     flaws: [...new Set(flaws)] as FlawName[],
     seed,
     keep: Boolean(values.keep),
+    checkDashboards: Boolean(values['check-dashboards']),
     ...(drainTimeout !== undefined ? { drainTimeout } : {}),
   };
 }

@@ -78,6 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
     options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws },
     runsRoot,
     keep: command.keep,
+    checkDashboards: command.checkDashboards,
     ...(command.drainTimeout !== undefined ? { drainTimeoutSeconds: command.drainTimeout } : {}),
     signal: interrupt.signal,
     status,

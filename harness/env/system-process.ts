@@ -104,7 +104,9 @@ export class StartedSystemProcess {
           if (parsed.ready) {
             this.#ready = parsed;
             // A restarted API must come back on the same port: load clients keep using it.
+            // Same for metrics: Prometheus keeps scraping the port it was given.
             if (parsed.httpPort && !this.#config.httpPort) this.#config = { ...this.#config, httpPort: parsed.httpPort };
+            if (parsed.metricsPort && !this.#config.metricsPort) this.#config = { ...this.#config, metricsPort: parsed.metricsPort };
             resolve(parsed);
           }
         } catch {

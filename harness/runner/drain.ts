@@ -1,5 +1,4 @@
 import type { DeliveryLedger } from '../checkers/delivery-ledger.ts';
-import type { HistoryTail } from '../history/read-history.ts';
 
 const POLL_MS = 500;
 /** Nothing pending must stay so for this long: a message can be between two stages for a moment. */
@@ -23,14 +22,13 @@ export interface DrainResult {
  * at every queue it was routed to, or until the timeout. A flawed system that lost messages never
  * drains: the timeout bounds the wait, and the checkers then name what is missing.
  */
-export async function drain(tail: HistoryTail, ledger: DeliveryLedger, timeoutSeconds: number, signal: AbortSignal, onPoll?: () => void): Promise<DrainResult> {
+export async function drain(readHistory: () => void, ledger: DeliveryLedger, timeoutSeconds: number, signal: AbortSignal): Promise<DrainResult> {
   const started = performance.now();
   let quietSince: number | null = null;
   let lastPending = '';
   let changedAt = started;
   for (;;) {
-    ledger.ingest(tail.readNew());
-    onPoll?.();
+    readHistory();
     const pending = ledger.pending();
     const now = performance.now();
     const seconds = (now - started) / 1000;

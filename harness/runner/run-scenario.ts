@@ -4,14 +4,21 @@ import type { FaultEnv } from '../../chaos/fault.ts';
 import type { OpenModelSummary } from '../../load/open-model-generator.ts';
 import { seededRandom } from '../../load/seeded-random.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../../scenarios/define-scenario.ts';
+import type { HistoryEvent } from '../../system/history/history-event.ts';
 import { HistoryWriter } from '../../system/history/history-writer.ts';
-import { exitCodeFor, runCheckers, type CheckResult, type Validity } from '../checkers/checker.ts';
+import { exitCodeFor, mergeValidity, runCheckers, type CheckResult, type Validity } from '../checkers/checker.ts';
 import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
 import { checkersFor } from '../checkers/registry.ts';
 import { onChildStarted } from '../env/child-registry.ts';
 import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem, type SystemSpec } from '../env/order-system.ts';
+import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from '../env/prometheus-server.ts';
+import { processControlFor } from '../env/process-control.ts';
+import { StartedProxyEnv } from '../env/proxy-env.ts';
 import { StartedRabbitNode } from '../env/rabbitmq-node.ts';
 import { HistoryTail } from '../history/read-history.ts';
+import { checkDashboards, describeFailures } from '../metrics/dashboard-queries.ts';
+import { StartedHarnessMetrics } from '../metrics/harness-metrics.ts';
+import { runScrapeTargets, SCRAPE_JOBS } from '../metrics/run-targets.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
 import { startClientLoad } from './client-load.ts';
 import { drain } from './drain.ts';
@@ -33,6 +40,8 @@ export interface RunRequest {
   /** Leave everything running after the verdict until `signal` aborts (Ctrl-C). */
   keep?: boolean;
   drainTimeoutSeconds?: number;
+  /** After the checks, run every Grafana dashboard query against the run's Prometheus: any error or empty result fails the run. */
+  checkDashboards?: boolean;
   /** Aborting interrupts the run: faults are healed, everything started is stopped, exit code 2. */
   signal: AbortSignal;
   status?: StatusLine;
@@ -117,7 +126,10 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   const harnessHistory = new HistoryWriter(join(runDir, 'history', 'harness.jsonl'), 'harness');
   const clientHistory = new HistoryWriter(join(runDir, 'history', 'client.jsonl'), 'client');
   let broker: StartedRabbitNode | null = null;
+  let proxies: StartedProxyEnv | null = null;
   let system: StartedOrderSystem | null = null;
+  let harnessMetrics: StartedHarnessMetrics | null = null;
+  let prometheus: RunPrometheus | null = null;
   let faults: FaultSchedule | null = null;
 
   status.log(`run ${scenario.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`);
@@ -127,26 +139,56 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     status.update({ phase: 'setup', elapsedSeconds: elapsed(), faults: [], note: 'starting broker' });
     broker = await StartedRabbitNode.start({ dir: join(runDir, 'broker') });
     throwIfAborted();
+    status.update({ phase: 'setup', elapsedSeconds: elapsed(), faults: [], note: 'starting proxy' });
+    // Every AMQP connection of the system goes through the proxy: producer side and consumer side separately.
+    const node = broker;
+    proxies = await StartedProxyEnv.start({ brokerHost: node.host, brokerPort: node.amqpPort, logFile: join(runDir, 'logs', 'toxiproxy.log') });
+    throwIfAborted();
     status.update({ phase: 'setup', elapsedSeconds: elapsed(), faults: [], note: 'starting system' });
-    system = await StartedOrderSystem.start(runDir, { publishUrl: broker.amqpUrl(), consumeUrl: broker.amqpUrl() }, spec);
+    system = await StartedOrderSystem.start(runDir, proxies.endpoints((host, port) => node.amqpUrl(host, port)), spec);
+    throwIfAborted();
+    harnessMetrics = await StartedHarnessMetrics.start();
+    harnessMetrics.setRunInfo(scenario.name);
+    harnessMetrics.declareFaults(schedule.map((f) => f.fault.name));
+    harnessMetrics.setTargetRate(options.rate);
+    prometheus = await startRunPrometheus(join(runDir, 'prometheus'), runScrapeTargets({ broker, system, harness: harnessMetrics }), (m) => status.log(m));
     throwIfAborted();
     results.endpoints = {
       apiUrl: system.apiUrl,
+      ...(prometheus ? { prometheusUrl: prometheus.url, prometheusRemoteWriteUrl: prometheus.remoteWriteUrl } : {}),
+      harnessMetricsUrl: harnessMetrics.url,
       amqpUrl: broker.amqpUrl(),
+      toxiproxyUrl: proxies.url,
       managementUrl: broker.managementUrl,
       brokerPrometheusUrl: broker.prometheusUrl,
     };
     writeFileSync(join(runDir, 'endpoints.json'), JSON.stringify(results.endpoints, null, 2) + '\n');
 
     phase('load');
-    const faultEnv: FaultEnv = { broker, random: seededRandom(options.seed ^ FAULT_SEED_SALT), log: (m) => status.log(m) };
+    const faultEnv: FaultEnv = {
+      broker,
+      proxies: proxies.proxies,
+      processes: processControlFor(system),
+      random: seededRandom(options.seed ^ FAULT_SEED_SALT),
+      log: (m) => status.log(m),
+    };
     faults = new FaultSchedule(schedule, faultEnv, harnessHistory);
     const tail = new HistoryTail(join(runDir, 'history'));
     const ledger = new DeliveryLedger();
+    // Every event read, kept for the checkers that replay the whole history (acks, prefetch, dead letters).
+    const events: HistoryEvent[] = [];
+    const readHistory = () => {
+      const fresh = tail.readNew();
+      for (const e of fresh) events.push(e);
+      ledger.ingest(fresh);
+    };
     const load = startClientLoad({ apiUrl: system.apiUrl, rate: options.rate, durationSeconds: options.duration, seed: options.seed, history: clientHistory, signal: abort.signal });
     faults.begin();
+    const metrics = harnessMetrics;
+    metrics.trackLoad(() => load.run.stats());
     const ticker = setInterval(() => {
-      ledger.ingest(tail.readNew());
+      readHistory();
+      metrics.syncFaults(faults?.active ?? []);
       const stats = load.run.stats();
       status.update({ phase: phaseName, elapsedSeconds: elapsed(), targetRate: options.rate, achievedRate: stats.currentRate, accepted: load.accepted(), completed: ledger.terminalOrders, faults: faults?.active ?? [] });
     }, 1000);
@@ -165,7 +207,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       throwIfAborted();
 
       phase('drain');
-      results.drain = await drain(tail, ledger, drainTimeout, abort.signal);
+      results.drain = await drain(readHistory, ledger, drainTimeout, abort.signal);
       throwIfAborted();
     } finally {
       clearInterval(ticker);
@@ -173,11 +215,15 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
 
     phase('check');
     status.update({ phase: 'check', elapsedSeconds: elapsed(), faults: [] });
-    ledger.ingest(tail.readNew());
-    const verdict = await runCheckers(checkersFor(scenario.checks), { runDir, dataDir: system.dataDir, events: [], ledger, system: { ...spec } });
+    readHistory();
+    events.sort((a, b) => a.t - b.t);
+    const verdict = await runCheckers(checkersFor(scenario.checks), { runDir, dataDir: system.dataDir, events, ledger, system: { ...spec } });
     results.checks = verdict.results;
+    harnessMetrics.syncFaults([]);
+    harnessMetrics.setCheckResults(verdict.results);
     if (tail.malformedLines > 0) results.checks['history'] = { valid: 'unknown', summary: `${tail.malformedLines} history lines could not be parsed` };
-    results.valid = tail.malformedLines > 0 && verdict.valid === true ? 'unknown' : verdict.valid;
+    if (request.checkDashboards) results.checks['dashboards'] = await dashboardCheck(prometheus, startedAt);
+    results.valid = mergeValidity(Object.values(results.checks).map((c) => c.valid));
     results.exitCode = exitCodeFor(results.valid);
     phase('store');
   } catch (err) {
@@ -192,13 +238,17 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     writeResults(runDir, results);
     if (request.keep && !abort.signal.aborted && system && broker) {
       status.log(renderVerdict(results.checks, results.valid, results.exitCode));
-      status.log(`--keep: leaving the system and broker running. API ${system.apiUrl}  management ${broker.managementUrl} (user ${broker.user}, password ${broker.password})  broker metrics ${broker.prometheusUrl}`);
+      status.log(`--keep: leaving the system, proxy, broker and Prometheus running. API ${system.apiUrl}  toxiproxy ${proxies?.url}  prometheus ${prometheus?.url ?? '(none)'}  management ${broker.managementUrl} (user ${broker.user}, password ${broker.password})  broker metrics ${broker.prometheusUrl}`);
       status.log('press Ctrl-C to stop everything');
       await abortPromise(abort.signal).catch(() => {});
     }
     await faults?.healAll().catch(() => {});
+    await proxies?.resetAll().catch(() => {});
     await system?.stop().catch(() => {});
+    await proxies?.stop().catch(() => {});
     await broker?.dispose().catch(() => {});
+    await prometheus?.stop().catch(() => {});
+    await harnessMetrics?.stop().catch(() => {});
     harnessHistory.close();
     clientHistory.close();
     stopRecordingChildren();
@@ -216,6 +266,31 @@ export class RunInterruptedError extends Error {
 
 function writeResults(runDir: string, results: RunResults): void {
   writeFileSync(join(runDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+}
+
+/** The run's Prometheus; a machine without one still runs scenarios, just without recorded metrics. */
+async function startRunPrometheus(dir: string, targets: Parameters<typeof startPrometheus>[0]['targets'], log: (m: string) => void): Promise<RunPrometheus | null> {
+  try {
+    return await startPrometheus({ dir, targets });
+  } catch (err) {
+    if (!(err instanceof PrometheusNotInstalledError)) throw err;
+    log(`no metrics recorded for this run: ${err.message}`);
+    return null;
+  }
+}
+
+/** Every Grafana panel query must return data for this run: a dashboard that shows nothing is broken. */
+async function dashboardCheck(prometheus: RunPrometheus | null, startedAt: Date): Promise<CheckResult> {
+  if (!prometheus) return { valid: 'unknown', summary: 'no Prometheus: dashboards not checked' };
+  await prometheus.waitForScrapes({ after: new Date(), jobs: [SCRAPE_JOBS.harness] });
+  const checks = await checkDashboards(prometheus, { start: startedAt, end: new Date(), stepSeconds: 1 });
+  const failing = checks.filter((c) => c.status !== 'ok');
+  return {
+    valid: failing.length === 0,
+    summary: failing.length === 0 ? `all ${checks.length} dashboard queries returned data` : `${failing.length} of ${checks.length} dashboard queries failed: ${describeFailures(failing)}`,
+    queries: checks.length,
+    failing: failing.map((c) => ({ dashboard: c.dashboard, name: c.name, promql: c.promql, status: c.status, ...(c.error ? { error: c.error } : {}) })),
+  };
 }
 
 /** After healing, the system must be serving again: API connected to the broker, every process alive. */

@@ -2,6 +2,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { ZodType } from 'zod';
 import type { HistoryWriter } from '../history/history-writer.ts';
 import type { OutgoingMessage } from '../messages.ts';
+import { systemMetrics, type QueueMetrics } from '../metrics/system-metrics.ts';
 import type { Publisher } from './publisher.ts';
 import type { QueueName } from './topology.ts';
 
@@ -64,10 +65,12 @@ export class Consumer {
   /** Channels of the current connection that still hold their deliveries, with their consumer tags. */
   readonly #open = new Map<Channel, string[]>();
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #metrics: ReadonlyMap<QueueName, QueueMetrics>;
   #stopping = false;
 
   constructor(options: ConsumerOptions) {
     this.#options = options;
+    this.#metrics = new Map(options.handlers.map((h) => [h.queue, systemMetrics().queue(h.queue)]));
   }
 
   get inFlight(): number {
@@ -77,6 +80,7 @@ export class Consumer {
   async attach(model: ChannelModel): Promise<void> {
     const { instance, prefetch, autoAck } = this.#options;
     for (const handler of this.#options.handlers) {
+      const metrics = this.#metrics.get(handler.queue)!;
       const channel = await model.createChannel();
       channel.on('error', () => {});
       channel.on('close', () => {
@@ -96,7 +100,7 @@ export class Consumer {
             this.#options.onChannelLost();
             return;
           }
-          this.#track(this.#process(channel, handler, msg));
+          this.#track(this.#process(channel, handler, msg, metrics), metrics);
         },
         { noAck: autoAck, consumerTag: `${instance}.${handler.queue}.${Date.now()}` },
       );
@@ -115,12 +119,17 @@ export class Consumer {
     await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(timeoutMs)]);
   }
 
-  #track(work: Promise<void>): void {
+  #track(work: Promise<void>, metrics: QueueMetrics): void {
     this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
+    void work.finally(() => {
+      this.#inFlight.delete(work);
+      metrics.released();
+    });
   }
 
-  async #process(channel: Channel, handler: QueueHandler, msg: ConsumeMessage): Promise<void> {
+  async #process(channel: Channel, handler: QueueHandler, msg: ConsumeMessage, metrics: QueueMetrics): Promise<void> {
+    const started = performance.now();
+    metrics.received(msg.fields.redelivered);
     const { history, instance } = this.#options;
     const channelId = (channel as unknown as { ch: number }).ch;
     const tag = msg.fields.deliveryTag;
@@ -134,7 +143,7 @@ export class Consumer {
       if (this.#options.processingMs > 0) await sleep(this.#options.processingMs);
       handled = await handler.handle({ id, queue: handler.queue, content: msg.content, redelivered: msg.fields.redelivered, headers: msg.properties.headers ?? {} });
     } catch (err) {
-      this.#settleFailure(channel, msg, where, err as Error);
+      this.#settleFailure(channel, msg, where, err as Error, metrics);
       return;
     }
     history.append({ kind: 'handled', id, orderId: handled.orderId, queue: handler.queue, consumer: instance, applied: handled.applied, effect: handled.effect });
@@ -142,9 +151,11 @@ export class Consumer {
     const confirmed = await Promise.all(handled.publish.map((out) => this.#publishUntilConfirmed(channel, out)));
     // The input will be redelivered (its channel died) and replayed idempotently: stop here.
     if (confirmed.includes(false)) return;
+    metrics.processed((performance.now() - started) / 1000);
     if (this.#options.autoAck) return;
     if (!this.#open.has(channel)) return;
     channel.ack(msg);
+    metrics.acked();
     history.append({ kind: 'ack', ...where });
   }
 
@@ -159,16 +170,18 @@ export class Consumer {
     }
   }
 
-  #settleFailure(channel: Channel, msg: ConsumeMessage, where: { id: string; queue: string; consumer: string; deliveryTag: number; channel: number }, err: Error): void {
+  #settleFailure(channel: Channel, msg: ConsumeMessage, where: { id: string; queue: string; consumer: string; deliveryTag: number; channel: number }, err: Error, metrics: QueueMetrics): void {
     const { history } = this.#options;
     if (this.#options.autoAck || !this.#open.has(channel)) return;
     if (err instanceof PoisonMessageError || msg.fields.redelivered) {
       // Poison, or a second failure of the same message: dead-letter it rather than loop forever.
       channel.reject(msg, false);
+      metrics.rejected();
       history.append({ kind: 'reject', ...where, requeue: false, reason: err.message });
       return;
     }
     channel.nack(msg, false, true);
+    metrics.nacked();
     history.append({ kind: 'nack', ...where, requeue: true, reason: err.message });
   }
 }

@@ -1,4 +1,5 @@
 import amqp, { type ChannelModel } from 'amqplib';
+import type { FlawName } from '../flaws.ts';
 import type { HistoryWriter } from '../history/history-writer.ts';
 
 /** Reconnect backoff: fast enough to recover within a second or two of the broker coming back. */
@@ -14,6 +15,8 @@ export interface ManagedConnectionOptions {
   setup: (model: ChannelModel) => Promise<void>;
   /** Runs when the connection is lost, before any reconnect: forget channels that died with it. */
   onDisconnect: () => void;
+  /** Flaws that shape the connection (`no-heartbeat`, `no-reconnect`); the reference has none. */
+  flaws: readonly FlawName[];
 }
 
 export interface ManagedConnection {
@@ -28,9 +31,13 @@ export interface ManagedConnection {
  * article's reconnect-on-error never did.
  */
 export async function openManagedConnection(options: ManagedConnectionOptions): Promise<ManagedConnection> {
+  const flaws = new Set(options.flaws);
+  // amqplib 2: heartbeat 0 means off, on both sides once negotiated.
+  const heartbeatSeconds = flaws.has('no-heartbeat') ? 0 : options.heartbeatSeconds;
+  if (flaws.has('no-reconnect')) return openUnmanagedConnection(options, heartbeatSeconds);
   const { history, name } = options;
   let current: ChannelModel | null = null;
-  const connection = await amqp.connect(withHeartbeat(options.url, options.heartbeatSeconds), {
+  const connection = await amqp.connect(withHeartbeat(options.url, heartbeatSeconds), {
     clientProperties: { connection_name: name },
     recovery: {
       ...RECONNECT,
@@ -64,6 +71,41 @@ export async function openManagedConnection(options: ManagedConnectionOptions): 
       model?.close().catch(() => {});
     },
     close: () => connection.close().catch(() => {}),
+  };
+}
+
+/**
+ * The `no-reconnect` flaw, after the article: a plain `amqp.connect`, topology declared and
+ * consumers subscribed once. When the connection goes, its channels go with it and nothing brings
+ * them back: publishes fail, consumers are gone, until the process is restarted.
+ */
+async function openUnmanagedConnection(options: ManagedConnectionOptions, heartbeatSeconds: number): Promise<ManagedConnection> {
+  const { history, name } = options;
+  const connection = await amqp.connect(withHeartbeat(options.url, heartbeatSeconds), { clientProperties: { connection_name: name } });
+  let closing = false;
+  // Without a listener an 'error' event would crash the process; 'close' follows it.
+  connection.on('error', () => {});
+  connection.on('close', (err?: Error) => {
+    options.onDisconnect();
+    if (!closing) history.append({ kind: 'lifecycle', event: 'disconnected', detail: `${name}: ${err?.message ?? 'closed'} (no-reconnect: staying disconnected)` });
+  });
+  connection.on('blocked', (reason: string) => history.append({ kind: 'lifecycle', event: 'blocked', detail: `${name}: ${reason}` }));
+  connection.on('unblocked', () => history.append({ kind: 'lifecycle', event: 'unblocked', detail: name }));
+  try {
+    await options.setup(connection);
+  } catch (err) {
+    closing = true;
+    await connection.close().catch(() => {});
+    throw err;
+  }
+  history.append({ kind: 'lifecycle', event: 'connected', detail: name });
+  return {
+    // A dead channel stays dead: the article never noticed one.
+    recycle() {},
+    close: async () => {
+      closing = true;
+      await connection.close().catch(() => {});
+    },
   };
 }
 

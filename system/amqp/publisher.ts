@@ -2,6 +2,7 @@ import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import type { Outcome } from '../history/history-event.ts';
 import type { HistoryWriter } from '../history/history-writer.ts';
 import type { OutgoingMessage } from '../messages.ts';
+import { systemMetrics, type PublishOutcome } from '../metrics/system-metrics.ts';
 import { assertTopology } from './topology.ts';
 
 export interface PublisherOptions {
@@ -30,9 +31,11 @@ export class Publisher {
   #channelClosed = true;
   /** Message ids the broker returned as unroutable (mandatory): their later ack means "dropped". */
   readonly #returned = new Set<string>();
+  readonly #count: Readonly<Record<PublishOutcome, () => void>>;
 
   constructor(options: PublisherOptions) {
     this.#options = options;
+    this.#count = systemMetrics().publishCounters();
   }
 
   get connected(): boolean {
@@ -70,7 +73,10 @@ export class Publisher {
 
   async #send(message: OutgoingMessage): Promise<PublishResult> {
     const channel = this.#channel;
-    if (!channel || this.#channelClosed) return { outcome: 'fail', error: 'not connected' };
+    if (!channel || this.#channelClosed) {
+      this.#count.failed();
+      return { outcome: 'fail', error: 'not connected' };
+    }
     const content = Buffer.from(JSON.stringify(message.body));
     const properties = {
       persistent: this.#options.persistent,
@@ -83,33 +89,39 @@ export class Publisher {
     if (!this.#options.confirms) {
       try {
         channel.publish(message.exchange, message.routingKey, content, properties);
+        this.#count.unconfirmed();
         return { outcome: 'ok' };
       } catch (err) {
+        this.#count.failed();
         return { outcome: 'fail', error: (err as Error).message };
       }
     }
     return new Promise<PublishResult>((resolve) => {
       let settled = false;
-      const settle = (result: PublishResult) => {
+      const settle = (result: PublishResult, counted: PublishOutcome) => {
         if (settled) return;
         settled = true;
+        this.#count[counted]();
         clearTimeout(timer);
         resolve(result);
       };
-      const timer = setTimeout(() => settle({ outcome: 'info', error: `no confirm within ${this.#options.confirmTimeoutMs} ms` }), this.#options.confirmTimeoutMs);
+      const timer = setTimeout(() => settle({ outcome: 'info', error: `no confirm within ${this.#options.confirmTimeoutMs} ms` }, 'in_doubt'), this.#options.confirmTimeoutMs);
       try {
         (channel as ConfirmChannel).publish(message.exchange, message.routingKey, content, properties, (err) => {
           if (!err) {
             const returned = this.#returned.delete(message.messageId);
-            settle(returned ? { outcome: 'fail', error: 'returned unroutable' } : { outcome: 'ok' });
+            settle(returned ? { outcome: 'fail', error: 'returned unroutable' } : { outcome: 'ok' }, returned ? 'returned' : 'confirmed');
             return;
           }
           // amqplib calls back before our own 'close' listener has run; look again once the
           // close has been fully dispatched to tell "channel died" (unknown) from "nacked" (failed).
-          setImmediate(() => settle(this.#channelClosed || this.#channel !== channel ? { outcome: 'info', error: 'channel closed before confirm' } : { outcome: 'fail', error: 'nacked by broker' }));
+          setImmediate(() => {
+            const died = this.#channelClosed || this.#channel !== channel;
+            settle(died ? { outcome: 'info', error: 'channel closed before confirm' } : { outcome: 'fail', error: 'nacked by broker' }, died ? 'in_doubt' : 'nacked');
+          });
         });
       } catch (err) {
-        settle({ outcome: 'fail', error: (err as Error).message });
+        settle({ outcome: 'fail', error: (err as Error).message }, 'failed');
       }
     });
   }

@@ -17,6 +17,7 @@ export async function startPublishing(runtime: ProcessRuntime): Promise<Publishe
     url: config.publishUrl,
     name: `${config.instance} publish`,
     heartbeatSeconds: config.heartbeatSeconds,
+    flaws: config.flaws,
     history,
     setup: (model) => publisher.attach(model, durableQueues(config)),
     onDisconnect: () => publisher.detach(),

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Publisher } from '../amqp/publisher.ts';
 import { EXCHANGES, ROUTING_KEYS } from '../amqp/topology.ts';
 import { messageIds } from '../messages.ts';
+import { systemMetrics, type SystemMetrics } from '../metrics/system-metrics.ts';
 import type { OrdersStore } from '../stores/orders-store.ts';
 import { InvalidOrderError, MAX_BODY_BYTES, parseOrderRequest, toOrderCreated, type OrderRequest } from './order-request.ts';
 import { readBody } from './read-body.ts';
@@ -21,16 +22,17 @@ export interface OrdersApiDeps {
  * have been, `info`), and 400 naming the problem for any malformed order, publishing nothing.
  */
 export function createOrdersApi(deps: OrdersApiDeps): Server {
+  const metrics = systemMetrics();
   return createServer((req, res) => {
-    route(deps, req, res).catch((err: Error) => send(res, 500, { error: `internal error: ${err.message}` }));
+    route(deps, req, res, metrics).catch((err: Error) => send(res, 500, { error: `internal error: ${err.message}` }));
   });
 }
 
-async function route(deps: OrdersApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(deps: OrdersApiDeps, req: IncomingMessage, res: ServerResponse, metrics: SystemMetrics): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/orders') {
     if (req.method !== 'POST') return send(res, 405, { error: 'expected POST /orders' }, { allow: 'POST' });
-    return postOrder(deps, req, res);
+    return postOrder(deps, req, res, metrics);
   }
   const match = /^\/orders\/([^/]+)$/.exec(url.pathname);
   if (match) {
@@ -43,20 +45,25 @@ async function route(deps: OrdersApiDeps, req: IncomingMessage, res: ServerRespo
   send(res, 404, { error: `no route for ${req.method} ${url.pathname}; expected POST /orders, GET /orders/:id, GET /health` });
 }
 
-async function postOrder(deps: OrdersApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function postOrder(deps: OrdersApiDeps, req: IncomingMessage, res: ServerResponse, metrics: SystemMetrics): Promise<void> {
   const contentType = req.headers['content-type'] ?? '';
   const body = await readBody(req, MAX_BODY_BYTES);
   if (body.kind === 'too-large') {
+    metrics.orderRejected('invalid');
     return send(res, 400, { error: `body too large: ${body.bytes} bytes, expected at most ${MAX_BODY_BYTES}` }, body.closeConnection ? { connection: 'close' } : {});
   }
   if (!/^application\/json\b/i.test(contentType)) {
+    metrics.orderRejected('invalid');
     return send(res, 400, { error: `expected Content-Type: application/json, got ${contentType || 'none'}` });
   }
   let request: OrderRequest;
   try {
     request = parseOrderRequest(body.text);
   } catch (err) {
-    if (err instanceof InvalidOrderError) return send(res, 400, { error: 'invalid order', problems: err.problems });
+    if (err instanceof InvalidOrderError) {
+      metrics.orderRejected('invalid');
+      return send(res, 400, { error: 'invalid order', problems: err.problems });
+    }
     throw err;
   }
 
@@ -64,7 +71,10 @@ async function postOrder(deps: OrdersApiDeps, req: IncomingMessage, res: ServerR
   const bodyHash = hashOrder(request);
   const existing = request.id ? deps.store.find(orderId) : undefined;
   if (existing?.bodyHash) {
-    if (existing.bodyHash !== bodyHash) return send(res, 409, { error: `order ${orderId} already exists with a different body` });
+    if (existing.bodyHash !== bodyHash) {
+      metrics.orderRejected('conflict');
+      return send(res, 409, { error: `order ${orderId} already exists with a different body` });
+    }
     return send(res, 202, { orderId, status: existing.status, duplicate: true });
   }
 
@@ -77,9 +87,11 @@ async function postOrder(deps: OrdersApiDeps, req: IncomingMessage, res: ServerR
     body: order,
   });
   if (result.outcome !== 'ok') {
+    metrics.orderRejected('unavailable');
     return send(res, 503, { error: `order not accepted: ${result.error ?? 'broker unavailable'}`, orderId, outcome: result.outcome }, { 'retry-after': '1' });
   }
   deps.store.recordAccepted(order, bodyHash);
+  metrics.orderAccepted();
   send(res, 202, { orderId, status: 'accepted' });
 }
 

@@ -48,15 +48,16 @@ export class OrdersStore {
     const db = this.db;
     this.#sql = {
       find: db.prepare(`SELECT *, ${STATUS_SQL} AS status FROM orders WHERE id = ?`),
-      status: db.prepare(`SELECT ${STATUS_SQL} AS status FROM orders WHERE id = ?`),
+      status: db.prepare(`SELECT ${STATUS_SQL} AS status, created_at FROM orders WHERE id = ?`),
       accept: db.prepare(
         `INSERT INTO orders (id, user_id, items, total_cents, body_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, items = excluded.items, total_cents = excluded.total_cents, body_hash = excluded.body_hash`,
       ),
       markProcessed: db.prepare('INSERT OR IGNORE INTO processed (message_id, at) VALUES (?, ?)'),
       ensureRow: db.prepare('INSERT OR IGNORE INTO orders (id, created_at, updated_at) VALUES (?, ?, ?)'),
+      // created_at becomes the API's acceptedAt (earlier than any row insert), so it measures end-to-end latency.
       created: db.prepare(
-        "UPDATE orders SET processing = 1, user_id = coalesce(user_id, ?), items = CASE WHEN items = '[]' THEN ? ELSE items END, total_cents = coalesce(total_cents, ?), updated_at = ? WHERE id = ?",
+        "UPDATE orders SET processing = 1, user_id = coalesce(user_id, ?), items = CASE WHEN items = '[]' THEN ? ELSE items END, total_cents = coalesce(total_cents, ?), created_at = min(created_at, ?), updated_at = ? WHERE id = ?",
       ),
       paid: db.prepare('UPDATE orders SET paid = 1, updated_at = ? WHERE id = ?'),
       reserved: db.prepare('UPDATE orders SET reserved = 1, updated_at = ? WHERE id = ?'),
@@ -75,8 +76,8 @@ export class OrdersStore {
     this.#sql.accept.run(order.orderId, order.userId, JSON.stringify(order.items), order.totalCents, bodyHash, t, t);
   }
 
-  /** Applies a message's effect once per message id; returns whether it was applied now and the status after. */
-  applyOnce(messageId: string, orderId: string, change: OrderChange): { applied: boolean; status: OrderStatus } {
+  /** Applies a message's effect once per message id; returns whether it was applied now, the status after and when the order was accepted (ms). */
+  applyOnce(messageId: string, orderId: string, change: OrderChange): { applied: boolean; status: OrderStatus; createdAt: number } {
     const sql = this.#sql;
     return this.db.transaction(() => {
       const t = Date.now();
@@ -85,13 +86,13 @@ export class OrdersStore {
       if (fresh) {
         if (change.kind === 'created') {
           const o = change.order;
-          sql.created.run(o.userId, JSON.stringify(o.items), o.totalCents, t, orderId);
+          sql.created.run(o.userId, JSON.stringify(o.items), o.totalCents, o.acceptedAt, t, orderId);
         } else if (change.update.type === 'payment.succeeded') sql.paid.run(t, orderId);
         else if (change.update.type === 'inventory.reserved') sql.reserved.run(t, orderId);
         else sql.failed.run(change.update.reason ?? 'inventory failed', t, orderId);
       }
-      const { status } = sql.status.get(orderId) as { status: OrderStatus };
-      return { applied: fresh, status };
+      const { status, created_at } = sql.status.get(orderId) as { status: OrderStatus; created_at: number };
+      return { applied: fresh, status, createdAt: created_at };
     })();
   }
 }

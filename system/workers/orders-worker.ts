@@ -1,6 +1,7 @@
 import { parseMessage, type QueueHandler } from '../amqp/consumer.ts';
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from '../amqp/topology.ts';
 import { messageIds, orderCreatedSchema, orderStatusSchema } from '../messages.ts';
+import { systemMetrics } from '../metrics/system-metrics.ts';
 import type { OrdersStore } from '../stores/orders-store.ts';
 
 /**
@@ -8,6 +9,7 @@ import type { OrdersStore } from '../stores/orders-store.ts';
  * payment and inventory outcomes into the order's status until it is completed or failed.
  */
 export function ordersHandlers(store: OrdersStore): QueueHandler[] {
+  const metrics = systemMetrics();
   return [
     {
       queue: QUEUES.orderCreated,
@@ -34,7 +36,9 @@ export function ordersHandlers(store: OrdersStore): QueueHandler[] {
       queue: QUEUES.orderStatus,
       async handle(delivery) {
         const update = parseMessage(delivery, orderStatusSchema);
-        const { applied, status } = store.applyOnce(delivery.id, update.orderId, { kind: 'status', update });
+        const { applied, status, createdAt } = store.applyOnce(delivery.id, update.orderId, { kind: 'status', update });
+        // Once per order: only the message that completes it, or the one inventory failure, is fresh and terminal.
+        if (applied && (status === 'completed' || (status === 'failed' && update.type === 'inventory.failed'))) metrics.orderFinished(status, (Date.now() - createdAt) / 1000);
         const effect = status === 'completed' ? 'order-completed' : status === 'failed' ? 'order-failed' : `order-${update.type}`;
         return { orderId: update.orderId, effect, applied, publish: [] };
       },

@@ -2,6 +2,8 @@ import { Consumer, type QueueHandler } from '../amqp/consumer.ts';
 import { openManagedConnection } from '../amqp/managed-connection.ts';
 import { durableQueues, startPublishing } from '../amqp/publishing.ts';
 import { assertTopology } from '../amqp/topology.ts';
+import { startMetricsServer } from '../metrics/metrics-http.ts';
+import { systemMetrics } from '../metrics/system-metrics.ts';
 import { GRACEFUL_STOP_MS, type ProcessRuntime } from '../process-runtime.ts';
 
 /**
@@ -11,6 +13,9 @@ import { GRACEFUL_STOP_MS, type ProcessRuntime } from '../process-runtime.ts';
  */
 export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: ProcessRuntime) => QueueHandler[]): Promise<void> {
   const { config, history } = runtime;
+  // Serving before connecting: a worker that cannot reach the broker still shows it in its metrics.
+  const metricsServer = await startMetricsServer(systemMetrics(), config.listenHost, config.metricsPort);
+  runtime.onStop(() => metricsServer.close());
   const publisher = await startPublishing(runtime);
   let recycle = () => {};
   const consumer = new Consumer({
@@ -27,6 +32,7 @@ export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: Pro
     url: config.consumeUrl,
     name: `${config.instance} consume`,
     heartbeatSeconds: config.heartbeatSeconds,
+    flaws: config.flaws,
     history,
     setup: async (model) => {
       const channel = await model.createChannel();
@@ -40,5 +46,5 @@ export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: Pro
   // Registered last so it runs first: finish in-flight work while both connections are still up.
   runtime.onStop(() => connection.close());
   runtime.onStop(() => consumer.stop(GRACEFUL_STOP_MS));
-  runtime.ready();
+  runtime.ready({ metricsPort: metricsServer.port });
 }

@@ -1,0 +1,308 @@
+import { routesTo } from '../../system/amqp/topology.ts';
+import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { Checker, CheckResult } from './checker.ts';
+import { byTime, HandledIndex, messageKey, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
+import { hasFlaw } from './run-settings.ts';
+import { ViolationList } from './violation-list.ts';
+
+/** Unsettled deliveries this close to the end of the history are still being worked on, not abandoned. */
+export const DEFAULT_IN_FLIGHT_GRACE_MS = 5_000;
+
+export interface AcknowledgementsOptions {
+  /** See DEFAULT_IN_FLIGHT_GRACE_MS (the default covers a publisher-confirm timeout). */
+  inFlightGraceMs?: number;
+  /** Overrides what `run.system.flaws` says about the `auto-ack` flaw. */
+  autoAck?: boolean;
+}
+
+export type AckViolationKind =
+  | 'ack-before-handled'
+  | 'settled-twice'
+  | 'stray-settle'
+  | 'redelivered-flag-missing'
+  | 'abandoned-not-redelivered'
+  | 'lost-to-auto-ack'
+  | 'settled-in-auto-ack-mode';
+
+const PHRASES: Record<AckViolationKind, string> = {
+  'ack-before-handled': 'acked before their effect was committed',
+  'settled-twice': 'settled more than once',
+  'stray-settle': 'settles matching no open delivery of that channel (stale or unknown tag)',
+  'redelivered-flag-missing': 'redeliveries without redelivered=true',
+  'abandoned-not-redelivered': 'unsettled deliveries whose channel died and that never came back',
+  'lost-to-auto-ack': 'deliveries never handled: lost to auto-ack',
+  'settled-in-auto-ack-mode': 'acks/nacks/rejects on an auto-ack consumer',
+};
+
+export interface AckViolationExample {
+  id: string;
+  consumer: string;
+  queue: string;
+  channel?: number;
+  deliveryTag?: number;
+  t: number;
+  note?: string;
+}
+
+export interface AcknowledgementCounts {
+  deliveries: number;
+  /** Deliveries that arrived with redelivered=true. */
+  redelivered: number;
+  acked: number;
+  nacked: number;
+  rejected: number;
+  /** Unsettled when their channel died or their process's history ended. */
+  abandoned: number;
+  /** ... of which the message came back (redelivered, handled elsewhere or dead-lettered): fine. */
+  abandonedRecovered: number;
+  /** Unsettled at the very end of the history (within the grace period): still in flight, allowed. */
+  inFlightAtEnd: number;
+}
+
+/**
+ * Acknowledgement discipline, per delivery (consumer process, connection epoch, channel, tag):
+ * - every delivery ends in exactly one ack, nack or reject, or is abandoned: its consume
+ *   connection dropped, its process restarted, or its history ended (SIGKILL) with it unsettled;
+ *   an abandoned delivery is fine iff its message (id, queue) shows up again: a later delivery
+ *   (anyone's), a `handled` by another consumer, or a dead letter from that queue;
+ * - an ack comes after a `handled` of the same process, queue and id later than the deliver
+ *   (no ack before the effect is committed);
+ * - nothing is settled twice, and no settle names a (channel, tag) that is not an open delivery
+ *   of the current connection with that id (a stale tag acks someone else's message or kills the channel);
+ * - redeliveries carry redelivered=true (the rule is on `redeliveredFlagRule` below).
+ * With the `auto-ack` flaw the broker settles on delivery: nothing to match, so every delivery
+ * must have been handled; one that never was is a message lost to auto-ack.
+ */
+export function acknowledgementsChecker(options: AcknowledgementsOptions = {}): Checker {
+  return {
+    name: 'acknowledgements',
+    check(run): CheckResult {
+      const autoAck = options.autoAck ?? hasFlaw(run, 'auto-ack');
+      const grace = options.inFlightGraceMs ?? DEFAULT_IN_FLIGHT_GRACE_MS;
+      return autoAck ? checkAutoAck(run.events, grace) : checkManual(run.events, grace);
+    },
+  };
+}
+
+function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckResult {
+  const track = trackDeliveries(events);
+  const handled = new HandledIndex(events);
+  const comesBack = recoveryIndex(events, track.deliveries, handled);
+  const violations = new ViolationList<AckViolationKind, AckViolationExample>();
+  const counts: AcknowledgementCounts = { deliveries: 0, redelivered: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, abandonedRecovered: 0, inFlightAtEnd: 0 };
+  const rows = new RowCounter();
+
+  for (const d of track.deliveries) {
+    const e = d.deliver;
+    const row = rows.get(e.queue, e.proc);
+    counts.deliveries++;
+    row.deliveries++;
+    if (e.redelivered) counts.redelivered++;
+    if (d.settle) {
+      const s = d.settle;
+      if (s.kind === 'ack') {
+        counts.acked++;
+        row.acked++;
+        if (!handled.between(e.proc, e.queue, e.id, e.t, s.t)) {
+          violations.add('ack-before-handled', example(d, 'no handled event between deliver and ack'));
+          row.violations++;
+        }
+      } else if (s.kind === 'nack') {
+        counts.nacked++;
+        row.nacked++;
+      } else {
+        counts.rejected++;
+        row.rejected++;
+      }
+      for (const extra of d.extraSettles) {
+        violations.add('settled-twice', { ...example(d, `${s.kind} then ${extra.kind}`), t: extra.t });
+        row.violations++;
+      }
+      continue;
+    }
+    counts.abandoned++;
+    row.abandoned++;
+    if (comesBack(d)) {
+      counts.abandonedRecovered++;
+      continue;
+    }
+    if (d.abandonedBy === 'end-of-history' && e.t >= track.endOfHistory - graceMs) {
+      counts.inFlightAtEnd++;
+      continue;
+    }
+    const wasHandled = handled.between(e.proc, e.queue, e.id, e.t) !== undefined;
+    violations.add('abandoned-not-redelivered', example(d, `${d.abandonedBy} at ${d.abandonedAt}; ${wasHandled ? 'handled (effect committed) but never acked' : 'never handled'}; no later delivery, handling or dead letter`));
+    row.violations++;
+  }
+
+  for (const s of track.strays) {
+    violations.add('stray-settle', { id: s.id, consumer: s.proc, queue: s.queue, channel: s.channel, deliveryTag: s.deliveryTag, t: s.t, note: `${s.kind} of a tag that is not an open delivery of this message on the current connection` });
+    rows.get(s.queue, s.proc).violations++;
+  }
+
+  for (const d of redeliveredFlagRule(events, track.deliveries)) {
+    violations.add('redelivered-flag-missing', example(d, 'more first deliveries (redelivered=false) than copies that can have been published'));
+    rows.get(d.deliver.queue, d.deliver.proc).violations++;
+  }
+
+  const table = rows.table(['queue', 'consumer', 'deliveries', 'acked', 'nacked', 'rejected', 'abandoned', 'violations'], (r) => [r.deliveries, r.acked, r.nacked, r.rejected, r.abandoned, r.violations]);
+  const details = { mode: 'manual', counts, violations: violations.toRecord(), table };
+  if (violations.count() > 0) return { valid: false, summary: violations.describe(PHRASES), ...details };
+  if (counts.deliveries === 0) return { valid: 'unknown', summary: 'no delivery in the history: nothing to check', ...details };
+  const notes = [
+    counts.nacked ? `${counts.nacked} nacked` : '',
+    counts.rejected ? `${counts.rejected} rejected` : '',
+    counts.abandoned ? `${counts.abandonedRecovered} abandoned and redelivered` : '',
+    counts.inFlightAtEnd ? `${counts.inFlightAtEnd} in flight at the end` : '',
+  ].filter(Boolean);
+  return { valid: true, summary: `all ${counts.deliveries} deliveries settled once, acks after their effect (${counts.acked} acked${notes.length ? `, ${notes.join(', ')}` : ''})`, ...details };
+}
+
+function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckResult {
+  const track = trackDeliveries(events);
+  const handled = new HandledIndex(events);
+  const dead = deadLetteredKeys(events);
+  const violations = new ViolationList<AckViolationKind, AckViolationExample>();
+  const rows = new RowCounter();
+  let deliveries = 0;
+  let handledCount = 0;
+  let duplicatesDropped = 0;
+  let inFlightAtEnd = 0;
+
+  for (const d of track.deliveries) {
+    const e = d.deliver;
+    const row = rows.get(e.queue, e.proc);
+    deliveries++;
+    row.deliveries++;
+    if (handled.between(e.proc, e.queue, e.id, e.t)) {
+      handledCount++;
+      row.acked++;
+      continue;
+    }
+    // Another copy of the same message was handled (or dead-lettered): this copy was dropped, the message was not.
+    if (handled.of(e.queue, e.id).length > 0 || dead.has(messageKey(e.queue, e.id))) {
+      duplicatesDropped++;
+      continue;
+    }
+    if (e.t >= track.endOfHistory - graceMs) {
+      inFlightAtEnd++;
+      continue;
+    }
+    violations.add('lost-to-auto-ack', example(d, 'delivered with automatic acknowledgement, never handled: the broker forgot it on delivery'));
+    row.violations++;
+  }
+  for (const s of byTime(events)) {
+    if (s.kind !== 'ack' && s.kind !== 'nack' && s.kind !== 'reject') continue;
+    violations.add('settled-in-auto-ack-mode', { id: s.id, consumer: s.proc, queue: s.queue, channel: s.channel, deliveryTag: s.deliveryTag, t: s.t, note: `${s.kind} on a channel that consumes with noAck` });
+    rows.get(s.queue, s.proc).violations++;
+  }
+
+  const table = rows.table(['queue', 'consumer', 'deliveries', 'handled', 'violations'], (r) => [r.deliveries, r.acked, r.violations]);
+  const counts = { deliveries, handled: handledCount, duplicatesDropped, inFlightAtEnd };
+  const details = { mode: 'automatic', counts, violations: violations.toRecord(), table };
+  const prefix = 'acknowledgements are automatic (auto-ack)';
+  if (violations.count() > 0) return { valid: false, summary: `${prefix}: ${violations.describe(PHRASES)}`, ...details };
+  if (deliveries === 0) return { valid: 'unknown', summary: `${prefix}; no delivery in the history: nothing to check`, ...details };
+  return { valid: true, summary: `${prefix}: all ${deliveries} deliveries were handled${inFlightAtEnd ? ` (${inFlightAtEnd} in flight at the end)` : ''}`, ...details };
+}
+
+/**
+ * The redelivered flag rule. RabbitMQ delivers each copy of a message with redelivered=false
+ * once, and every later delivery of that copy (after a requeue or a dead channel) with
+ * redelivered=true. A message id can legitimately sit in a queue more than once: a publish
+ * retried after an in-doubt outcome lands twice. So per (queue, id) the number of copies is at
+ * most the number of publish attempts routed to that queue minus those whose result was `fail`
+ * (the publisher reports `fail` only when the broker certainly did not take it), and first
+ * deliveries beyond that number are redeliveries that lost their flag. Queues no publish was
+ * routed to (the dead-letter queue, fed by the broker) and ids without publish attempts are not judged.
+ * Returns the offending deliveries (the ones after the allowed first deliveries, in time order).
+ */
+function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[]): TrackedDelivery[] {
+  const copies = new Map<string, number>();
+  /** proc/id -> routed queues of attempts still waiting for their result, oldest first. */
+  const pending = new Map<string, string[][]>();
+  for (const e of byTime(events)) {
+    if (e.kind === 'publish-attempt') {
+      const queues = routesTo(e.exchange, e.routingKey);
+      for (const q of queues) copies.set(messageKey(q, e.id), (copies.get(messageKey(q, e.id)) ?? 0) + 1);
+      const k = `${e.proc}\u0000${e.id}`;
+      const list = pending.get(k);
+      if (list) list.push(queues);
+      else pending.set(k, [queues]);
+    } else if (e.kind === 'publish-result') {
+      const queues = pending.get(`${e.proc}\u0000${e.id}`)?.shift();
+      if (queues && e.outcome === 'fail') for (const q of queues) copies.set(messageKey(q, e.id), (copies.get(messageKey(q, e.id)) ?? 1) - 1);
+    }
+  }
+  const firsts = new Map<string, TrackedDelivery[]>();
+  for (const d of deliveries) {
+    if (d.deliver.redelivered) continue;
+    const k = messageKey(d.deliver.queue, d.deliver.id);
+    if (!copies.has(k)) continue;
+    const list = firsts.get(k);
+    if (list) list.push(d);
+    else firsts.set(k, [d]);
+  }
+  const offending: TrackedDelivery[] = [];
+  for (const [k, list] of firsts) {
+    // At least one copy arrived, whatever the results said (a `fail` that landed anyway is not this rule's business).
+    const allowed = Math.max(1, copies.get(k) ?? 0);
+    if (list.length > allowed) offending.push(...list.slice(allowed));
+  }
+  return offending.sort((a, b) => a.deliver.t - b.deliver.t);
+}
+
+/** Did the message of an abandoned delivery come back: delivered again, handled by another consumer, or dead-lettered from that queue? */
+function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], handled: HandledIndex): (d: TrackedDelivery) => boolean {
+  const dead = deadLetteredKeys(events);
+  const deliveredAt = new Map<string, number[]>();
+  for (const d of deliveries) {
+    const k = messageKey(d.deliver.queue, d.deliver.id);
+    const list = deliveredAt.get(k);
+    if (list) list.push(d.deliver.t);
+    else deliveredAt.set(k, [d.deliver.t]);
+  }
+  return (d) => {
+    const { queue, id, proc, t } = d.deliver;
+    const k = messageKey(queue, id);
+    if (dead.has(k)) return true;
+    if ((deliveredAt.get(k) ?? []).some((x) => x > t)) return true;
+    return handled.of(queue, id).some((h) => h.proc !== proc);
+  };
+}
+
+function deadLetteredKeys(events: readonly HistoryEvent[]): Set<string> {
+  const keys = new Set<string>();
+  for (const e of events) if (e.kind === 'dead-lettered') keys.add(messageKey(e.queue, e.id));
+  return keys;
+}
+
+function example(d: TrackedDelivery, note: string): AckViolationExample {
+  const e = d.deliver;
+  return { id: e.id, consumer: e.proc, queue: e.queue, channel: e.channel, deliveryTag: e.deliveryTag, t: e.t, note };
+}
+
+interface Row {
+  deliveries: number;
+  acked: number;
+  nacked: number;
+  rejected: number;
+  abandoned: number;
+  violations: number;
+}
+
+class RowCounter {
+  readonly #rows = new Map<string, { queue: string; consumer: string; row: Row }>();
+
+  get(queue: string, consumer: string): Row {
+    const k = `${queue}\u0000${consumer}`;
+    let entry = this.#rows.get(k);
+    if (!entry) this.#rows.set(k, (entry = { queue, consumer, row: { deliveries: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, violations: 0 } }));
+    return entry.row;
+  }
+
+  table(columns: string[], cells: (r: Row) => number[]): { columns: string[]; rows: (string | number)[][] } {
+    const sorted = [...this.#rows.values()].sort((a, b) => a.queue.localeCompare(b.queue) || a.consumer.localeCompare(b.consumer, 'en', { numeric: true }));
+    return { columns, rows: sorted.map((e) => [e.queue, e.consumer, ...cells(e.row)]) };
+  }
+}

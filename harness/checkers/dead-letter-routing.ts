@@ -1,0 +1,231 @@
+import { existsSync } from 'node:fs';
+import { QUEUES } from '../../system/amqp/topology.ts';
+import type { DeadLetteredEvent, DeliverEvent, HistoryEvent } from '../../system/history/history-event.ts';
+import { openDatabaseReadOnly, storeFile } from '../../system/stores/sqlite.ts';
+import type { Checker, CheckResult } from './checker.ts';
+import { byTime, messageKey } from './delivery-tracking.ts';
+import { ViolationList } from './violation-list.ts';
+
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** A message the scenario knows must die (its TTL ran out, the queue overflowed, it hit a delivery limit). */
+export interface ExpectedDeadLetter {
+  id: string;
+  reason: DeadLetterReason;
+  /** The queue it must die in (`x-first-death-queue`). */
+  queue: string;
+}
+
+export interface DeadLetterRoutingOptions {
+  /** Deaths the history cannot show (rejects it can): expiry, overflow, delivery limits. */
+  expectDeadLetters?: readonly ExpectedDeadLetter[];
+  /** Dead letters nobody expected and nobody processed fail the check unless this is set. */
+  allowUnexpected?: boolean;
+}
+
+export type DeadLetterViolationKind = 'missing' | 'handled-instead' | 'wrong-reason' | 'duplicate' | 'processed-and-dead-lettered' | 'unexpected' | 'store-mismatch';
+
+const PHRASES: Record<DeadLetterViolationKind, string> = {
+  missing: 'messages that had to die never reached the dead-letter queue (lost)',
+  'handled-instead': 'messages that had to die were processed as a success instead',
+  'wrong-reason': 'dead letters with the wrong reason',
+  duplicate: 'messages dead-lettered more than once from the same queue',
+  'processed-and-dead-lettered': 'messages processed successfully and also dead-lettered (never rejected)',
+  unexpected: 'dead letters nobody expected',
+  'store-mismatch': 'dead letters where the store and the history disagree',
+};
+
+export interface DeadLetterExample {
+  id: string;
+  queue: string;
+  expected?: string;
+  actual?: string;
+  note?: string;
+}
+
+interface Expectation {
+  /** rejects (and nacks with requeue=false) seen in the history, plus listed expectations. */
+  count: number;
+  rejects: number;
+  reasons: Set<string>;
+}
+
+/**
+ * Dead-letter routing. A message must die at a queue when a consumer rejected it (reject, or nack
+ * with requeue=false: reason `rejected`) or the scenario says so (`expectDeadLetters`). Then, per
+ * (message id, queue it died in), read from the auditor's `dead-lettered` events:
+ * - it was dead-lettered as often as it had to die (normally once), with the expected reason;
+ *   fewer is `missing` (or `handled-instead` when a listed death was processed as a success),
+ *   more is `duplicate`. The auditor writing the same dead letter again after its own redelivery
+ *   is a replay, not a second death: a `dead-lettered` whose dead-letter-queue delivery had
+ *   redelivered=true and follows an earlier one for the same (id, queue) is not counted;
+ * - nothing processed successfully there (`handled` applied=true) was dead-lettered unless it was
+ *   also rejected there (a handled message can fail on a later redelivery and be rejected);
+ * - nothing else was dead-lettered (`unexpected`, unless allowed);
+ * - when `dead-letters.sqlite` exists, its rows per reason match the distinct (id, queue) of the events.
+ */
+export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {}): Checker {
+  return {
+    name: 'dead-letter-routing',
+    check(run): CheckResult {
+      const events = byTime(run.events);
+      const expected = expectations(events, options.expectDeadLetters ?? []);
+      const processed = new Set<string>();
+      for (const e of events) if (e.kind === 'handled' && e.applied) processed.add(messageKey(e.queue, e.id));
+      const recorded = countedDeadLetters(events);
+      const violations = new ViolationList<DeadLetterViolationKind, DeadLetterExample>();
+      const rows = new Map<string, { queue: string; reason: string; expected: number; deadLettered: number; missing: number; unexpected: number; duplicates: number }>();
+      const row = (queue: string, reason: string) => {
+        const k = `${queue}\u0000${reason}`;
+        let r = rows.get(k);
+        if (!r) rows.set(k, (r = { queue, reason, expected: 0, deadLettered: 0, missing: 0, unexpected: 0, duplicates: 0 }));
+        return r;
+      };
+      let handledThenRejected = 0;
+
+      for (const [k, exp] of expected) {
+        const [queue, id] = splitKey(k);
+        const reason = [...exp.reasons].join('|');
+        row(queue, reason).expected += exp.count;
+        const got = recorded.get(k)?.length ?? 0;
+        if (exp.rejects > 0 && processed.has(k)) handledThenRejected++;
+        if (got >= exp.count) continue;
+        row(queue, reason).missing += exp.count - got;
+        if (got === 0 && exp.rejects === 0 && processed.has(k)) violations.add('handled-instead', { id, queue, expected: reason, note: 'handled with applied=true, never dead-lettered' });
+        else violations.add('missing', { id, queue, expected: reason, note: `had to die ${exp.count} time(s), dead-lettered ${got}` });
+      }
+
+      const perReason: Record<string, number> = {};
+      const perQueue: Record<string, number> = {};
+      for (const [k, list] of recorded) {
+        const [queue, id] = splitKey(k);
+        const exp = expected.get(k);
+        for (const e of list) {
+          perReason[e.reason] = (perReason[e.reason] ?? 0) + 1;
+          perQueue[queue] = (perQueue[queue] ?? 0) + 1;
+          row(queue, e.reason).deadLettered++;
+          if (exp && !exp.reasons.has(e.reason)) violations.add('wrong-reason', { id, queue, expected: [...exp.reasons].join('|'), actual: e.reason });
+        }
+        const allowed = Math.max(1, exp?.count ?? 0);
+        if (list.length > allowed) {
+          row(queue, list[0]!.reason).duplicates += list.length - allowed;
+          violations.add('duplicate', { id, queue, actual: list.map((e) => e.reason).join(','), note: `dead-lettered ${list.length} times, had to die ${exp?.count ?? 0}` });
+        }
+        if (processed.has(k) && !(exp && exp.rejects > 0)) {
+          violations.add('processed-and-dead-lettered', { id, queue, actual: list[0]!.reason, note: 'handled with applied=true at this queue, never rejected there' });
+        } else if (!exp) {
+          row(queue, list[0]!.reason).unexpected++;
+          if (!options.allowUnexpected) violations.add('unexpected', { id, queue, actual: list[0]!.reason, note: 'neither rejected in the history nor listed in expectDeadLetters' });
+        }
+      }
+
+      const store = compareStore(run.dataDir, recorded, violations);
+      const table = {
+        columns: ['queue', 'reason', 'expected', 'dead-lettered', 'missing', 'unexpected', 'duplicates'],
+        rows: [...rows.values()]
+          .sort((a, b) => a.queue.localeCompare(b.queue) || a.reason.localeCompare(b.reason))
+          .map((r) => [r.queue, r.reason, r.expected, r.deadLettered, r.missing, r.unexpected, r.duplicates]),
+      };
+      const mustDie = [...expected.values()].reduce((n, e) => n + e.count, 0);
+      const deadLettered = [...recorded.values()].reduce((n, l) => n + l.length, 0);
+      const details = { mustDie, deadLettered, perReason, perQueue, handledThenRejected, store, violations: violations.toRecord(), table };
+      if (violations.count() > 0) return { valid: false, summary: violations.describe(PHRASES), ...details };
+      if (events.length === 0) return { valid: 'unknown', summary: 'empty history: nothing to check', ...details };
+      if (store.status === 'unreadable') return { valid: 'unknown', summary: `history agrees, but the dead-letter store could not be read: ${store.error}`, ...details };
+      const storeNote = store.status === 'checked' ? `; store agrees (${store.rows} rows)` : '';
+      if (mustDie === 0 && deadLettered === 0) return { valid: true, summary: `no message had to die and none was dead-lettered${storeNote}`, ...details };
+      const reasons = Object.entries(perReason).map(([r, n]) => `${n} ${r}`).join(', ');
+      return { valid: true, summary: `all ${mustDie} messages that had to die were dead-lettered once with the right reason (${reasons || 'none'})${storeNote}`, ...details };
+    },
+  };
+}
+
+function expectations(events: readonly HistoryEvent[], listed: readonly ExpectedDeadLetter[]): Map<string, Expectation> {
+  const out = new Map<string, Expectation>();
+  const add = (queue: string, id: string, reason: string, reject: boolean) => {
+    const k = messageKey(queue, id);
+    let exp = out.get(k);
+    if (!exp) out.set(k, (exp = { count: 0, rejects: 0, reasons: new Set() }));
+    exp.count++;
+    if (reject) exp.rejects++;
+    exp.reasons.add(reason);
+  };
+  for (const e of events) {
+    const dies = (e.kind === 'reject' && e.requeue !== true) || (e.kind === 'nack' && e.requeue === false);
+    if (dies) add(e.queue, e.id, 'rejected', true);
+  }
+  for (const x of listed) add(x.queue, x.id, x.reason, false);
+  return out;
+}
+
+/** Dead-lettered events per (queue, id), without the auditor's replays of a dead letter it already recorded. */
+function countedDeadLetters(events: readonly HistoryEvent[]): Map<string, DeadLetteredEvent[]> {
+  const out = new Map<string, DeadLetteredEvent[]>();
+  /** proc/id -> that auditor's latest delivery of the id from the dead-letter queue. */
+  const lastDelivery = new Map<string, DeliverEvent>();
+  for (const e of events) {
+    if (e.kind === 'deliver' && e.queue === QUEUES.deadLetter) lastDelivery.set(`${e.proc}\u0000${e.id}`, e);
+    if (e.kind !== 'dead-lettered') continue;
+    const k = messageKey(e.queue, e.id);
+    const list = out.get(k) ?? [];
+    const replay = list.length > 0 && lastDelivery.get(`${e.proc}\u0000${e.id}`)?.redelivered === true;
+    if (!replay) list.push(e);
+    out.set(k, list);
+  }
+  return out;
+}
+
+type StoreComparison =
+  | { status: 'absent' }
+  | { status: 'unreadable'; error: string }
+  | { status: 'checked'; rows: number; perReason: Record<string, { events: number; store: number }> };
+
+/**
+ * The store keeps one row per (message, queue), with the reason first seen: each counted
+ * (id, queue) of the history must have its row with the reason of its first event, and each row
+ * its events. Per-reason totals are reported; every disagreeing (id, queue) is a violation.
+ */
+function compareStore(dataDir: string, recorded: ReadonlyMap<string, DeadLetteredEvent[]>, violations: ViolationList<DeadLetterViolationKind, DeadLetterExample>): StoreComparison {
+  const file = storeFile(dataDir, 'dead-letters');
+  if (!existsSync(file)) return { status: 'absent' };
+  let rows: { message_id: string; queue: string; reason: string }[];
+  try {
+    const db = openDatabaseReadOnly(file);
+    try {
+      rows = db.prepare('SELECT message_id, queue, reason FROM dead_letters').all() as typeof rows;
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    return { status: 'unreadable', error: (err as Error).message };
+  }
+  const perReason: Record<string, { events: number; store: number }> = {};
+  const bump = (reason: string, side: 'events' | 'store') => {
+    perReason[reason] ??= { events: 0, store: 0 };
+    perReason[reason][side]++;
+  };
+  const inStore = new Map<string, string>();
+  for (const r of rows) {
+    inStore.set(messageKey(r.queue, r.message_id), r.reason);
+    bump(r.reason, 'store');
+  }
+  for (const [k, list] of recorded) {
+    const reason = list[0]!.reason;
+    bump(reason, 'events');
+    const [queue, id] = splitKey(k);
+    const stored = inStore.get(k);
+    if (stored === undefined) violations.add('store-mismatch', { id, queue, expected: reason, note: 'dead-lettered in the history, no row in dead-letters.sqlite' });
+    else if (stored !== reason) violations.add('store-mismatch', { id, queue, expected: reason, actual: stored, note: 'the store row has another reason' });
+  }
+  for (const [k, reason] of inStore) {
+    if (recorded.has(k)) continue;
+    const [queue, id] = splitKey(k);
+    violations.add('store-mismatch', { id, queue, actual: reason, note: 'row in dead-letters.sqlite, no dead-lettered event in the history' });
+  }
+  return { status: 'checked', rows: rows.length, perReason };
+}
+
+function splitKey(k: string): [queue: string, id: string] {
+  const i = k.indexOf('\u0000');
+  return [k.slice(0, i), k.slice(i + 1)];
+}

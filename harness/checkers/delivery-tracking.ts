@@ -1,0 +1,155 @@
+import type { DeliverEvent, HandledEvent, HistoryEvent, LifecycleEvent, SettleEvent } from '../../system/history/history-event.ts';
+
+/**
+ * Rebuilds each consumer's deliveries from the history: which (channel, delivery tag) was settled
+ * how, and which were left unsettled when their channel died. Delivery tags belong to a channel,
+ * and channel numbers are reused by every new connection, so a delivery is identified by
+ * (process, connection epoch, channel, tag). A process's epoch ends at a `disconnected` of its
+ * consume connection (detail `<instance> consume: ...`) or a `start` (the process was restarted,
+ * e.g. after a SIGKILL, and appends to the same history file). A killed process simply stops
+ * writing: what it left unsettled ends with its history.
+ */
+
+export type AbandonedBy = 'disconnected' | 'restart' | 'end-of-history';
+
+export interface TrackedDelivery {
+  deliver: DeliverEvent;
+  epoch: number;
+  /** The first ack, nack or reject of this delivery. */
+  settle?: SettleEvent;
+  /** Settles of the same (channel, tag) after the first one: acknowledged twice. */
+  extraSettles: SettleEvent[];
+  /** Unsettled deliveries: when and why their channel went away. */
+  abandonedAt?: number;
+  abandonedBy?: AbandonedBy;
+}
+
+export interface DeliveryTrack {
+  /** Every delivery, in history order. */
+  deliveries: TrackedDelivery[];
+  /** Settles that match no open delivery of their process's current connection (unknown or stale tag, or another message's id). */
+  strays: SettleEvent[];
+  /** Consume-connection boundaries per process, in time order. */
+  boundaries: ReadonlyMap<string, readonly { t: number; why: 'disconnected' | 'restart' }[]>;
+  /** The last event time of each process. */
+  lastEventAt: ReadonlyMap<string, number>;
+  /** The last event time of the whole history. */
+  endOfHistory: number;
+}
+
+/** Events in time order; ties keep their order in the input (one process's file order). */
+export function byTime(events: readonly HistoryEvent[]): HistoryEvent[] {
+  return [...events].sort((a, b) => a.t - b.t);
+}
+
+export function isConsumeBoundary(e: HistoryEvent): e is LifecycleEvent {
+  if (e.kind !== 'lifecycle') return false;
+  if (e.event === 'start') return true;
+  return e.event === 'disconnected' && (e.detail ?? '').startsWith(`${e.proc} consume`);
+}
+
+export function isSettle(e: HistoryEvent): e is SettleEvent {
+  return e.kind === 'ack' || e.kind === 'nack' || e.kind === 'reject';
+}
+
+export function trackDeliveries(events: readonly HistoryEvent[]): DeliveryTrack {
+  const deliveries: TrackedDelivery[] = [];
+  const strays: SettleEvent[] = [];
+  const boundaries = new Map<string, { t: number; why: 'disconnected' | 'restart' }[]>();
+  const lastEventAt = new Map<string, number>();
+  /** proc -> open deliveries of the current epoch by `channel/tag` (settled ones stay, to catch double settles). */
+  const current = new Map<string, Map<string, TrackedDelivery>>();
+  const epochs = new Map<string, number>();
+  let endOfHistory = 0;
+
+  const closeEpoch = (proc: string, t: number, why: AbandonedBy) => {
+    for (const d of current.get(proc)?.values() ?? []) {
+      if (d.settle) continue;
+      d.abandonedAt = t;
+      d.abandonedBy = why;
+    }
+    current.set(proc, new Map());
+  };
+
+  for (const e of byTime(events)) {
+    endOfHistory = Math.max(endOfHistory, e.t);
+    lastEventAt.set(e.proc, e.t);
+    if (isConsumeBoundary(e)) {
+      const why = e.event === 'start' ? 'restart' : 'disconnected';
+      closeEpoch(e.proc, e.t, why);
+      epochs.set(e.proc, (epochs.get(e.proc) ?? 0) + 1);
+      let list = boundaries.get(e.proc);
+      if (!list) boundaries.set(e.proc, (list = []));
+      list.push({ t: e.t, why });
+      continue;
+    }
+    if (e.kind === 'deliver') {
+      let open = current.get(e.proc);
+      if (!open) current.set(e.proc, (open = new Map()));
+      const d: TrackedDelivery = { deliver: e, epoch: epochs.get(e.proc) ?? 0, extraSettles: [] };
+      deliveries.push(d);
+      open.set(slot(e.channel, e.deliveryTag), d);
+      continue;
+    }
+    if (isSettle(e)) {
+      const d = current.get(e.proc)?.get(slot(e.channel, e.deliveryTag));
+      if (!d || d.deliver.id !== e.id || d.deliver.queue !== e.queue) strays.push(e);
+      else if (d.settle) d.extraSettles.push(e);
+      else d.settle = e;
+    }
+  }
+  for (const proc of current.keys()) closeEpoch(proc, lastEventAt.get(proc) ?? endOfHistory, 'end-of-history');
+  return { deliveries, strays, boundaries, lastEventAt, endOfHistory };
+}
+
+function slot(channel: number, tag: number): string {
+  return `${channel}/${tag}`;
+}
+
+/** `handled` events by (process, queue, message id), for "was the effect committed between these two moments?". */
+export class HandledIndex {
+  readonly #times = new Map<string, number[]>();
+  /** queue/id -> every handled event of that message at that queue. */
+  readonly #byMessage = new Map<string, HandledEvent[]>();
+
+  constructor(events: readonly HistoryEvent[]) {
+    for (const e of byTime(events)) {
+      if (e.kind !== 'handled') continue;
+      push(this.#times, key3(e.proc, e.queue, e.id), e.t);
+      push(this.#byMessage, messageKey(e.queue, e.id), e);
+    }
+  }
+
+  /** A handled event of this process, queue and id with after < t <= upTo. */
+  between(proc: string, queue: string, id: string, after: number, upTo = Infinity): HandledEvent | undefined {
+    const times = this.#times.get(key3(proc, queue, id));
+    if (!times) return undefined;
+    const t = times.find((x) => x > after && x <= upTo);
+    return t === undefined ? undefined : this.#byMessage.get(messageKey(queue, id))?.find((h) => h.proc === proc && h.t === t);
+  }
+
+  of(queue: string, id: string): readonly HandledEvent[] {
+    return this.#byMessage.get(messageKey(queue, id)) ?? [];
+  }
+}
+
+export function messageKey(queue: string, id: string): string {
+  return `${queue}\u0000${id}`;
+}
+
+function key3(a: string, b: string, c: string): string {
+  return `${a}\u0000${b}\u0000${c}`;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Nearest-rank percentile of an ascending array (p in 0..1); NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[rank - 1]!;
+}

@@ -1,0 +1,203 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrometheusClient, PrometheusQueryError, seriesCount } from './prometheus-client.ts';
+
+/**
+ * Every PromQL expression in our Grafana dashboards (panel targets, collapsed rows included,
+ * annotation queries and query variables), with template variables substituted, evaluated against
+ * a Prometheus: a dashboard whose query errors or finds nothing is a broken dashboard, and this
+ * finds it without a Grafana.
+ */
+
+export const DASHBOARDS_DIR = fileURLToPath(new URL('../../grafana/dashboards/', import.meta.url));
+
+export type QuerySource = 'panel' | 'annotation' | 'variable';
+
+export interface DashboardQuery {
+  /** File name, e.g. `chaos-run.json`. */
+  dashboard: string;
+  source: QuerySource;
+  /** Panel title (`Row / Panel` inside rows), annotation or variable name. */
+  name: string;
+  refId?: string;
+  /** As written in the dashboard. */
+  expr: string;
+  /** With variables substituted: what is sent to Prometheus. */
+  promql: string;
+}
+
+export type QueryStatus = 'ok' | 'no-series' | 'errored';
+
+export interface QueryCheck extends DashboardQuery {
+  status: QueryStatus;
+  series: number;
+  error?: string;
+}
+
+/**
+ * Values for Grafana's built-in variables. Rate windows must hold several scrapes: Grafana makes
+ * `$__rate_interval` at least four scrape intervals; 30 s covers a 1 s (harness) and a 5 s
+ * (docker compose) scrape interval alike.
+ */
+export const BUILTIN_VARIABLES: Readonly<Record<string, string>> = {
+  __rate_interval: '30s',
+  __interval: '5s',
+  __interval_ms: '5000',
+  __range: '5m',
+  __range_s: '300',
+  __range_ms: '300000',
+};
+
+export class DashboardFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DashboardFormatError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** The dashboard JSON files of a folder (default grafana/dashboards), sorted. */
+export function dashboardFiles(dir = DASHBOARDS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function readDashboard(file: string): Json {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DashboardFormatError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed) || !Array.isArray(parsed.panels)) throw new DashboardFormatError(`${file}: expected a Grafana dashboard object with a panels array`);
+  return parsed;
+}
+
+/**
+ * The value each template variable takes when the dashboard opens: its current value, or for
+ * "All" its allValue (a regex matching everything by default). `overrides` win, then built-ins.
+ */
+export function dashboardVariables(dashboard: Json, overrides: Record<string, string> = {}): Record<string, string> {
+  const values: Record<string, string> = {};
+  const list = isObject(dashboard.templating) && Array.isArray(dashboard.templating.list) ? dashboard.templating.list : [];
+  for (const v of list) {
+    if (!isObject(v) || typeof v.name !== 'string') continue;
+    const current = isObject(v.current) ? v.current.value : undefined;
+    const all = typeof v.allValue === 'string' && v.allValue ? v.allValue : '.*';
+    const raw = Array.isArray(current) ? current.map(String) : current === undefined || current === null ? [] : [String(current)];
+    if (raw.includes('$__all')) values[v.name] = all;
+    else if (raw.length > 0) values[v.name] = raw.length === 1 ? raw[0]! : `(${raw.join('|')})`;
+    else if ((v.type === 'textbox' || v.type === 'constant') && typeof v.query === 'string') values[v.name] = v.query;
+    else if (v.type === 'custom' && typeof v.query === 'string') values[v.name] = v.query.split(',')[0]!.trim();
+    else values[v.name] = all;
+  }
+  return { ...values, ...BUILTIN_VARIABLES, ...overrides };
+}
+
+/** Replaces `$name`, `${name}`, `${name:format}` and `[[name]]`; unknown variables are left as they are. */
+export function substituteVariables(expr: string, values: Record<string, string>): string {
+  return expr.replace(/\$\{([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\}|\[\[([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\]\]|\$([A-Za-z0-9_]+)/g, (match, braced?: string, bracketed?: string, bare?: string) => {
+    const name = braced ?? bracketed ?? bare!;
+    return Object.hasOwn(values, name) ? values[name]! : match;
+  });
+}
+
+/** Every PromQL expression of one dashboard, in the order a reader meets them. */
+export function extractQueries(dashboard: Json, dashboardName: string, overrides: Record<string, string> = {}): DashboardQuery[] {
+  const values = dashboardVariables(dashboard, overrides);
+  const out: DashboardQuery[] = [];
+  const add = (source: QuerySource, name: string, expr: string, refId?: string) => {
+    out.push({ dashboard: dashboardName, source, name, ...(refId ? { refId } : {}), expr, promql: substituteVariables(expr, values) });
+  };
+
+  const annotations = isObject(dashboard.annotations) && Array.isArray(dashboard.annotations.list) ? dashboard.annotations.list : [];
+  for (const a of annotations) {
+    if (!isObject(a)) continue;
+    const expr = typeof a.expr === 'string' ? a.expr : isObject(a.target) && typeof a.target.expr === 'string' ? a.target.expr : undefined;
+    if (expr?.trim()) add('annotation', String(a.name ?? 'annotation'), expr);
+  }
+
+  const list = isObject(dashboard.templating) && Array.isArray(dashboard.templating.list) ? dashboard.templating.list : [];
+  for (const v of list) {
+    if (!isObject(v) || v.type !== 'query') continue;
+    const query = typeof v.query === 'string' ? v.query : isObject(v.query) && typeof v.query.query === 'string' ? v.query.query : undefined;
+    const promql = query ? variableQueryAsPromql(query) : undefined;
+    if (promql) add('variable', String(v.name), promql);
+  }
+
+  const walk = (panels: unknown[], prefix: string) => {
+    for (const p of panels) {
+      if (!isObject(p)) continue;
+      const title = `${prefix}${typeof p.title === 'string' && p.title ? p.title : `panel ${String(p.id ?? '?')}`}`;
+      if (Array.isArray(p.targets)) {
+        for (const t of p.targets) if (isObject(t) && typeof t.expr === 'string' && t.expr.trim()) add('panel', title, t.expr, typeof t.refId === 'string' ? t.refId : undefined);
+      }
+      // Rows keep their panels inside when collapsed, and beside them when open.
+      if (Array.isArray(p.panels)) walk(p.panels, p.type === 'row' ? `${title} / ` : prefix);
+    }
+  };
+  walk(dashboard.panels as unknown[], '');
+  // Dashboards from before schema 16 keep their panels in rows[].panels.
+  if (Array.isArray(dashboard.rows)) for (const r of dashboard.rows) if (isObject(r) && Array.isArray(r.panels)) walk(r.panels, `${String(r.title ?? 'row')} / `);
+  return out;
+}
+
+/** Grafana's `label_values(metric, label)` asks for the label's values: PromQL `count by (label) (metric)` has them. */
+export function variableQueryAsPromql(query: string): string | undefined {
+  const labelValues = /^\s*label_values\(\s*(.+?)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$/.exec(query);
+  if (labelValues) return `count by (${labelValues[2]}) (${labelValues[1]})`;
+  const queryResult = /^\s*query_result\(\s*([\s\S]+)\)\s*$/.exec(query);
+  if (queryResult) return queryResult[1];
+  return undefined;
+}
+
+export interface EvaluateOptions {
+  /** Window each query is evaluated over, as Grafana would draw it; default the last 5 minutes. */
+  start?: Date;
+  end?: Date;
+  stepSeconds?: number;
+}
+
+/**
+ * Runs each query as a range query (what a panel or annotation does) and says whether it errored,
+ * found no series, or found some.
+ */
+export async function evaluateQueries(prometheus: PrometheusClient | string, queries: readonly DashboardQuery[], options: EvaluateOptions = {}): Promise<QueryCheck[]> {
+  const client = typeof prometheus === 'string' ? new PrometheusClient(prometheus) : prometheus;
+  const end = options.end ?? new Date();
+  const start = options.start ?? new Date(end.getTime() - 5 * 60_000);
+  const stepSeconds = options.stepSeconds ?? 5;
+  const checks: QueryCheck[] = [];
+  for (const q of queries) {
+    try {
+      const series = seriesCount(await client.queryRange(q.promql, { start, end, stepSeconds }));
+      checks.push({ ...q, status: series > 0 ? 'ok' : 'no-series', series });
+    } catch (err) {
+      if (!(err instanceof PrometheusQueryError)) throw err;
+      checks.push({ ...q, status: 'errored', series: 0, error: `${err.errorType}: ${err.message}` });
+    }
+  }
+  return checks;
+}
+
+/** Extracts and evaluates every dashboard of a folder (default grafana/dashboards). */
+export async function checkDashboards(prometheus: PrometheusClient | string, options: EvaluateOptions & { dir?: string; variables?: Record<string, string> } = {}): Promise<QueryCheck[]> {
+  const queries = dashboardFiles(options.dir).flatMap((file) => extractQueries(readDashboard(file), basename(file), options.variables));
+  return evaluateQueries(prometheus, queries, options);
+}
+
+/** One line per query that is not ok, for an assertion message or a report. */
+export function describeFailures(checks: readonly QueryCheck[]): string {
+  return checks
+    .filter((c) => c.status !== 'ok')
+    .map((c) => `${c.dashboard} ${c.source} "${c.name}"${c.refId ? ` ${c.refId}` : ''}: ${c.status}${c.error ? ` (${c.error})` : ''}: ${c.promql}`)
+    .join('\n');
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,72 @@
+/**
+ * The Prometheus configuration of a run, as data and as the YAML Prometheus reads: one scrape job
+ * per target group. Kept apart from the process that runs it so a unit test (and promtool) can
+ * check the text without starting anything.
+ */
+
+/** One scrape job: the things to scrape at `metricsPath` (default `/metrics`), e.g. every worker. */
+export interface ScrapeTargetGroup {
+  job: string;
+  /** `host:port` each. */
+  targets: string[];
+  metricsPath?: string;
+  /** Extra labels on every series of these targets. */
+  labels?: Record<string, string>;
+}
+
+/** Fast enough to see a 5 s fault on a dashboard; cheap enough for a handful of local targets. */
+export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 1;
+
+export class InvalidScrapeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidScrapeConfigError';
+  }
+}
+
+const JOB_NAME = /^[A-Za-z0-9_.:-]+$/;
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOST_PORT = /^[^\s/:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+
+export function validateScrapeTargets(groups: readonly ScrapeTargetGroup[]): void {
+  const jobs = new Set<string>();
+  for (const g of groups) {
+    if (!JOB_NAME.test(g.job)) throw new InvalidScrapeConfigError(`job ${JSON.stringify(g.job)}: expected letters, digits and _ . : -`);
+    if (jobs.has(g.job)) throw new InvalidScrapeConfigError(`job ${g.job} appears twice: expected one group per job`);
+    jobs.add(g.job);
+    for (const t of g.targets) if (!HOST_PORT.test(t)) throw new InvalidScrapeConfigError(`job ${g.job}: target ${JSON.stringify(t)}: expected host:port`);
+    if (g.metricsPath !== undefined && !g.metricsPath.startsWith('/')) throw new InvalidScrapeConfigError(`job ${g.job}: metricsPath ${JSON.stringify(g.metricsPath)}: expected a path starting with /`);
+    for (const name of Object.keys(g.labels ?? {})) {
+      if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new InvalidScrapeConfigError(`job ${g.job}: label ${JSON.stringify(name)}: expected a Prometheus label name`);
+    }
+  }
+}
+
+export interface RenderOptions {
+  scrapeIntervalSeconds?: number;
+  /** A comment at the top of the file. */
+  header?: string;
+}
+
+/** prometheus.yml text. Strings are JSON-quoted, which YAML reads as double-quoted scalars. */
+export function renderPrometheusConfig(groups: readonly ScrapeTargetGroup[], options: RenderOptions = {}): string {
+  validateScrapeTargets(groups);
+  const interval = options.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
+  if (!(interval > 0)) throw new InvalidScrapeConfigError(`scrapeIntervalSeconds: expected a number > 0, got ${interval}`);
+  const q = (s: string) => JSON.stringify(s);
+  const lines: string[] = [];
+  if (options.header) for (const line of options.header.split('\n')) lines.push(`# ${line}`);
+  lines.push('global:', `  scrape_interval: ${duration(interval)}`, `  scrape_timeout: ${duration(interval)}`, `  evaluation_interval: ${duration(interval)}`);
+  lines.push(groups.length ? 'scrape_configs:' : 'scrape_configs: []');
+  for (const g of groups) {
+    lines.push(`  - job_name: ${q(g.job)}`, `    metrics_path: ${q(g.metricsPath ?? '/metrics')}`, '    static_configs:', `      - targets: [${g.targets.map(q).join(', ')}]`);
+    const labels = Object.entries(g.labels ?? {});
+    if (labels.length) lines.push(`        labels: {${labels.map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Prometheus durations are integers with a unit: 1.5 s is `1500ms`. */
+function duration(seconds: number): string {
+  return Number.isInteger(seconds) ? `${seconds}s` : `${Math.round(seconds * 1000)}ms`;
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { acknowledgementsChecker } from '../../../harness/checkers/acknowledgements.ts';
+import type { CheckResult, RunRecord } from '../../../harness/checkers/checker.ts';
+import { ConsumerHistory, runRecord } from './consumer-history.ts';
+
+const Q = 'payment.process';
+
+async function check(h: ConsumerHistory, extra: Partial<RunRecord> = {}, options = {}): Promise<CheckResult> {
+  return acknowledgementsChecker(options).check(runRecord(h.events, extra));
+}
+
+function violation(result: CheckResult, kind: string): { count: number; examples: { id: string; consumer: string; queue: string; note?: string }[] } | undefined {
+  return (result.violations as Record<string, { count: number; examples: { id: string; consumer: string; queue: string; note?: string }[] }>)[kind];
+}
+
+describe('acknowledgements checker', () => {
+  it('passes when every delivery is settled once and acked after its effect, counting each settle kind', async () => {
+    const h = new ConsumerHistory();
+    h.publish('orders-1', 'm1', 'payments', 'process', 'ok').publish('orders-1', 'm2', 'payments', 'process', 'ok').publish('orders-1', 'm3', 'payments', 'process', 'ok');
+    h.consume('payments-1', 'm1', Q);
+    const first = h.deliver('payments-2', 'm2', Q);
+    h.settle('nack', first, true);
+    h.consume('payments-1', 'm2', Q, { redelivered: true });
+    const poison = h.deliver('payments-2', 'm3', Q);
+    h.settle('reject', poison, false);
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(result.mode).toBe('manual');
+    expect(result.counts).toMatchObject({ deliveries: 4, redelivered: 1, acked: 2, nacked: 1, rejected: 1, abandoned: 0 });
+    expect(result.table).toMatchObject({ columns: expect.arrayContaining(['queue', 'consumer', 'acked']) });
+  });
+
+  it('fails on an ack with no committed effect before it', async () => {
+    const h = new ConsumerHistory();
+    const d = h.deliver('payments-1', 'm1', Q);
+    h.ack(d).handled(d);
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'ack-before-handled')).toMatchObject({ count: 1, examples: [{ id: 'm1', consumer: 'payments-1', queue: Q }] });
+  });
+
+  it('does not accept a handled event from an earlier delivery of the same message as this ack’s effect', async () => {
+    const h = new ConsumerHistory();
+    const first = h.deliver('payments-1', 'm1', Q);
+    h.handled(first).disconnected('payments-1');
+    const again = h.deliver('payments-1', 'm1', Q, { redelivered: true });
+    h.ack(again);
+    const result = await check(h);
+    expect(violation(result, 'ack-before-handled')?.count).toBe(1);
+  });
+
+  it('fails on a delivery acked twice', async () => {
+    const h = new ConsumerHistory();
+    const d = h.consume('payments-1', 'm1', Q);
+    h.ack(d);
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'settled-twice')?.count).toBe(1);
+  });
+
+  it('fails on a settle naming a tag that is not open on the current connection (stale after a reconnect, or never delivered)', async () => {
+    const h = new ConsumerHistory();
+    const d = h.deliver('payments-1', 'm1', Q);
+    h.handled(d).disconnected('payments-1');
+    h.ack(d); // the old channel is gone: this tag now means nothing, or someone else's message
+    h.consume('payments-2', 'm1', Q, { redelivered: true });
+    h.ack({ proc: 'payments-2', id: 'm9', queue: Q, channel: 1, deliveryTag: 42 });
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'stray-settle')?.count).toBe(2);
+  });
+
+  it('fails when a second delivery of a message published once arrives with redelivered=false', async () => {
+    const h = new ConsumerHistory();
+    h.publish('orders-1', 'm1', 'payments', 'process', 'ok');
+    const d = h.deliver('payments-1', 'm1', Q);
+    h.handled(d).disconnected('payments-1');
+    h.consume('payments-2', 'm1', Q, { redelivered: false });
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'redelivered-flag-missing')).toMatchObject({ count: 1, examples: [{ id: 'm1', consumer: 'payments-2' }] });
+  });
+
+  it('allows two first deliveries when the publish was retried after an in-doubt outcome (two copies)', async () => {
+    const h = new ConsumerHistory();
+    h.publish('orders-1', 'm1', 'payments', 'process', 'info').publish('orders-1', 'm1', 'payments', 'process', 'ok');
+    h.consume('payments-1', 'm1', Q);
+    h.consume('payments-2', 'm1', Q);
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+  });
+
+  it('does not count a failed publish attempt as a copy', async () => {
+    const h = new ConsumerHistory();
+    h.publish('orders-1', 'm1', 'payments', 'process', 'fail').publish('orders-1', 'm1', 'payments', 'process', 'ok');
+    h.consume('payments-1', 'm1', Q);
+    h.consume('payments-2', 'm1', Q);
+    const result = await check(h);
+    expect(violation(result, 'redelivered-flag-missing')?.count).toBe(1);
+  });
+
+  it('accepts a delivery abandoned by a dead connection when the message is redelivered', async () => {
+    const h = new ConsumerHistory();
+    h.publish('orders-1', 'm1', 'payments', 'process', 'ok');
+    const d = h.deliver('payments-1', 'm1', Q);
+    h.handled(d).disconnected('payments-1');
+    h.consume('payments-1', 'm1', Q, { redelivered: true });
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(result.counts).toMatchObject({ deliveries: 2, abandoned: 1, abandonedRecovered: 1 });
+  });
+
+  it('fails when a delivery abandoned by a dead connection never comes back', async () => {
+    const h = new ConsumerHistory();
+    const d = h.deliver('payments-1', 'm1', Q);
+    h.handled(d).disconnected('payments-1');
+    h.at(60_000).tick('payments-2');
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'abandoned-not-redelivered')?.examples[0]?.note).toMatch(/disconnected .*handled \(effect committed\) but never acked/);
+  });
+
+  it('fails when a killed consumer’s unsettled delivery is never redelivered, but allows what is in flight at the very end', async () => {
+    const h = new ConsumerHistory();
+    h.deliver('payments-1', 'm1', Q); // payments-1 is SIGKILLed here: its history just stops
+    h.at(60_000).consume('payments-2', 'm2', Q);
+    h.deliver('payments-2', 'm3', Q); // still being processed when the checker reads the history
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'abandoned-not-redelivered')).toMatchObject({ count: 1, examples: [{ id: 'm1', consumer: 'payments-1' }] });
+    expect(result.counts).toMatchObject({ inFlightAtEnd: 1 });
+  });
+
+  it('accepts an abandoned delivery whose message was handled by another consumer or dead-lettered', async () => {
+    const h = new ConsumerHistory();
+    h.deliver('payments-1', 'm1', Q);
+    h.deliver('payments-1', 'm2', Q);
+    h.disconnected('payments-1');
+    h.handled({ proc: 'payments-2', id: 'm1', queue: Q });
+    h.deadLettered('m2', Q);
+    h.at(60_000).tick('payments-2');
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(result.counts).toMatchObject({ abandoned: 2, abandonedRecovered: 2 });
+  });
+
+  it('is unknown when nothing was delivered', async () => {
+    const result = await check(new ConsumerHistory().order('o1', 'ok'));
+    expect(result.valid).toBe('unknown');
+  });
+
+  describe('with the auto-ack flaw', () => {
+    const autoAck = { system: { flaws: ['auto-ack'] } };
+
+    it('says acknowledgements are automatic and passes when every delivery was handled', async () => {
+      const h = new ConsumerHistory();
+      const d = h.deliver('payments-1', 'm1', Q);
+      h.handled(d);
+      const result = await check(h, autoAck);
+      expect(result.valid).toBe(true);
+      expect(result.mode).toBe('automatic');
+      expect(result.summary).toMatch(/automatic/);
+    });
+
+    it('fails on a delivery never handled: the message was lost to auto-ack', async () => {
+      const h = new ConsumerHistory();
+      h.deliver('payments-1', 'm1', Q); // the process died while "processing"; the broker had already forgotten it
+      h.at(60_000).handled(h.deliver('payments-2', 'm2', Q));
+      const result = await check(h, autoAck);
+      expect(result.valid).toBe(false);
+      expect(violation(result, 'lost-to-auto-ack')).toMatchObject({ count: 1, examples: [{ id: 'm1', consumer: 'payments-1' }] });
+    });
+
+    it('fails on an explicit ack on an auto-ack channel', async () => {
+      const h = new ConsumerHistory();
+      const d = h.deliver('payments-1', 'm1', Q);
+      h.handled(d).ack(d);
+      const result = await check(h, autoAck);
+      expect(violation(result, 'settled-in-auto-ack-mode')?.count).toBe(1);
+    });
+  });
+});

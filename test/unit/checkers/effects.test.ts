@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../../harness/checkers/checker.ts';
+import { effectsChecker } from '../../../harness/checkers/effects.ts';
+import type { Outcome } from '../../../system/history/history-event.ts';
+import { InventoryStore } from '../../../system/stores/inventory-store.ts';
+import { NotificationsStore } from '../../../system/stores/notifications-store.ts';
+import { PaymentsStore } from '../../../system/stores/payments-store.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { ConsumerHistory, runRecord } from './consumer-history.ts';
+
+const INITIAL_STOCK = 10;
+
+function violation(result: CheckResult, kind: string): { count: number; examples: { orderId?: string; productId?: string; messageId?: string; note: string }[] } | undefined {
+  return (result.violations as Record<string, { count: number; examples: { orderId?: string; productId?: string; messageId?: string; note: string }[] }>)[kind];
+}
+
+describe('effects checker', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let payments: PaymentsStore;
+  let inventory: InventoryStore;
+  let notifications: NotificationsStore;
+  let h: ConsumerHistory;
+
+  beforeEach(() => {
+    dir = tempDir('effects-checker');
+    payments = new PaymentsStore(dir.path);
+    inventory = new InventoryStore(dir.path, INITIAL_STOCK);
+    notifications = new NotificationsStore(dir.path);
+    h = new ConsumerHistory();
+  });
+  afterEach(() => {
+    for (const db of [payments.db, inventory.db, notifications.db]) if (db.open) db.close();
+    dir.remove();
+  });
+
+  const check = () => effectsChecker().check(runRecord(h.events, { dataDir: dir.path }));
+
+  /** What the reference pipeline does for one order: the client's answer, the effects, the notifications, the final state. */
+  function order(orderId: string, options: { outcome?: Outcome; quantity?: number; charge?: boolean; notify?: boolean } = {}): void {
+    const { outcome = 'ok', quantity = 1, charge = true, notify = true } = options;
+    h.order(orderId, outcome);
+    const { reservation } = inventory.reserveOnce(orderId, [{ productId: 'p1', quantity, priceCents: 100 }]);
+    if (charge) payments.chargeOnce({ orderId, userId: 'u1', amountCents: 100 * quantity });
+    if (notify) {
+      if (charge) notifications.sendOnce(`notification.payment_succeeded:${orderId}`, { orderId, type: 'payment_succeeded' });
+      const type = reservation.ok ? 'inventory_reserved' : 'inventory_failed';
+      notifications.sendOnce(`notification.${type}:${orderId}`, { orderId, type });
+    }
+    h.handled({ proc: 'orders-1', id: `x:${orderId}`, queue: 'order.status' }, true, reservation.ok ? 'order-completed' : 'order-failed', orderId);
+  }
+
+  it('passes when every finished order was charged, reserved and notified exactly once and stock adds up', async () => {
+    order('o1', { quantity: 3 });
+    order('o2', { quantity: 50 }); // more than there is: inventory refuses, the order fails (it is still charged)
+    order('o3', { outcome: 'info', quantity: 2 }); // in doubt for the client, yet it went through
+    h.order('o4', 'fail'); // refused: nothing happened
+    const result = await check();
+    expect(result.valid).toBe(true);
+    expect(result.counts).toMatchObject({ accepted: 2, refused: 1, completed: 2, failed: 1, charged: 3, reservations: 3, notifications: 6 });
+    expect(result.table).toMatchObject({ columns: ['check', 'checked', 'violations'] });
+  });
+
+  it('fails on a double charge and says so first', async () => {
+    order('o1');
+    order('o2');
+    payments.db.prepare('INSERT INTO payments (order_id, user_id, amount_cents, charged_at) VALUES (?, ?, ?, ?)').run('o1', 'u1', 100, Date.now());
+    const result = await check();
+    expect(result.valid).toBe(false);
+    expect(result.summary).toMatch(/^order o1 charged 2 times/);
+    expect(result.doubleCharged).toEqual(['o1']);
+    expect(violation(result, 'double-charge')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', note: 'order o1 charged 2 times' }] });
+  });
+
+  it('fails on a completed order that was never charged', async () => {
+    order('o1', { charge: false });
+    const result = await check();
+    expect(violation(result, 'not-charged')?.examples[0]?.orderId).toBe('o1');
+  });
+
+  it('fails on a charge for an order the client was told failed, but allows one for an order in doubt', async () => {
+    h.order('o1', 'fail').order('o2', 'info');
+    payments.chargeOnce({ orderId: 'o1', userId: 'u1', amountCents: 100 });
+    payments.chargeOnce({ orderId: 'o2', userId: 'u1', amountCents: 100 });
+    order('o3');
+    const result = await check();
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'charged-refused-order')).toMatchObject({ count: 1, examples: [{ orderId: 'o1' }] });
+  });
+
+  it('fails on a charge for an order nobody placed', async () => {
+    order('o1');
+    payments.chargeOnce({ orderId: 'ghost', userId: 'u1', amountCents: 100 });
+    const result = await check();
+    expect(violation(result, 'charged-unknown-order')?.examples[0]?.orderId).toBe('ghost');
+  });
+
+  it('fails on two reservations for one order', async () => {
+    order('o1');
+    inventory.db.prepare('INSERT INTO reservations (order_id, items, ok, reason, at) VALUES (?, ?, ?, ?, ?)').run('o1', '[]', 0, 'again', Date.now());
+    const result = await check();
+    expect(violation(result, 'double-reservation')?.examples[0]?.orderId).toBe('o1');
+  });
+
+  it('fails on a finished order without any reservation', async () => {
+    order('o1');
+    inventory.db.prepare('DELETE FROM reservations WHERE order_id = ?').run('o1');
+    inventory.db.prepare('UPDATE stock SET remaining = initial').run();
+    const result = await check();
+    expect(violation(result, 'not-reserved')?.examples[0]?.orderId).toBe('o1');
+  });
+
+  it('fails when a completed order’s reservation was refused, or a failed order holds stock', async () => {
+    order('o1');
+    order('o2', { quantity: 50 });
+    inventory.db.prepare('UPDATE reservations SET ok = 1 - ok').run();
+    const result = await check();
+    expect(violation(result, 'reservation-mismatch')?.examples.map((e) => e.orderId).sort()).toEqual(['o1', 'o2']);
+  });
+
+  it('fails on stock reserved for an order the client was told failed', async () => {
+    h.order('o1', 'fail');
+    inventory.reserveOnce('o1', [{ productId: 'p1', quantity: 1, priceCents: 100 }]);
+    order('o2');
+    const result = await check();
+    expect(violation(result, 'reserved-refused-order')?.examples[0]?.orderId).toBe('o1');
+  });
+
+  it('fails when a product’s stock does not add up', async () => {
+    order('o1', { quantity: 3 });
+    inventory.db.prepare('UPDATE stock SET remaining = remaining - 1 WHERE product_id = ?').run('p1');
+    const result = await check();
+    expect(violation(result, 'stock-not-conserved')?.examples[0]).toMatchObject({ productId: 'p1', note: 'p1: initial 10 - reserved 3 = 7, but remaining is 6' });
+  });
+
+  it('fails on a notification sent twice', async () => {
+    order('o1');
+    notifications.db.prepare('INSERT INTO notifications (message_id, order_id, type, sent_at) VALUES (?, ?, ?, ?)').run('notification.payment_succeeded:o1', 'o1', 'payment_succeeded', Date.now());
+    const result = await check();
+    expect(violation(result, 'duplicate-notification')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', messageId: 'notification.payment_succeeded:o1' }] });
+  });
+
+  it('fails on the same notification sent under two message ids', async () => {
+    order('o1');
+    notifications.sendOnce('some-other-id', { orderId: 'o1', type: 'inventory_reserved' });
+    const result = await check();
+    expect(violation(result, 'duplicate-notification')?.examples[0]?.note).toMatch(/inventory_reserved sent 2 times under different message ids/);
+  });
+
+  it('fails on a finished order missing a notification', async () => {
+    order('o1', { notify: false });
+    const result = await check();
+    expect(violation(result, 'missing-notification')?.count).toBe(2);
+  });
+
+  it('fails on a notification that contradicts the order’s outcome', async () => {
+    order('o1');
+    notifications.sendOnce('notification.inventory_failed:o1', { orderId: 'o1', type: 'inventory_failed' });
+    const result = await check();
+    expect(violation(result, 'unexpected-notification')?.examples[0]?.note).toMatch(/inventory_failed sent/);
+  });
+
+  it('is unknown, naming the files, when a store is missing', async () => {
+    order('o1');
+    notifications.db.close();
+    const empty = tempDir('effects-checker-empty');
+    try {
+      const result = await effectsChecker().check(runRecord(h.events, { dataDir: empty.path }));
+      expect(result.valid).toBe('unknown');
+      expect(result.summary).toMatch(/missing payments\.sqlite, inventory\.sqlite, notifications\.sqlite/);
+    } finally {
+      empty.remove();
+    }
+  });
+
+  it('is unknown when no order was accepted', async () => {
+    h.order('o1', 'fail');
+    const result = await check();
+    expect(result.valid).toBe('unknown');
+  });
+});
