@@ -84,7 +84,7 @@ export class PrometheusClient {
     let last: ActiveTarget[] = [];
     while (Date.now() < deadline) {
       last = (await this.targets()).filter((t) => !options.jobs || options.jobs.includes(t.labels.job ?? ''));
-      if (last.length > 0 && last.every((t) => Date.parse(t.lastScrape) > after)) return last;
+      if (last.length > 0 && last.every((t) => Date.parse(t.lastScrape) > after && t.health === 'up')) return last;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const stale = last.filter((t) => !(Date.parse(t.lastScrape) > after)).map((t) => t.scrapeUrl);

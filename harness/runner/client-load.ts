@@ -1,15 +1,5 @@
-import { arrivalSchedule } from '../../load/arrival-schedule.ts';
-import { createOrderClient, OrderRequestTimeoutError, type OrderHttpResponse } from '../../load/http-order-client.ts';
-import { startOpenModel, type OpenModelRun } from '../../load/open-model-generator.ts';
-import { orderBody } from '../../load/order-body.ts';
-import type { Outcome } from '../../system/history/history-event.ts';
-import type { HistoryWriter } from '../../system/history/history-writer.ts';
-
-/** A client waits this long for an answer; the API itself gives up on a confirm after 5 s. */
-export const REQUEST_TIMEOUT_MS = 8_000;
-/** Concurrency cap of the open-model generator (k6's maxVUs): enough for a stalled API at the target rate. */
-const MAX_IN_FLIGHT_PER_RATE = 2;
-const MIN_MAX_IN_FLIGHT = 64;
+import { Worker } from 'node:worker_threads';
+import type { LiveStats, OpenModelSummary } from '../../load/open-model-generator.ts';
 
 export interface ClientLoadOptions {
   apiUrl: string;
@@ -17,77 +7,48 @@ export interface ClientLoadOptions {
   durationSeconds: number;
   seed: number;
   /** The client's own history: one `order-request` event per answered (or unanswerable) request. */
-  history: HistoryWriter;
-  signal: AbortSignal;
+  historyFile: string;
 }
+
+export type ToLoadWorker = { type: 'stop' };
+export type FromLoadWorker = { type: 'stats'; stats: LiveStats } | { type: 'done'; summary: OpenModelSummary };
 
 export interface ClientLoad {
-  run: OpenModelRun;
+  /** The newest totals (refreshed a few times a second). */
+  stats(): LiveStats;
   /** Orders answered 202 so far. */
   accepted(): number;
-  close(): void;
+  done: Promise<OpenModelSummary>;
 }
+
+const EMPTY_STATS: LiveStats = { elapsedMs: 0, sent: 0, ok: 0, failed: 0, dropped: 0, inFlight: 0, currentRate: 0 };
 
 /**
- * Orders at a constant arrival rate (open model) with client-chosen ids, recording what the
- * client learned about each one: `ok` for 202, `fail` when the API certainly did not take it
- * (4xx, 503 "fail", connection refused), `info` when nobody can know (timeout, 503 "info", a
- * connection reset mid-request).
+ * Runs the order load in a worker thread with its own event loop, so whatever the harness does
+ * meanwhile (booting a broker, reading histories, scraping) cannot delay a request's start: at
+ * hundreds of orders per second a 100 ms stall would otherwise show up as dropped requests.
+ * Aborting `signal` stops dispatching; `done` still resolves with the summary.
  */
-export function startClientLoad(options: ClientLoadOptions): ClientLoad {
-  const maxInFlight = Math.max(MIN_MAX_IN_FLIGHT, Math.ceil(options.rate * MAX_IN_FLIGHT_PER_RATE));
-  const client = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: REQUEST_TIMEOUT_MS });
-  let accepted = 0;
-  const run = startOpenModel({
-    schedule: arrivalSchedule({ kind: 'constant', ratePerSecond: options.rate, durationSeconds: options.durationSeconds }),
-    maxInFlight,
-    signal: options.signal,
-    drainTimeoutMs: REQUEST_TIMEOUT_MS + 1_000,
-    request: async (i, signal) => {
-      const body = orderBody(options.seed, i);
-      const orderId = body.id!;
-      const started = performance.now();
-      let outcome: Outcome;
-      let status: number | undefined;
-      let error: string | undefined;
-      try {
-        const response = await client.postOrder(body, signal);
-        status = response.status;
-        outcome = classify(response);
-        if (outcome !== 'ok') error = describe(response);
-      } catch (err) {
-        outcome = isRefused(err) ? 'fail' : 'info';
-        error = err instanceof OrderRequestTimeoutError ? 'timeout' : (err as Error).message;
+export function startClientLoad(options: ClientLoadOptions, signal: AbortSignal): ClientLoad {
+  const entry = new URL('./client-load-worker.ts', import.meta.url).href;
+  // Worker threads do not inherit tsx's loader: register it first, then load the TypeScript entry.
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: options });
+  let latest = EMPTY_STATS;
+  const done = new Promise<OpenModelSummary>((resolve, reject) => {
+    worker.on('message', (message: FromLoadWorker) => {
+      if (message.type === 'stats') latest = message.stats;
+      else {
+        resolve(message.summary);
+        void worker.terminate();
       }
-      if (outcome === 'ok') accepted++;
-      options.history.append({
-        kind: 'order-request',
-        orderId,
-        outcome,
-        ...(status !== undefined ? { status } : {}),
-        ...(error ? { error } : {}),
-        latencyMs: Math.round((performance.now() - started) * 10) / 10,
-      });
-      return { ok: outcome === 'ok', ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) };
-    },
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`load worker exited (code ${code}) before finishing`)));
   });
-  return { run, accepted: () => accepted, close: () => client.close() };
-}
-
-function classify(response: OrderHttpResponse): Outcome {
-  if (response.status === 202) return 'ok';
-  if (response.status >= 400 && response.status < 500) return 'fail';
-  const said = (response.body as { outcome?: unknown } | undefined)?.outcome;
-  return said === 'fail' ? 'fail' : 'info';
-}
-
-function describe(response: OrderHttpResponse): string {
-  const body = response.body as { error?: unknown } | undefined;
-  return `HTTP ${response.status}${typeof body?.error === 'string' ? `: ${body.error}` : ''}`;
-}
-
-/** Connection refused: the request never reached the API, so the order certainly was not taken. */
-function isRefused(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: string } }).cause;
-  return cause?.code === 'ECONNREFUSED';
+  const stop = () => worker.postMessage({ type: 'stop' } satisfies ToLoadWorker);
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  void done.finally(() => signal.removeEventListener('abort', stop)).catch(() => {});
+  return { stats: () => latest, accepted: () => latest.ok, done };
 }
