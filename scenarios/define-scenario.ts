@@ -1,9 +1,23 @@
 import type { ScheduledFault } from '../chaos/fault.ts';
+import type { AcknowledgementsOptions } from '../harness/checkers/acknowledgements.ts';
+import type { DeadLetterRoutingOptions } from '../harness/checkers/dead-letter-routing.ts';
+import type { LivenessOptions } from '../harness/checkers/liveness.ts';
+import type { PrefetchFairnessOptions } from '../harness/checkers/prefetch-fairness.ts';
 import type { SystemSpec } from '../harness/env/order-system.ts';
 import type { FlawName } from '../system/flaws.ts';
 
-/** Checkers a scenario can ask for, by name (the harness maps names to checker code). */
-export type CheckerName = 'zero-loss';
+/** Checkers a scenario can ask for, by name (the harness maps names to checker code), with their options as data. */
+export type CheckSpec =
+  | 'zero-loss'
+  | 'liveness'
+  | 'acknowledgements'
+  | 'prefetch-fairness'
+  | 'dead-letter-routing'
+  | 'effects'
+  | { name: 'liveness'; options: LivenessOptions }
+  | { name: 'acknowledgements'; options: AcknowledgementsOptions }
+  | { name: 'prefetch-fairness'; options: PrefetchFairnessOptions }
+  | { name: 'dead-letter-routing'; options: DeadLetterRoutingOptions };
 
 /** The knobs a user can turn on every scenario (`npm run scenario NAME -- --rate ...`). */
 export interface ScenarioOptions {
@@ -26,7 +40,8 @@ export interface ScenarioDefinition {
   proves: string;
   defaults: { rate: number; duration: number };
   faults(options: ScenarioOptions): ScheduledFault[];
-  checks: readonly CheckerName[];
+  /** What must hold afterwards; may depend on the options (e.g. capacities from the system's speeds). */
+  checks: readonly CheckSpec[] | ((options: ScenarioOptions) => readonly CheckSpec[]);
   catches: readonly FlawName[];
   /** Changes to the reference system's shape for this scenario (instances, speeds, prefetch). */
   system?: Partial<Omit<SystemSpec, 'flaws'>>;

@@ -1,12 +1,31 @@
-import type { CheckerName } from '../../scenarios/define-scenario.ts';
+import type { CheckSpec } from '../../scenarios/define-scenario.ts';
+import { acknowledgementsChecker } from './acknowledgements.ts';
 import type { Checker } from './checker.ts';
+import { deadLetterRoutingChecker } from './dead-letter-routing.ts';
+import { effectsChecker } from './effects.ts';
+import { livenessChecker } from './liveness.ts';
+import { prefetchFairnessChecker } from './prefetch-fairness.ts';
 import { zeroLossChecker } from './zero-loss.ts';
 
-/** Scenario files name their checks; this is where the names become code. */
-export const CHECKERS: Record<CheckerName, () => Checker> = {
-  'zero-loss': zeroLossChecker,
-};
+/** Scenario files name their checks (with options, as data); this is where the names become code. */
+export function checkerFor(spec: CheckSpec): Checker {
+  const { name, options } = typeof spec === 'string' ? { name: spec, options: undefined } : spec;
+  switch (name) {
+    case 'zero-loss':
+      return zeroLossChecker();
+    case 'liveness':
+      return livenessChecker(options as Parameters<typeof livenessChecker>[0]);
+    case 'acknowledgements':
+      return acknowledgementsChecker(options as Parameters<typeof acknowledgementsChecker>[0]);
+    case 'prefetch-fairness':
+      return prefetchFairnessChecker(options as Parameters<typeof prefetchFairnessChecker>[0]);
+    case 'dead-letter-routing':
+      return deadLetterRoutingChecker(options as Parameters<typeof deadLetterRoutingChecker>[0]);
+    case 'effects':
+      return effectsChecker();
+  }
+}
 
-export function checkersFor(names: readonly CheckerName[]): Checker[] {
-  return names.map((n) => CHECKERS[n]());
+export function checkersFor(specs: readonly CheckSpec[]): Checker[] {
+  return specs.map(checkerFor);
 }

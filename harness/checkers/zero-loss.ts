@@ -1,3 +1,4 @@
+import { brokerHeld, splitMissing } from './broker-held.ts';
 import type { Checker, CheckResult } from './checker.ts';
 
 /**
@@ -6,26 +7,49 @@ import type { Checker, CheckResult } from './checker.ts';
  * that nobody published, and every order the API accepted (202) reached a terminal state or the
  * dead-letter queue. Duplicates, recovered in-doubt publishes and in-doubt orders are reported but
  * allowed: the system never promised them.
+ *
+ * A message that was never consumed but that the broker still holds at the end is not lost: it is
+ * stuck (the liveness check judges that). Without the broker's figures every missing message counts
+ * as lost.
  */
 export function zeroLossChecker(): Checker {
   return {
     name: 'zero-loss',
     check(run): CheckResult {
-      const stages = run.ledger.stages();
+      const held = brokerHeld(run);
+      const stages = run.ledger.stages().map((s) => {
+        const split = splitMissing(s.lostCount, held?.get(s.queue));
+        // `lost` keeps the ids of every missing message; the counts say which part the broker still holds.
+        return { ...s, missingCount: s.lostCount, lostCount: split.lost, stuckCount: split.stuck };
+      });
       const orders = run.ledger.orders();
       const lostMessages = stages.reduce((n, s) => n + s.lostCount, 0);
+      const stuckMessages = stages.reduce((n, s) => n + s.stuckCount, 0);
       const unexpected = stages.reduce((n, s) => n + s.unexpectedCount, 0);
+      // Each stuck message can hold back at most one order; orders missing beyond that are lost.
+      const lostOrders = Math.max(0, orders.lostCount - stuckMessages);
       const table = {
-        columns: ['stage', 'attempted', 'confirmed', 'consumed', 'lost', 'unexpected', 'duplicated', 'recovered', 'in doubt', 'dead-lettered'],
+        columns: ['stage', 'attempted', 'confirmed', 'consumed', 'lost', 'stuck', 'unexpected', 'duplicated', 'recovered', 'in doubt', 'dead-lettered'],
         rows: [
-          ['orders (end to end)', orders.accepted + orders.inDoubt + orders.refused, orders.accepted, orders.accountedFor, orders.lostCount, 0, 0, orders.recovered, orders.inDoubt, orders.deadLettered],
-          ...stages.map((s) => [s.queue, s.attempted, s.confirmed, s.consumed, s.lostCount, s.unexpectedCount, s.duplicated, s.recovered, s.inDoubt, s.deadLettered]),
+          ['orders (end to end)', orders.accepted + orders.inDoubt + orders.refused, orders.accepted, orders.accountedFor, lostOrders, orders.lostCount - lostOrders, 0, 0, orders.recovered, orders.inDoubt, orders.deadLettered],
+          ...stages.map((s) => [s.queue, s.attempted, s.confirmed, s.consumed, s.lostCount, s.stuckCount, s.unexpectedCount, s.duplicated, s.recovered, s.inDoubt, s.deadLettered]),
         ],
       };
-      const details = { orders, stages, lostOrderIds: orders.lost, lostMessages, unexpectedMessages: unexpected, table };
-      if (orders.lostCount > 0 || lostMessages > 0 || unexpected > 0) {
+      const details = {
+        orders,
+        stages,
+        lostOrders,
+        /** Accepted orders not accounted for (lost or stuck), capped for reading. */
+        lostOrderIds: orders.lost,
+        lostMessages,
+        stuckMessages,
+        unexpectedMessages: unexpected,
+        brokerFigures: held !== undefined,
+        table,
+      };
+      if (lostOrders > 0 || lostMessages > 0 || unexpected > 0) {
         const parts = [
-          orders.lostCount ? `${orders.lostCount} of ${orders.accepted} accepted orders lost` : '',
+          lostOrders ? `${lostOrders} of ${orders.accepted} accepted orders lost` : '',
           lostMessages ? `${lostMessages} confirmed messages never consumed (${stages.filter((s) => s.lostCount).map((s) => `${s.queue}: ${s.lostCount}`).join(', ')})` : '',
           unexpected ? `${unexpected} messages consumed that nobody published` : '',
         ].filter(Boolean);
@@ -35,10 +59,12 @@ export function zeroLossChecker(): Checker {
         return { valid: 'unknown', summary: 'no order was accepted: the run tested nothing', ...details };
       }
       const notes = [
+        stuckMessages ? `${orders.lostCount} orders not finished, ${stuckMessages} messages still held by the broker (stuck, see liveness)` : '',
         orders.inDoubt ? `${orders.inDoubt} in doubt (${orders.recovered} recovered)` : '',
         orders.refused ? `${orders.refused} refused` : '',
       ].filter(Boolean);
-      return { valid: true, summary: `all ${orders.accepted} accepted orders accounted for${notes.length ? `; ${notes.join(', ')}` : ''}`, ...details };
+      const accounted = stuckMessages ? 'nothing lost' : `all ${orders.accepted} accepted orders accounted for`;
+      return { valid: true, summary: `${accounted}${notes.length ? `; ${notes.join(', ')}` : ''}`, ...details };
     },
   };
 }

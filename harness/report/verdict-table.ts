@@ -19,7 +19,7 @@ export function renderVerdict(results: Record<string, CheckResult>, valid: Valid
   const lines: string[] = [];
   lines.push(renderTable({ columns: ['check', 'verdict', 'summary'], rows: Object.entries(results).map(([name, r]) => [name, verdictWord(r.valid), r.summary]) }));
   for (const [name, r] of Object.entries(results)) {
-    if (!r.table) continue;
+    if (!r.table || r.table.rows.length === 0) continue;
     lines.push('', `${name}:`, renderTable(r.table, '  '));
   }
   lines.push('', `verdict: ${verdictWord(valid)} (exit ${exitCode})`);

@@ -12,6 +12,7 @@ import { checkersFor } from '../checkers/registry.ts';
 import { onChildStarted } from '../env/child-registry.ts';
 import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem, type SystemSpec } from '../env/order-system.ts';
 import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from '../env/prometheus-server.ts';
+import { BrokerInspector, type ChannelState } from '../env/broker-inspector.ts';
 import { processControlFor } from '../env/process-control.ts';
 import { StartedProxyEnv } from '../env/proxy-env.ts';
 import { StartedRabbitNode } from '../env/rabbitmq-node.ts';
@@ -28,6 +29,7 @@ import { StatusLine } from './status-line.ts';
 
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 const RECOVERY_TIMEOUT_SECONDS = 60;
+const CHANNEL_SAMPLE_MS = 2_000;
 /** Setup and teardown allowance on top of load, faults and drain before the watchdog gives up. */
 const WATCHDOG_SLACK_SECONDS = 240;
 /** Mixed into the run's seed so fault randomness differs from the order bodies drawn from the same seed. */
@@ -67,6 +69,8 @@ export interface RunResults {
   valid: Validity;
   exitCode: 0 | 1 | 2;
   checks: Record<string, CheckResult>;
+  /** What the broker still held per queue when the run was judged. */
+  brokerQueues?: { name: string; ready: number; unacked: number; consumers: number }[];
   interrupted?: string;
   error?: string;
   endpoints?: Record<string, string>;
@@ -164,6 +168,9 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     writeFileSync(join(runDir, 'endpoints.json'), JSON.stringify(results.endpoints, null, 2) + '\n');
 
     phase('load');
+    const inspector = new BrokerInspector(broker.managementUrl, broker.user, broker.password);
+    const channelSamples: ChannelState[] = [];
+    let sampling = false;
     const faultEnv: FaultEnv = {
       broker,
       proxies: proxies.proxies,
@@ -188,6 +195,16 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     faults.begin();
     const metrics = harnessMetrics;
     metrics.trackLoad(() => load.stats());
+    // The broker's own per-channel figures (prefetch, unacked), sampled while the run goes on.
+    const sampler = setInterval(() => {
+      if (sampling || !node.running) return;
+      sampling = true;
+      inspector
+        .channels()
+        .then((rows) => channelSamples.push(...rows.filter((r) => r.consumerCount > 0)))
+        .catch(() => {})
+        .finally(() => (sampling = false));
+    }, CHANNEL_SAMPLE_MS);
     const ticker = setInterval(() => {
       readHistory();
       metrics.syncFaults(faults?.active ?? []);
@@ -212,13 +229,18 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       throwIfAborted();
     } finally {
       clearInterval(ticker);
+      clearInterval(sampler);
     }
 
     phase('check');
     status.update({ phase: 'check', elapsedSeconds: elapsed(), faults: [] });
     readHistory();
     events.sort((a, b) => a.t - b.t);
-    const verdict = await runCheckers(checkersFor(scenario.checks), { runDir, dataDir: system.dataDir, events, ledger, system: { ...spec } });
+    const checks = typeof scenario.checks === 'function' ? scenario.checks(options) : scenario.checks;
+    const queues = await inspector.queues().catch(() => undefined);
+    results.brokerQueues = queues;
+    const brokerFigures = { channelSamples, ...(queues ? { queues } : {}) };
+    const verdict = await runCheckers(checkersFor(checks), { runDir, dataDir: system.dataDir, events, ledger, system: { ...spec }, broker: brokerFigures });
     results.checks = verdict.results;
     harnessMetrics.syncFaults([]);
     harnessMetrics.setCheckResults(verdict.results);

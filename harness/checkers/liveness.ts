@@ -1,0 +1,125 @@
+import type { FaultEvent, HistoryEvent, LifecycleEvent } from '../../system/history/history-event.ts';
+import { brokerHeld, splitMissing } from './broker-held.ts';
+import type { Checker, CheckResult } from './checker.ts';
+import { MAX_LISTED_IDS } from './delivery-ledger.ts';
+
+export interface LivenessOptions {
+  /**
+   * Faults that silently black-hole connections, and which connections they hit. Each process must
+   * notice (log a `disconnected`) within `detectWithinMs` of such a fault starting.
+   */
+  blackholes?: { fault: string; connections: 'publish' | 'consume' | 'both' }[];
+  /** Default: three heartbeat intervals of the reference (5 s) plus slack. */
+  detectWithinMs?: number;
+}
+
+export const DEFAULT_DETECT_WITHIN_MS = 20_000;
+
+interface Unnoticed {
+  connection: string;
+  fault: string;
+  /** How long it sat on the dead connection without noticing, within the fault window. */
+  seconds: number;
+}
+
+/**
+ * Liveness: the system did not get stuck. Two ways to be stuck that zero-loss cannot name:
+ * - work the broker still holds at the end (ready with nobody consuming, or unacked by consumers that
+ *   stopped answering): nothing is lost, yet those orders will never finish;
+ * - a connection that went dark and was never noticed (no heartbeats): the process keeps "using" it,
+ *   looking healthy while nothing gets through.
+ */
+export function livenessChecker(options: LivenessOptions = {}): Checker {
+  const detectWithinMs = options.detectWithinMs ?? DEFAULT_DETECT_WITHIN_MS;
+  return {
+    name: 'liveness',
+    check(run): CheckResult {
+      const held = brokerHeld(run);
+      const stages = run.ledger.stages();
+      const missing = stages.reduce((n, s) => n + s.lostCount, 0);
+      const stuck = stages
+        .map((s) => ({ queue: s.queue, stuck: splitMissing(s.lostCount, held?.get(s.queue)).stuck, held: held?.get(s.queue) }))
+        .filter((s) => s.stuck > 0);
+      const unnoticed = unnoticedDeadConnections(run.events, options.blackholes ?? [], detectWithinMs);
+      const table = {
+        columns: ['queue', 'stuck', 'ready', 'unacked', 'consumers'],
+        rows: stuck.map((s) => [s.queue, s.stuck, s.held?.ready ?? 0, s.held?.unacked ?? 0, s.held?.consumers ?? 0]),
+      };
+      const details = { stuck, unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), table };
+      const problems = [
+        stuck.length ? `stuck: ${stuck.reduce((n, s) => n + s.stuck, 0)} messages still in the broker and never consumed (${stuck.map(describeStuck).join('; ')})` : '',
+        unnoticed.length
+          ? `stuck on dead connections: ${unnoticed.length} connections never noticed the ${[...new Set(unnoticed.map((u) => u.fault))].join('/')} (${unnoticed
+              .slice(0, 5)
+              .map((u) => `${u.connection} for ${u.seconds.toFixed(0)} s`)
+              .join(', ')}${unnoticed.length > 5 ? ', ...' : ''})`
+          : '',
+      ].filter(Boolean);
+      if (problems.length) return { valid: false, summary: problems.join('; '), ...details };
+      if (missing > 0 && !held) return { valid: 'unknown', summary: `${missing} messages missing and no broker figures to tell stuck from lost`, ...details };
+      return { valid: true, summary: 'nothing stuck: every consumer kept consuming, every dead connection was noticed', ...details };
+    },
+  };
+}
+
+function describeStuck(s: { queue: string; stuck: number; held?: { ready: number; unacked: number; consumers: number } }): string {
+  const h = s.held;
+  if (!h) return `${s.queue}: ${s.stuck}`;
+  const parts = [h.ready ? `${h.ready} ready${h.consumers === 0 ? ' with no consumer' : ''}` : '', h.unacked ? `${h.unacked} unacked by consumers that stopped answering` : ''].filter(Boolean);
+  return `${s.queue}: ${parts.join(', ')}`;
+}
+
+/** Connections that stayed "up" through a black hole longer than detection allows. */
+export function unnoticedDeadConnections(events: readonly HistoryEvent[], blackholes: LivenessOptions['blackholes'] & object, detectWithinMs: number): Unnoticed[] {
+  if (blackholes.length === 0) return [];
+  const faults = events.filter((e): e is FaultEvent => e.kind === 'fault');
+  const lifecycle = events.filter((e): e is LifecycleEvent => e.kind === 'lifecycle');
+  const result: Unnoticed[] = [];
+  for (const { fault, connections } of blackholes) {
+    for (const window of faultWindows(faults, fault, events)) {
+      if (window.end - window.start < detectWithinMs) continue;
+      // Connections open when the black hole began: the last connected/disconnected event before it says which.
+      const state = new Map<string, boolean>();
+      for (const e of lifecycle) {
+        if (e.t > window.start) break;
+        const name = connectionName(e);
+        if (!name) continue;
+        if (e.event === 'connected') state.set(name, true);
+        if (e.event === 'disconnected') state.set(name, false);
+      }
+      for (const [name, up] of state) {
+        if (!up || !affects(connections, name)) continue;
+        const noticed = lifecycle.some((e) => e.event === 'disconnected' && e.t >= window.start && e.t <= window.start + detectWithinMs && connectionName(e) === name);
+        if (!noticed) result.push({ connection: name, fault, seconds: (window.end - window.start) / 1000 });
+      }
+    }
+  }
+  return result;
+}
+
+function faultWindows(faults: FaultEvent[], name: string, events: readonly HistoryEvent[]): { start: number; end: number }[] {
+  const windows: { start: number; end: number }[] = [];
+  let open: number | null = null;
+  for (const f of faults) {
+    if (f.name !== name) continue;
+    if (f.phase === 'start') open = f.t;
+    else if (open !== null) {
+      windows.push({ start: open, end: f.t });
+      open = null;
+    }
+  }
+  // Still active when the run was judged: it lasted at least until the last event.
+  if (open !== null) windows.push({ start: open, end: events.length ? events[events.length - 1]!.t : open });
+  return windows;
+}
+
+/** `payments-2 publish` from a lifecycle event's detail (`payments-2 publish: reason` or `payments-2 publish`). */
+function connectionName(e: LifecycleEvent): string | undefined {
+  if (e.event !== 'connected' && e.event !== 'disconnected') return undefined;
+  const match = /^(\S+ (?:publish|consume))\b/.exec(e.detail ?? '');
+  return match?.[1];
+}
+
+function affects(connections: 'publish' | 'consume' | 'both', name: string): boolean {
+  return connections === 'both' || name.endsWith(` ${connections}`);
+}
