@@ -1,9 +1,15 @@
+import blackhole from './blackhole.ts';
 import brokerKill from './broker-kill.ts';
 import brokerRestart from './broker-restart.ts';
+import chaosMix from './chaos-mix.ts';
+import connectionCut from './connection-cut.ts';
+import consumerCrash from './consumer-crash.ts';
+import latency from './latency.ts';
+import memoryAlarm from './memory-alarm.ts';
 import type { ScenarioDefinition } from './define-scenario.ts';
 
 /** Every scenario the CLI knows, in the order `--list` shows them and `--all` runs them. */
-export const SCENARIOS: readonly ScenarioDefinition[] = [brokerRestart, brokerKill];
+export const SCENARIOS: readonly ScenarioDefinition[] = [brokerRestart, brokerKill, latency, connectionCut, blackhole, consumerCrash, memoryAlarm, chaosMix];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -20,3 +20,14 @@ export function splitMissing(missing: number, held: { ready: number; unacked: nu
   const stuck = Math.min(missing, held ? held.ready + held.unacked : 0);
   return { stuck, lost: missing - stuck };
 }
+
+/** Messages the broker still holds across the given queues (ready + unacked). */
+export function heldIn(held: ReturnType<typeof brokerHeld>, queues: Iterable<string>): number {
+  if (!held) return 0;
+  let total = 0;
+  for (const q of queues) {
+    const h = held.get(q);
+    if (h) total += h.ready + h.unacked;
+  }
+  return total;
+}

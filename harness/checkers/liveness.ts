@@ -1,5 +1,5 @@
 import type { FaultEvent, HistoryEvent, LifecycleEvent } from '../../system/history/history-event.ts';
-import { brokerHeld, splitMissing } from './broker-held.ts';
+import { brokerHeld } from './broker-held.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { MAX_LISTED_IDS } from './delivery-ledger.ts';
 
@@ -37,17 +37,23 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       const held = brokerHeld(run);
       const stages = run.ledger.stages();
       const missing = stages.reduce((n, s) => n + s.lostCount, 0);
-      const stuck = stages
-        .map((s) => ({ queue: s.queue, stuck: splitMissing(s.lostCount, held?.get(s.queue)).stuck, held: held?.get(s.queue) }))
-        .filter((s) => s.stuck > 0);
+      const unfinished = run.ledger.pending().orders;
+      // Work left in the pipeline's queues while orders are unfinished: it will never be done.
+      const stuck =
+        missing + unfinished > 0
+          ? stages
+              .map((s) => ({ queue: s.queue, held: held?.get(s.queue) }))
+              .map((s) => ({ ...s, stuck: s.held ? s.held.ready + s.held.unacked : 0 }))
+              .filter((s) => s.stuck > 0)
+          : [];
       const unnoticed = unnoticedDeadConnections(run.events, options.blackholes ?? [], detectWithinMs);
       const table = {
         columns: ['queue', 'stuck', 'ready', 'unacked', 'consumers'],
         rows: stuck.map((s) => [s.queue, s.stuck, s.held?.ready ?? 0, s.held?.unacked ?? 0, s.held?.consumers ?? 0]),
       };
-      const details = { stuck, unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), table };
+      const details = { unfinishedOrders: unfinished, stuck, unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), table };
       const problems = [
-        stuck.length ? `stuck: ${stuck.reduce((n, s) => n + s.stuck, 0)} messages still in the broker and never consumed (${stuck.map(describeStuck).join('; ')})` : '',
+        stuck.length ? `stuck: ${unfinished} orders unfinished while the broker still holds ${stuck.reduce((n, s) => n + s.stuck, 0)} of their messages (${stuck.map(describeStuck).join('; ')})` : '',
         unnoticed.length
           ? `stuck on dead connections: ${unnoticed.length} connections never noticed the ${[...new Set(unnoticed.map((u) => u.fault))].join('/')} (${unnoticed
               .slice(0, 5)
@@ -56,7 +62,7 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
           : '',
       ].filter(Boolean);
       if (problems.length) return { valid: false, summary: problems.join('; '), ...details };
-      if (missing > 0 && !held) return { valid: 'unknown', summary: `${missing} messages missing and no broker figures to tell stuck from lost`, ...details };
+      if (missing + unfinished > 0 && !held) return { valid: 'unknown', summary: `${unfinished} orders unfinished, ${missing} messages missing, and no broker figures to tell stuck from lost`, ...details };
       return { valid: true, summary: 'nothing stuck: every consumer kept consuming, every dead connection was noticed', ...details };
     },
   };

@@ -1,4 +1,4 @@
-import { brokerHeld, splitMissing } from './broker-held.ts';
+import { brokerHeld, heldIn, splitMissing } from './broker-held.ts';
 import type { Checker, CheckResult } from './checker.ts';
 
 /**
@@ -26,8 +26,10 @@ export function zeroLossChecker(): Checker {
       const lostMessages = stages.reduce((n, s) => n + s.lostCount, 0);
       const stuckMessages = stages.reduce((n, s) => n + s.stuckCount, 0);
       const unexpected = stages.reduce((n, s) => n + s.unexpectedCount, 0);
-      // Each stuck message can hold back at most one order; orders missing beyond that are lost.
-      const lostOrders = Math.max(0, orders.lostCount - stuckMessages);
+      // Each message the broker still holds in the pipeline (a missing one, or a redelivery of one that was
+      // handled but whose follow-ups never went out) can hold back at most one order; orders missing beyond that are lost.
+      const heldInPipeline = heldIn(held, stages.map((s) => s.queue));
+      const lostOrders = Math.max(0, orders.lostCount - heldInPipeline);
       const table = {
         columns: ['stage', 'attempted', 'confirmed', 'consumed', 'lost', 'stuck', 'unexpected', 'duplicated', 'recovered', 'in doubt', 'dead-lettered'],
         rows: [
@@ -43,6 +45,7 @@ export function zeroLossChecker(): Checker {
         lostOrderIds: orders.lost,
         lostMessages,
         stuckMessages,
+        heldInPipeline,
         unexpectedMessages: unexpected,
         brokerFigures: held !== undefined,
         table,
@@ -59,11 +62,11 @@ export function zeroLossChecker(): Checker {
         return { valid: 'unknown', summary: 'no order was accepted: the run tested nothing', ...details };
       }
       const notes = [
-        stuckMessages ? `${orders.lostCount} orders not finished, ${stuckMessages} messages still held by the broker (stuck, see liveness)` : '',
+        orders.lostCount ? `${orders.lostCount} orders not finished, ${heldInPipeline} messages still held by the broker (stuck, see liveness)` : '',
         orders.inDoubt ? `${orders.inDoubt} in doubt (${orders.recovered} recovered)` : '',
         orders.refused ? `${orders.refused} refused` : '',
       ].filter(Boolean);
-      const accounted = stuckMessages ? 'nothing lost' : `all ${orders.accepted} accepted orders accounted for`;
+      const accounted = orders.lostCount ? 'nothing lost' : `all ${orders.accepted} accepted orders accounted for`;
       return { valid: true, summary: `${accounted}${notes.length ? `; ${notes.join(', ')}` : ''}`, ...details };
     },
   };

@@ -165,9 +165,12 @@ export class StartedProxyEnv implements AsyncDisposable {
     return { publishUrl: amqpUrl(this.producer.host, this.producer.port), consumeUrl: amqpUrl(this.consumer.host, this.consumer.port) };
   }
 
-  /** POST /reset: every proxy enabled, every toxic gone. */
-  resetAll(): Promise<void> {
-    return this.#client.reset();
+  /**
+   * Heals our proxies: enabled, every toxic gone. Only ours: a shared Toxiproxy (TOXIPROXY_URL) may
+   * carry other people's proxies, which a global POST /reset would heal too.
+   */
+  async resetAll(): Promise<void> {
+    await Promise.all([this.proxies.producer.reset(), this.proxies.consumer.reset()]);
   }
 
   /** Embedded: stops the server process by PID (SIGTERM, then SIGKILL). Real Toxiproxy: deletes our two proxies. */

@@ -15,6 +15,8 @@ export class FaultSchedule {
   readonly #starting = new Map<ScheduledFault, Promise<void>>();
   readonly #done: Promise<void>[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Settles the `finished()` promise of faults cancelled before they started. */
+  readonly #cancel: (() => void)[] = [];
   #stopped = false;
 
   constructor(schedule: readonly ScheduledFault[], env: FaultEnv, history: HistoryWriter) {
@@ -28,15 +30,27 @@ export class FaultSchedule {
     return [...this.#active].map((f) => f.fault.name);
   }
 
-  /** Schedules every fault relative to now (the start of the load). */
+  /**
+   * Schedules every fault relative to now (the start of the load). A fault scheduled after another
+   * one's end also waits for that one to have healed: a broker takes longer to come back than any
+   * schedule can know, and two faults meant to follow each other must not overlap.
+   */
   begin(): void {
-    const t0 = performance.now();
+    const healed = new Map<ScheduledFault, Promise<void>>();
     for (const item of this.#schedule) {
-      this.#done.push(
-        new Promise<void>((resolve) => {
-          this.#timers.push(setTimeout(() => void this.#play(item, t0).finally(resolve), item.at * 1000));
-        }),
-      );
+      const before = this.#schedule.filter((other) => other !== item && other.at + other.duration <= item.at && healed.has(other)).map((other) => healed.get(other)!);
+      const done = new Promise<void>((resolve) => {
+        this.#cancel.push(resolve);
+        this.#timers.push(
+          setTimeout(() => {
+            void Promise.all(before)
+              .then(() => this.#play(item))
+              .finally(resolve);
+          }, item.at * 1000),
+        );
+      });
+      healed.set(item, done);
+      this.#done.push(done);
     }
   }
 
@@ -49,17 +63,20 @@ export class FaultSchedule {
   async healAll(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
+    for (const cancel of this.#cancel) cancel();
     for (const item of [...this.#active]) await this.#heal(item);
   }
 
-  async #play(item: ScheduledFault, t0: number): Promise<void> {
+  async #play(item: ScheduledFault): Promise<void> {
     if (this.#stopped) return;
+    const startedAt = performance.now();
     this.#active.add(item);
     this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'start', detail: item.fault.description });
     const starting = item.fault.start(this.#env).catch((err: Error) => this.#env.log(`fault ${item.fault.name} failed to start: ${err.message}`));
     this.#starting.set(item, starting);
     await starting;
-    const healAt = t0 + (item.at + item.duration) * 1000;
+    // Lasts its duration from when it actually began (later than planned if it waited for an earlier fault to heal).
+    const healAt = startedAt + item.duration * 1000;
     while (!this.#stopped && performance.now() < healAt) await sleep(Math.min(100, healAt - performance.now()));
     await this.#heal(item);
   }

@@ -15,10 +15,20 @@ const BUSY_TIMEOUT_MS = 10_000;
 export function openDatabase(file: string, schema: string): Db {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(schema);
-  return db;
+  // Instances of one service start together: switching to WAL and creating the schema need the
+  // file to themselves, and SQLite reports "database is locked" without waiting for those.
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(schema);
+      return db;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.random() * 80);
+    }
+  }
 }
 
 /** Read-only access for the harness: never creates a file, never takes the writer lock. */
