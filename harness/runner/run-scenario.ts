@@ -240,6 +240,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     const queues = await inspector.queues().catch(() => undefined);
     results.brokerQueues = queues;
     const brokerFigures = { channelSamples, ...(queues ? { queues } : {}) };
+    writeFileSync(join(runDir, 'broker-figures.json'), JSON.stringify(brokerFigures) + '\n');
     const verdict = await runCheckers(checkersFor(checks), { runDir, dataDir: system.dataDir, events, ledger, system: { ...spec }, broker: brokerFigures });
     results.checks = verdict.results;
     harnessMetrics.syncFaults([]);

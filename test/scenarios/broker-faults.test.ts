@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runScenarioCli } from '../support/scenario-cli.ts';
+import { runCheckCli, runScenarioCli } from '../support/scenario-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 // Both sides of each broker scenario, with default settings: the reference system survives
@@ -49,5 +49,9 @@ describe('broker-kill', () => {
     expect(zeroLoss.lostOrderIds.length).toBeGreaterThan(0);
     expect(zeroLoss.lostOrderIds[0]).toMatch(/^order-1-\d+$/);
     expect(run.stdout).toMatch(/verdict: INVALID \(exit 1\)/);
+    // The stored run can be judged again, with the same verdict.
+    const again = await runCheckCli(run.results!.runDir);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/zero-loss +INVALID/);
   });
 });

@@ -42,3 +42,13 @@ export async function runScenarioCli(args: readonly string[], runsDir: string, t
     clearTimeout(timer);
   }
 }
+
+/** `npm run check -- RUN_DIR`: judges a stored run again. */
+export function runCheckCli(runDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/check-main.ts', runDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
