@@ -51,6 +51,9 @@ describe('blackhole', () => {
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const liveness = check(run, 'liveness');
     expect(liveness.valid).toBe(false);
-    expect(liveness.summary).toMatch(/^stuck on dead connections: \d+ connections never noticed the blackhole \(.*api-1 publish/);
+    expect(liveness.summary).toMatch(/^stuck on dead connections: \d+ connections never noticed the blackhole/);
+    const unnoticed = (liveness.unnoticedDeadConnections as { connection: string }[]).map((u) => u.connection);
+    expect(unnoticed).toContain('api-1 publish');
+    expect(unnoticed).toContain('payments-1 consume');
   });
 });
