@@ -1,0 +1,141 @@
+import { parseArgs } from 'node:util';
+
+// Command-line options of `npm run bench`, parsed without side effects so they can be tested.
+
+export interface BenchOptions {
+  /** First step's target rate (orders/s). */
+  startRate: number;
+  /** The search never asks for more than this (orders/s). */
+  maxRate: number;
+  /** Seconds of steady load per step (the drain wait comes on top). */
+  stepSeconds: number;
+  /** A step fails when the client's p99 latency (from each request's scheduled start) exceeds this. */
+  p99Ms: number;
+  maxSteps: number;
+  /** Wall-clock budget of the rate search (setup and baselines not included). */
+  searchSeconds: number;
+  /** The bisection stops once last pass and first fail are this close (fraction of the pass). */
+  tolerance: number;
+  /** How long each raw publish baseline runs. */
+  baselineSeconds: number;
+  /** A step fails when more than this many seconds of its orders were still in the pipeline as its load ended. */
+  maxBacklogSeconds: number;
+  /** Outstanding publisher confirms allowed on the baseline's channel. */
+  confirmWindow: number;
+  /** Longest wait, after a step's load, for its accepted orders to reach a terminal state. */
+  drainSeconds: number;
+  /** Unjudged load at the start rate before the first step: the system's processes start cold (JIT, connections, stores). 0 = none. */
+  warmupSeconds: number;
+  /** Also measure the raw baseline through the producer proxy. */
+  proxyBaseline: boolean;
+  /** Seed of step 1's orders; step k uses seed + k - 1 and the warm-up seed + WARMUP_SEED_OFFSET, so no two share order ids. */
+  seed: number;
+  help: boolean;
+}
+
+export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = {
+  startRate: 100,
+  maxRate: 3_200,
+  stepSeconds: 15,
+  p99Ms: 500,
+  maxBacklogSeconds: 1,
+  maxSteps: 8,
+  searchSeconds: 300,
+  tolerance: 0.1,
+  baselineSeconds: 10,
+  confirmWindow: 500,
+  drainSeconds: 30,
+  warmupSeconds: 5,
+  proxyBaseline: true,
+  seed: 1,
+  help: false,
+};
+
+const D = DEFAULT_BENCH_OPTIONS;
+/** Far above any step count, so the warm-up's order ids never collide with a step's. */
+export const WARMUP_SEED_OFFSET = 100_000;
+export const USAGE = `usage: npm run bench -- [options]
+What is the highest order rate the reference system sustains on this machine, and how does that
+compare with what the broker does raw (persistent publishes with confirms)?
+  --start-rate N        first step, orders/s (default ${D.startRate})
+  --max-rate N          highest rate tried, orders/s (default ${D.maxRate})
+  --step-seconds S      steady load per step (default ${D.stepSeconds})
+  --p99-ms MS           p99 latency bound of a passing step (default ${D.p99Ms})
+  --max-backlog-seconds S  a step fails if more than S seconds of its orders (at the target rate)
+                        were unfinished when its load ended: the pipeline fell behind (default ${D.maxBacklogSeconds})
+  --max-steps N         at most this many steps (default ${D.maxSteps})
+  --search-seconds S    time budget of the search (default ${D.searchSeconds})
+  --tolerance F         stop bisecting when (fail - pass) <= F * pass (default ${D.tolerance})
+  --baseline-seconds S  duration of each raw publish baseline (default ${D.baselineSeconds})
+  --window N            outstanding confirms in the raw baseline (default ${D.confirmWindow})
+  --drain-seconds S     longest drain wait after a step (default ${D.drainSeconds})
+  --warmup-seconds S    unjudged load at the start rate before step 1, 0 = none (default ${D.warmupSeconds})
+  --no-proxy-baseline   skip the raw baseline through the proxy
+  --seed N              seed of the first step's orders (default ${D.seed})
+  --help                this text
+exit codes: 0 a sustained rate was found, 1 no step passed, 2 bad options, could not run or interrupted`;
+
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+function number(flag: string, raw: string | undefined, fallback: number, check: { min: number; integer?: boolean; max?: number }): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  const bad = raw.trim() === '' || !Number.isFinite(n) || n < check.min || (check.max !== undefined && n > check.max) || (check.integer === true && !Number.isInteger(n));
+  if (bad) {
+    const kind = check.integer ? 'an integer' : 'a number';
+    const range = check.max !== undefined ? `between ${check.min} and ${check.max}` : `>= ${check.min}`;
+    throw new BenchUsageError(`--${flag}: expected ${kind} ${range}, got "${raw}"`);
+  }
+  return n;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'start-rate': { type: 'string' },
+        'max-rate': { type: 'string' },
+        'step-seconds': { type: 'string' },
+        'p99-ms': { type: 'string' },
+        'max-backlog-seconds': { type: 'string' },
+        'max-steps': { type: 'string' },
+        'search-seconds': { type: 'string' },
+        tolerance: { type: 'string' },
+        'baseline-seconds': { type: 'string' },
+        window: { type: 'string' },
+        'drain-seconds': { type: 'string' },
+        'warmup-seconds': { type: 'string' },
+        'no-proxy-baseline': { type: 'boolean' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new BenchUsageError((error as Error).message);
+  }
+  const options: BenchOptions = {
+    startRate: number('start-rate', values['start-rate'], D.startRate, { min: 1, integer: true }),
+    maxRate: number('max-rate', values['max-rate'], D.maxRate, { min: 1, integer: true }),
+    stepSeconds: number('step-seconds', values['step-seconds'], D.stepSeconds, { min: 1 }),
+    p99Ms: number('p99-ms', values['p99-ms'], D.p99Ms, { min: 1 }),
+    maxBacklogSeconds: number('max-backlog-seconds', values['max-backlog-seconds'], D.maxBacklogSeconds, { min: 0 }),
+    maxSteps: number('max-steps', values['max-steps'], D.maxSteps, { min: 1, integer: true }),
+    searchSeconds: number('search-seconds', values['search-seconds'], D.searchSeconds, { min: 1 }),
+    tolerance: number('tolerance', values.tolerance, D.tolerance, { min: 0.01, max: 1 }),
+    baselineSeconds: number('baseline-seconds', values['baseline-seconds'], D.baselineSeconds, { min: 1 }),
+    confirmWindow: number('window', values.window, D.confirmWindow, { min: 1, integer: true }),
+    drainSeconds: number('drain-seconds', values['drain-seconds'], D.drainSeconds, { min: 1 }),
+    warmupSeconds: number('warmup-seconds', values['warmup-seconds'], D.warmupSeconds, { min: 0 }),
+    proxyBaseline: values['no-proxy-baseline'] !== true,
+    seed: number('seed', values.seed, D.seed, { min: 0, integer: true }),
+    help: values.help === true,
+  };
+  if (options.startRate > options.maxRate) throw new BenchUsageError(`--start-rate (${options.startRate}) must not exceed --max-rate (${options.maxRate})`);
+  return options;
+}
