@@ -2,9 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BrokerInspector } from '../harness/env/broker-inspector.ts';
-import { killAllChildrenNow } from '../harness/env/child-registry.ts';
 import { DEFAULT_SYSTEM_SPEC } from '../harness/env/order-system.ts';
-import { findRabbitMq, RabbitMqNotFoundError } from '../harness/env/rabbitmq-binary.ts';
+import { interruptOnSignals, rabbitMqAvailable, runMain } from '../harness/cli/process-guards.ts';
 import { REPO_ROOT } from '../harness/env/system-process.ts';
 import { createRunDir } from '../harness/runner/run-dir.ts';
 import { StatusLine } from '../harness/runner/status-line.ts';
@@ -67,32 +66,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  try {
-    findRabbitMq();
-  } catch (err) {
-    if (err instanceof RabbitMqNotFoundError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  if (!rabbitMqAvailable()) return 2;
 
-  const interrupt = new AbortController();
   const status = new StatusLine();
   const log = (message: string) => status.log(message);
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      killAllChildrenNow();
-      process.exit(2);
-    }
-    log(`${signal}: stopping the load and everything this benchmark started (again to kill at once)`);
-    interrupt.abort(`interrupted by ${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const signal = interrupt.signal;
+  const interrupt = interruptOnSignals(log, 'stopping the load and everything this benchmark started');
+  const signal = interrupt;
   const throwIfAborted = () => {
     if (signal.aborted) throw new BenchInterruptedError(String(signal.reason));
   };
@@ -204,11 +183,4 @@ function loadAverage(): number[] {
   return loadavg().map((n) => Math.round(n * 100) / 100);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    process.stderr.write(`fatal: ${err.stack ?? err.message}\n`);
-    killAllChildrenNow();
-    process.exit(2);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

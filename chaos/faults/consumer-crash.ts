@@ -1,5 +1,5 @@
 import type { Fault } from '../fault.ts';
-import { isRunning, pickVictim } from './pick-victim.ts';
+import { killAndRestart } from './kill-and-restart.ts';
 
 export interface ConsumerCrashOptions {
   /** Which kind of worker; defaults to `payments`, the slow step, so the victim holds unacked messages. */
@@ -11,24 +11,10 @@ export interface ConsumerCrashOptions {
 /** A worker crashes mid-processing: SIGKILL, so its unacked deliveries go back to the queue; healing restarts it. */
 export function consumerCrash(options: ConsumerCrashOptions = {}): Fault {
   const role = options.role ?? 'payments';
-  let victim: string | undefined;
-  return {
+  return killAndRestart({
     name: 'consumer-crash',
     description: `SIGKILL a ${options.instance ?? `${role} worker`} while it is processing (its unacked messages must be redelivered), then restart it`,
-    async start(env) {
-      const chosen = pickVictim(env, 'consumer-crash', role, options.instance);
-      victim = chosen.instance;
-      env.log(`consumer-crash: SIGKILL ${chosen.instance} (pid ${chosen.pid ?? '?'})`);
-      await env.processes.kill(chosen.instance);
-    },
-    async stop(env) {
-      const instance = victim;
-      if (instance === undefined) return;
-      if (!isRunning(env, instance)) {
-        await env.processes.start(instance);
-        env.log(`consumer-crash: ${instance} restarted`);
-      }
-      victim = undefined;
-    },
-  };
+    role,
+    ...(options.instance ? { instance: options.instance } : {}),
+  });
 }

@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { FLAWS } from '../../system/flaws.ts';
-import { killAllChildrenNow } from '../env/child-registry.ts';
-import { findRabbitMq, RabbitMqNotFoundError } from '../env/rabbitmq-binary.ts';
 import { REPO_ROOT } from '../env/system-process.ts';
 import { renderTable, renderVerdict } from '../report/verdict-table.ts';
 import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
 import { runCatalogue } from '../runner/run-catalogue.ts';
 import { runScenario } from '../runner/run-scenario.ts';
 import { StatusLine } from '../runner/status-line.ts';
+import { interruptOnSignals, rabbitMqAvailable, runMain } from './process-guards.ts';
 import { parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
 
 /** `npm run scenario <name> [-- options]`: runs one scenario and exits 0 valid, 1 invalid, 2 unknown / could not run. */
@@ -31,32 +30,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(listing() + '\n');
     return 0;
   }
-  try {
-    findRabbitMq();
-  } catch (err) {
-    if (err instanceof RabbitMqNotFoundError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  if (!rabbitMqAvailable()) return 2;
 
-  const interrupt = new AbortController();
   const status = new StatusLine();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      // Second Ctrl-C: stop waiting for a graceful teardown.
-      killAllChildrenNow();
-      process.exit(2);
-    }
-    status.log(`${signal}: healing faults and stopping everything this run started (Ctrl-C again to kill at once)`);
-    interrupt.abort(`interrupted by ${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
+  const interrupt = interruptOnSignals((m) => status.log(m), 'healing faults and stopping everything this run started');
   const runsRoot = process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs');
   if (command.kind === 'all') {
     const catalogue = await runCatalogue({
@@ -65,12 +42,12 @@ async function main(argv: readonly string[]): Promise<number> {
       seed: command.seed,
       ...(command.rate !== undefined ? { rate: command.rate } : {}),
       ...(command.duration !== undefined ? { duration: command.duration } : {}),
-      signal: interrupt.signal,
+      signal: interrupt,
       status,
     });
     process.stdout.write('\n' + renderCatalogueSummary(catalogue.cases));
     process.stdout.write(`junit: ${join(catalogue.dir, 'junit.xml')}\nsummary: ${join(catalogue.dir, 'summary.md')}\n`);
-    if (interrupt.signal.aborted) return 2;
+    if (interrupt.aborted) return 2;
     return catalogue.ok ? 0 : 1;
   }
   const results = await runScenario({
@@ -80,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
     keep: command.keep,
     checkDashboards: command.checkDashboards,
     ...(command.drainTimeout !== undefined ? { drainTimeoutSeconds: command.drainTimeout } : {}),
-    signal: interrupt.signal,
+    signal: interrupt,
     status,
   });
   if (results.interrupted) process.stderr.write(`run interrupted: ${results.interrupted}\n`);
@@ -109,11 +86,4 @@ function listing(): string {
   return `scenarios:\n${scenarios}\n\nflaws (--flaw NAME):\n${flaws}`;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    process.stderr.write(`fatal: ${err.stack ?? err.message}\n`);
-    killAllChildrenNow();
-    process.exit(2);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PrometheusClient } from '../metrics/prometheus-client.ts';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, renderPrometheusConfig, type ScrapeTargetGroup } from '../metrics/scrape-config.ts';
+import { logTail, sleep, terminate } from './child-exit.ts';
 import { registerChild } from './child-registry.ts';
 import { freePort } from './free-port.ts';
 
@@ -76,14 +77,13 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
   readonly configFile: string;
   readonly logFile: string;
   readonly #child: ChildProcess;
-  readonly #exited: Promise<void>;
   readonly #log: WriteStream;
   #running = true;
 
   private constructor(url: string, child: ChildProcess, exited: Promise<void>, configFile: string, logFile: string, log: WriteStream) {
     super(url);
     this.#child = child;
-    this.#exited = exited.then(() => {
+    void exited.then(() => {
       this.#running = false;
     });
     this.configFile = configFile;
@@ -144,14 +144,7 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
 
   /** SIGTERM (Prometheus flushes its head block), SIGKILL if it takes too long. */
   async stop(): Promise<void> {
-    if (this.#running) {
-      this.#child.kill('SIGTERM');
-      const exited = await Promise.race([this.#exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
-      if (!exited) {
-        this.#child.kill('SIGKILL');
-        await this.#exited;
-      }
-    }
+    if (this.#running) await terminate(this.#child, STOP_TIMEOUT_MS);
     await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 
@@ -163,7 +156,7 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
-      if (!this.#running) throw new PrometheusStartError(`prometheus exited during start: ${lastError}; see ${this.logFile}\n${tail(this.logFile)}`);
+      if (!this.#running) throw new PrometheusStartError(`prometheus exited during start: ${lastError}; see ${this.logFile}\n${logTail(this.logFile)}`);
       try {
         const response = await fetch(`${this.url}/-/ready`, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
@@ -241,14 +234,3 @@ function findExecutable(name: string): string {
   throw new PrometheusNotInstalledError(name);
 }
 
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

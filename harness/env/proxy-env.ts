@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Toxic, Toxiproxy, type Proxy, type ToxicType as ClientToxicType } from 'toxiproxy-node-client';
 import type { ProxyControl, ProxyControls, ToxicSpec } from '../../chaos/fault.ts';
+import { logTail, terminate } from './child-exit.ts';
 import { registerChild } from './child-registry.ts';
 import type { SystemEndpoints } from './order-system.ts';
 import { REPO_ROOT } from './system-process.ts';
@@ -117,14 +118,12 @@ export class StartedProxyEnv implements AsyncDisposable {
   readonly consumer: ProxyEndpoint;
   /** What faults get as `env.proxies`. */
   readonly proxies: ProxyControls;
-  readonly #client: Toxiproxy;
   readonly #created: Proxy[];
   readonly #server: EmbeddedServer | null;
   #stopped: Promise<void> | null = null;
 
-  private constructor(url: string, client: Toxiproxy, created: [Proxy, Proxy], server: EmbeddedServer | null) {
+  private constructor(url: string, created: [Proxy, Proxy], server: EmbeddedServer | null) {
     this.url = url;
-    this.#client = client;
     this.#created = created;
     this.#server = server;
     const [producer, consumer] = created;
@@ -148,7 +147,7 @@ export class StartedProxyEnv implements AsyncDisposable {
         await producer.remove().catch(() => {});
         throw err;
       }
-      return new StartedProxyEnv(url, client, [producer, consumer], server);
+      return new StartedProxyEnv(url, [producer, consumer], server);
     } catch (err) {
       await server?.stop();
       throw err;
@@ -212,13 +211,11 @@ function endpointOf(proxy: Proxy): ProxyEndpoint {
 class EmbeddedServer {
   readonly url: string;
   readonly #child: ChildProcess;
-  readonly #exited: Promise<void>;
   readonly #log: WriteStream;
 
-  private constructor(url: string, child: ChildProcess, exited: Promise<void>, log: WriteStream) {
+  private constructor(url: string, child: ChildProcess, log: WriteStream) {
     this.url = url;
     this.#child = child;
-    this.#exited = exited;
     this.#log = log;
   }
 
@@ -238,11 +235,10 @@ class EmbeddedServer {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     registerChild(child, 'toxiproxy');
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('exit', (code, signal) => write(`[harness] toxiproxy pid ${child.pid} exited (${signal ?? `code ${code}`})\n`));
     child.stdin?.on('error', () => {});
     child.stderr?.pipe(log, { end: false });
-    const server = (url: string) => new EmbeddedServer(url, child, exited, log);
+    const server = (url: string) => new EmbeddedServer(url, child, log);
     const announced = new Promise<EmbeddedServer>((resolve, reject) => {
       let done = false;
       const lines = createInterface({ input: child.stdout! });
@@ -258,11 +254,11 @@ class EmbeddedServer {
           // not the announcement
         }
       });
-      child.once('exit', (code, signal) => reject(new ProxyEnvError(`embedded toxiproxy exited before announcing itself (${signal ?? `code ${code}`}):\n${tail(logFile)}`)));
+      child.once('exit', (code, signal) => reject(new ProxyEnvError(`embedded toxiproxy exited before announcing itself (${signal ?? `code ${code}`}):\n${logTail(logFile)}`)));
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProxyEnvError(`embedded toxiproxy did not announce itself within ${ANNOUNCE_TIMEOUT_MS} ms:\n${tail(logFile)}`)), ANNOUNCE_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new ProxyEnvError(`embedded toxiproxy did not announce itself within ${ANNOUNCE_TIMEOUT_MS} ms:\n${logTail(logFile)}`)), ANNOUNCE_TIMEOUT_MS);
     });
     try {
       return await Promise.race([announced, timeout]);
@@ -275,26 +271,8 @@ class EmbeddedServer {
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) {
-      this.#child.kill('SIGTERM');
-      const exited = await Promise.race([this.#exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
-      if (!exited) {
-        this.#child.kill('SIGKILL');
-        await this.#exited;
-      }
-    }
+    await terminate(this.#child, STOP_GRACE_MS);
     await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 }
 
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

@@ -1,9 +1,10 @@
 import amqp from 'amqplib';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { logTail, sleep } from './child-exit.ts';
 import { registerChild } from './child-registry.ts';
 import { freePorts } from './free-port.ts';
 import { findRabbitMq, type RabbitMqBinaries } from './rabbitmq-binary.ts';
@@ -158,7 +159,7 @@ export class StartedRabbitNode {
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
-      if (this.#child !== child) throw new BrokerStartError(`node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${this.#logTail()}`);
+      if (this.#child !== child) throw new BrokerStartError(`node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${logTail(join(this.#dir, 'log', 'console.log'))}`);
       try {
         const connection = await amqp.connect(this.amqpUrl(), { timeout: 2_000 });
         await connection.close();
@@ -172,13 +173,7 @@ export class StartedRabbitNode {
     throw new BrokerStartError(`node ${this.nodeName} not ready within ${BOOT_TIMEOUT_MS} ms: ${lastError}`);
   }
 
-  #logTail(): string {
-    try {
-      return readFileSync(join(this.#dir, 'log', 'console.log'), 'utf8').split('\n').slice(-15).join('\n');
-    } catch {
-      return '';
-    }
-  }
+
 
   #env(): NodeJS.ProcessEnv {
     const dir = this.#dir;
@@ -226,6 +221,3 @@ export class StartedRabbitNode {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

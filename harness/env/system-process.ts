@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_ENV, type SystemProcessConfigInput } from '../../system/config.ts';
+import { logTail, sleep, terminate } from './child-exit.ts';
 import { registerChild } from './child-registry.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -113,10 +114,10 @@ export class StartedSystemProcess {
           // an ordinary log line that happens to start with "{"
         }
       });
-      child.once('exit', (code, signal) => reject(new SystemProcessError(`${this.instance} exited before it was ready (${signal ?? `code ${code}`}):\n${this.#logTail()}`)));
+      child.once('exit', (code, signal) => reject(new SystemProcessError(`${this.instance} exited before it was ready (${signal ?? `code ${code}`}):\n${logTail(this.logFile, 20)}`)));
     });
     const timeout = sleep(READY_TIMEOUT_MS).then(() => {
-      throw new SystemProcessError(`${this.instance} not ready within ${READY_TIMEOUT_MS} ms:\n${this.#logTail()}`);
+      throw new SystemProcessError(`${this.instance} not ready within ${READY_TIMEOUT_MS} ms:\n${logTail(this.logFile, 20)}`);
     });
     try {
       return await Promise.race([ready, timeout]);
@@ -131,9 +132,8 @@ export class StartedSystemProcess {
     const child = this.#child;
     if (!child) return;
     if (this.#paused) this.resume();
-    child.kill('SIGTERM');
-    const done = await Promise.race([this.#exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
-    if (!done) await this.kill();
+    await terminate(child, STOP_GRACE_MS);
+    this.#paused = false;
   }
 
   /** SIGKILL: the process gets no chance to finish anything (a crash). */
@@ -163,15 +163,6 @@ export class StartedSystemProcess {
     await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 
-  #logTail(): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-20).join('\n');
-    } catch {
-      return '';
-    }
-  }
+
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

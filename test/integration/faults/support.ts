@@ -1,59 +1,17 @@
 // Fixtures for the fault suites: a private broker behind a proxy env, a FaultEnv over them, amqplib
 // clients through either proxy, and deadlines so that nothing can hang a test.
 import amqp, { type ChannelModel } from 'amqplib';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FaultEnv, ProcessControl } from '../../../chaos/fault.ts';
 import { StartedProxyEnv, type ProxyEndpoint } from '../../../harness/env/proxy-env.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
-export class DeadlineError extends Error {
-  override readonly name = 'DeadlineError';
-}
+import { seededRandom } from '../../../load/seeded-random.ts';
+import { within } from '../../support/deadlines.ts';
 
-/** Rejects if `promise` has not settled after `ms`, naming what was awaited. */
-export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns something other than undefined. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new DeadlineError(`${what}: not within ${timeoutMs} ms`);
-    await sleep(everyMs);
-  }
-}
-
-/** Names owned by one test: a random suffix keeps tests and reruns apart. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
-
-/** mulberry32: the same seed picks the same victims. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { DeadlineError, sleep, uniqueName, until, within } from '../../support/deadlines.ts';
+export { seededRandom };
 
 const NO_PROCESSES: ProcessControl = {
   list: () => [],

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartedOrderSystem } from '../../../harness/env/order-system.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
+import { until } from '../../support/deadlines.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const dir = tempDir('poison');
@@ -25,16 +26,6 @@ afterAll(async () => {
   dir.remove();
 });
 
-async function until<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function deadLetters(): { message_id: string; queue: string; reason: string; body: string }[] {
   const db = new Database(join(system.dataDir, 'dead-letters.sqlite'), { readonly: true });
   try {
@@ -54,7 +45,7 @@ describe('a poison message', () => {
     await connection.close();
 
     // order.created is bound for the orders worker and inventory: both reject it; the payment lacks fields.
-    const letters = await until(() => {
+    const letters = await until('three dead letters recorded', () => {
       const rows = deadLetters();
       return rows.length >= 3 ? rows : undefined;
     });
@@ -72,7 +63,7 @@ describe('a poison message', () => {
       body: JSON.stringify({ id: 'after-poison', userId: 'u1', items: [{ productId: 'p-2', quantity: 1, price: 3 }] }),
     });
     expect(response.status).toBe(202);
-    const completed = await untilAsync(async () => {
+    const completed = await until('the order after the poison completed', async () => {
       const r = await fetch(`${system.apiUrl}/orders/after-poison`);
       const body = (await r.json()) as { status?: string };
       return body.status === 'completed' ? body : undefined;
@@ -82,13 +73,3 @@ describe('a poison message', () => {
     expect(auditorHistory).toContain('"kind":"dead-lettered","id":"poison-1"');
   });
 });
-
-async function untilAsync<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -1,34 +1,13 @@
 // Fixtures for the Toxiproxy conformance suites: small TCP upstreams on 127.0.0.1:0, client sockets that
 // record what they receive and how they end, and deadlines so that nothing can hang a test.
-import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
 
 export const LOOPBACK = '127.0.0.1';
 
-/** Proxy names are owned by one test: a random suffix keeps suites and reruns apart. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
+import { sleep, uniqueName, within } from '../../support/deadlines.ts';
 
-export class DeadlineError extends Error {
-  override readonly name = 'DeadlineError';
-}
-
-/** Rejects if `promise` has not settled after `ms`, naming what was awaited. */
-export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { DeadlineError, sleep, uniqueName, within } from '../../support/deadlines.ts';
 
 export interface TcpServerFixture {
   /** host:port, ready to be a proxy upstream */
