@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     fileParallelism: false,
-    testTimeout: 120_000,
+    // A scenario test runs a whole scenario (setup, load, faults, drain): minutes on a loaded 2-core machine.
+    testTimeout: 300_000,
     hookTimeout: 120_000,
     reporters: ['default'],
   },
