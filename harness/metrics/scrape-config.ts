@@ -1,7 +1,7 @@
 /**
  * The Prometheus configuration of a run, as data and as the YAML Prometheus reads: one scrape job
- * per target group. Kept apart from the process that runs it so a unit test (and promtool) can
- * check the text without starting anything.
+ * per target group, optionally forwarded to another Prometheus by remote write. Kept apart from the
+ * process that runs it so a unit test (and promtool) can check the text without starting anything.
  */
 
 /** One scrape job: the things to scrape at `metricsPath` (default `/metrics`), e.g. every worker. */
@@ -42,10 +42,46 @@ export function validateScrapeTargets(groups: readonly ScrapeTargetGroup[]): voi
   }
 }
 
+/** Forward every scraped sample to another Prometheus (e.g. the docker compose one, so its Grafana shows the run). */
+export interface RemoteWrite {
+  /** The receiver's endpoint: `http(s)://host:port/api/v1/write`. */
+  url: string;
+  /**
+   * Labels added to every forwarded series (Prometheus `external_labels`: local queries never see
+   * them), so the receiver can tell this run's series from its own scrapes of the same jobs.
+   */
+  externalLabels?: Record<string, string>;
+}
+
+/**
+ * How long forwarded samples may wait in a batch: a dashboard fed by remote write lags by about
+ * this much (Prometheus' default is 5 s, longer than the faults it should show).
+ */
+export const REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS = 1;
+
+/** `what` names where the URL came from in the error (e.g. an environment variable). */
+export function validateRemoteWrite(remoteWrite: RemoteWrite, what = 'remoteWrite.url'): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(remoteWrite.url);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new InvalidScrapeConfigError(`${what} ${JSON.stringify(remoteWrite.url)}: expected an http(s) URL such as http://prometheus:9090/api/v1/write`);
+  }
+  for (const [name, value] of Object.entries(remoteWrite.externalLabels ?? {})) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new InvalidScrapeConfigError(`external label ${JSON.stringify(name)}: expected a Prometheus label name`);
+    // An empty value means "no such label" to Prometheus: it would silently vanish.
+    if (value === '') throw new InvalidScrapeConfigError(`external label ${name}: expected a non-empty value`);
+  }
+}
+
 export interface RenderOptions {
   scrapeIntervalSeconds?: number;
   /** A comment at the top of the file. */
   header?: string;
+  remoteWrite?: RemoteWrite;
 }
 
 /** prometheus.yml text. Strings are JSON-quoted, which YAML reads as double-quoted scalars. */
@@ -53,15 +89,23 @@ export function renderPrometheusConfig(groups: readonly ScrapeTargetGroup[], opt
   validateScrapeTargets(groups);
   const interval = options.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   if (!(interval > 0)) throw new InvalidScrapeConfigError(`scrapeIntervalSeconds: expected a number > 0, got ${interval}`);
+  const remoteWrite = options.remoteWrite;
+  if (remoteWrite) validateRemoteWrite(remoteWrite);
   const q = (s: string) => JSON.stringify(s);
+  const labelMap = (labels: Record<string, string>) => `{${Object.entries(labels).map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`;
   const lines: string[] = [];
   if (options.header) for (const line of options.header.split('\n')) lines.push(`# ${line}`);
   lines.push('global:', `  scrape_interval: ${duration(interval)}`, `  scrape_timeout: ${duration(interval)}`, `  evaluation_interval: ${duration(interval)}`);
+  const externalLabels = remoteWrite?.externalLabels ?? {};
+  if (Object.keys(externalLabels).length) lines.push(`  external_labels: ${labelMap(externalLabels)}`);
   lines.push(groups.length ? 'scrape_configs:' : 'scrape_configs: []');
   for (const g of groups) {
     lines.push(`  - job_name: ${q(g.job)}`, `    metrics_path: ${q(g.metricsPath ?? '/metrics')}`, '    static_configs:', `      - targets: [${g.targets.map(q).join(', ')}]`);
-    const labels = Object.entries(g.labels ?? {});
-    if (labels.length) lines.push(`        labels: {${labels.map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`);
+    const labels = g.labels ?? {};
+    if (Object.keys(labels).length) lines.push(`        labels: ${labelMap(labels)}`);
+  }
+  if (remoteWrite) {
+    lines.push('remote_write:', `  - url: ${q(remoteWrite.url)}`, '    queue_config:', `      batch_send_deadline: ${duration(REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS)}`);
   }
   return lines.join('\n') + '\n';
 }

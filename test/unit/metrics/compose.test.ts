@@ -3,15 +3,21 @@
 // build source exists in the repo, every host a service talks to (Prometheus targets, AMQP URLs,
 // Toxiproxy upstreams, Grafana's datasource, k6's API and remote-write URLs) is a compose service,
 // every system service's ORDER_SYSTEM_CONFIG is valid, Grafana's provisioned paths land on repo
-// files, and the Prometheus config passes `promtool check config`.
+// files, and the Prometheus config passes `promtool check config`. For the `harness` service: its
+// image installs what a scenario needs, its arguments reach the scenario CLI as the README's
+// commands mean them (the entry point runs here, with a stand-in `node`), its runs land on the host
+// and its metrics go to the compose Prometheus, labelled apart from the compose services' own.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, posix } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, posix } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { findPromtool } from '../../../harness/env/prometheus-server.ts';
+import { parseScenarioArgs } from '../../../harness/cli/scenario-args.ts';
+import { findPromtool, HARNESS_ORIGIN, PROMETHEUS_REMOTE_WRITE_URL_ENV, remoteWriteFromEnv } from '../../../harness/env/prometheus-server.ts';
 import { REPO_ROOT } from '../../../harness/env/system-process.ts';
 import { SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
+import { SCENARIOS } from '../../../scenarios/index.ts';
 import { parseConfig } from '../../../system/config.ts';
 
 type Json = Record<string, unknown>;
@@ -30,6 +36,7 @@ describe('docker-compose.yml', () => {
   };
   /** `${VAR}` / `${VAR:-default}` as compose would expand them with an empty environment. */
   const interpolate = (s: string, vars: Record<string, string> = {}) => s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_, n: string, d?: string) => vars[n] ?? d ?? '');
+  /** Short-syntax mounts as [source, target, mode?]. */
   const volumes = (service: string) => ((services[service]?.volumes ?? []) as string[]).map((v) => v.split(':'));
   const hostOf = (url: string) => new URL(url).hostname;
 
@@ -40,10 +47,14 @@ describe('docker-compose.yml', () => {
     expect(String(services.k6!.image)).toMatch(/^grafana\/k6(:|$)/);
   });
 
+  /** Bind sources Docker may create as empty directories: the run results, gitignored, so absent in a fresh clone. */
+  const createdDirs = new Set(['./runs']);
+
   it('mounts and builds only things that exist: repo paths or declared named volumes', () => {
     const named = new Set(Object.keys(compose.volumes ?? {}));
     for (const service of serviceNames) {
       for (const [source] of volumes(service)) {
+        if (createdDirs.has(source!)) continue;
         if (source!.startsWith('.') || source!.startsWith('/')) expect(existsSync(repo(source!)), `${service}: ${source}`).toBe(true);
         else expect(named, `${service}: named volume ${source}`).toContain(source);
       }
@@ -104,6 +115,15 @@ describe('docker-compose.yml', () => {
       expect(jobs[SCRAPE_JOBS.broker]).toBe('/metrics');
       expect(jobs[SCRAPE_JOBS.brokerPerObject]).toBe('/metrics/per-object');
     });
+
+    it('labels every series it scrapes origin="compose", apart from what a scenario run remote-writes', () => {
+      const origins = config.scrape_configs.flatMap((j) => j.static_configs.map((s) => (s as { labels?: Record<string, string> }).labels?.origin));
+      expect(origins.length).toBeGreaterThan(0);
+      for (const origin of origins) expect(origin).toBe('compose');
+      expect(HARNESS_ORIGIN.origin).not.toBe('compose');
+      const command = services.k6!.command as string[];
+      expect(command[command.indexOf('--tag') + 1]).toBe('origin=compose');
+    });
   });
 
   describe('Grafana provisioning', () => {
@@ -157,4 +177,115 @@ describe('docker-compose.yml', () => {
     expect(mount).toBeDefined();
     expect(existsSync(repo(posix.join(mount![0]!, script.slice(mount![1]!.length))))).toBe(true);
   });
+
+  describe('the harness service', () => {
+    const harness = services.harness!;
+    const build = harness.build as { context: string; dockerfile: string };
+    const dockerfile = readFileSync(repo(join(build.context, build.dockerfile)), 'utf8');
+    /** Dockerfile instructions, continuation lines joined, comments dropped. */
+    const instructions = dockerfile
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    const instruction = (name: string) => instructions.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
+    const workdir = instruction('WORKDIR').at(-1)!;
+    const entrypoint = JSON.parse(instruction('ENTRYPOINT').at(-1)!) as string[];
+    const inRepo = (containerPath: string) => (containerPath.startsWith(`${workdir}/`) ? repo(containerPath.slice(workdir.length + 1)) : undefined);
+
+    it('is only started on request (profile harness), never by a plain docker compose up', () => {
+      expect(harness.profiles).toEqual(['harness']);
+    });
+
+    it('builds on node:20-bookworm with RabbitMQ and Prometheus from Debian, npm ci, and the repo copied in', () => {
+      expect(instruction('FROM')[0]).toMatch(/^node:20-bookworm(\s|$)/);
+      const install = instruction('RUN').find((r) => /apt-get install/.test(r));
+      expect(install).toBeDefined();
+      expect(install).toMatch(/apt-get update/);
+      for (const pkg of ['rabbitmq-server', 'prometheus']) expect(install!.split(/\s+/)).toContain(pkg);
+      expect(instruction('RUN').some((r) => /(^|&&\s*)npm ci(\s|$)/.test(r))).toBe(true);
+      expect(instruction('COPY')).toContain('. .');
+      // npm ci's node_modules must survive COPY . . and the host's runs must not bloat the image.
+      const ignored = readFileSync(repo(`${build.dockerfile}.dockerignore`), 'utf8').split('\n').map((l) => l.trim());
+      for (const entry of ['node_modules/', 'runs/', '.git/']) expect(ignored).toContain(entry);
+    });
+
+    it('enters through a script of the repo that runs the same CLI as npm run scenario', () => {
+      const script = entrypoint.find((a) => a.endsWith('.sh'));
+      expect(script).toBeDefined();
+      expect(existsSync(inRepo(script!)!)).toBe(true);
+      const npmScript = (JSON.parse(readFileSync(repo('package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.scenario!;
+      const cli = npmScript.split(/\s+/).find((a) => a.endsWith('.ts'))!;
+      expect(readFileSync(inRepo(script!)!, 'utf8')).toContain(cli);
+    });
+
+    describe('arguments, as docker compose run hands them to the entry point', () => {
+      const bin = mkdtempSync(join(tmpdir(), 'harness-entry-'));
+      afterAll(() => rmSync(bin, { recursive: true, force: true }));
+      const argvFile = join(bin, 'argv');
+      // Stands in for node: records what it would have been asked to run.
+      writeFileSync(join(bin, 'node'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\n`);
+      chmodSync(join(bin, 'node'), 0o755);
+      const cliArgs = (args: string[]): string[] => {
+        const [shell, ...rest] = entrypoint;
+        execFileSync(shell!, [...rest.map((a) => inRepo(a) ?? a), ...args], { env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` } });
+        const argv = readFileSync(argvFile, 'utf8').split('\n').slice(0, -1);
+        const cli = argv.findIndex((a) => a.endsWith('scenario-main.ts'));
+        expect(cli, argv.join(' ')).toBeGreaterThanOrEqual(0);
+        return argv.slice(cli + 1);
+      };
+
+      it('runs one scenario with options, with or without the README\'s "--"', () => {
+        for (const args of [['broker-restart', '--', '--rate', '200'], ['broker-restart', '--rate', '200']]) {
+          const argv = cliArgs(args);
+          expect(argv).toEqual(['broker-restart', '--rate', '200']);
+          expect(parseScenarioArgs(argv, SCENARIOS)).toMatchObject({ kind: 'run', scenario: { name: 'broker-restart' }, rate: 200 });
+        }
+      });
+
+      it('runs the whole catalogue with -- --all or --all, and prints the usage with no arguments', () => {
+        for (const args of [['--', '--all'], ['--all']]) expect(parseScenarioArgs(cliArgs(args), SCENARIOS)).toMatchObject({ kind: 'all' });
+        expect(harness.command ?? instruction('CMD').map((c) => JSON.parse(c) as string[]).at(-1)).toEqual(['--help']);
+        expect(parseScenarioArgs(cliArgs(['--help']), SCENARIOS)).toEqual({ kind: 'help' });
+      });
+    });
+
+    it('remote-writes to the compose prometheus service, whose receiver is on', () => {
+      const url = env('harness')[PROMETHEUS_REMOTE_WRITE_URL_ENV]!;
+      expect(hostOf(url)).toBe('prometheus');
+      expect(new URL(url).pathname).toBe('/api/v1/write');
+      const containerPort = Number(/:(\d+)$/.exec(interpolate(((services.prometheus!.ports ?? []) as string[])[0]!))![1]);
+      expect(Number(new URL(url).port)).toBe(containerPort);
+      expect(services.prometheus!.command).toContain('--web.enable-remote-write-receiver');
+      expect(remoteWriteFromEnv(env('harness'), '/app/runs/broker-restart/2024-01-01T00-00-00-000Z/prometheus')).toEqual({
+        url,
+        externalLabels: { ...HARNESS_ORIGIN, scenario: 'broker-restart', run: '2024-01-01T00-00-00-000Z' },
+      });
+      expect(harness.depends_on).toContain('prometheus');
+    });
+
+    it('writes its runs to ./runs on the host, which docker creates if missing', () => {
+      expect(env('harness').HARNESS_RUNS_DIR).toBeUndefined();
+      // The container's REPO_ROOT is its WORKDIR; the CLI's default runs directory is REPO_ROOT/runs.
+      const mount = volumes('harness').find(([, target]) => target === posix.join(workdir, 'runs'));
+      expect(mount?.[0]).toBe('./runs');
+      // Short syntax: the daemon creates a missing source as a directory (long syntax would need create_host_path).
+      expect(createdDirs).toContain(mount![0]);
+      expect(mount![2] ?? 'rw').toBe('rw');
+    });
+
+    it('gives a run time to heal its faults and stop its processes on docker stop', () => {
+      const seconds = durationSeconds(String(harness.stop_grace_period));
+      expect(seconds).toBeGreaterThanOrEqual(60);
+      expect(harness.init, 'an init passes SIGTERM on and reaps the brokers\' leftovers').toBe(true);
+    });
+  });
 });
+
+/** A compose duration (`1m30s`, `60s`) in seconds. */
+function durationSeconds(text: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.map((p) => p[0]).join('') !== text) throw new Error(`not a compose duration: ${text}`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
+}

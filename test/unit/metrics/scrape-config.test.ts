@@ -1,11 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { findPrometheus, findPromtool, PrometheusNotInstalledError } from '../../../harness/env/prometheus-server.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import {
+  ExternalPrometheus,
+  findPrometheus,
+  findPromtool,
+  HARNESS_ORIGIN,
+  PROMETHEUS_REMOTE_WRITE_URL_ENV,
+  PrometheusNotInstalledError,
+  PrometheusStartError,
+  remoteWriteFromEnv,
+} from '../../../harness/env/prometheus-server.ts';
 import { runScrapeTargets, SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
-import { InvalidScrapeConfigError, renderPrometheusConfig, type ScrapeTargetGroup } from '../../../harness/metrics/scrape-config.ts';
+import { InvalidScrapeConfigError, REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS, renderPrometheusConfig, type ScrapeTargetGroup } from '../../../harness/metrics/scrape-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scrape-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +74,82 @@ describe('renderPrometheusConfig', () => {
     expect(() => renderPrometheusConfig([{ job: 'a b', targets: [] }])).toThrow(InvalidScrapeConfigError);
     expect(() => renderPrometheusConfig([{ job: 'a', targets: [], labels: { __name__: 'x' } }])).toThrow(/label/);
     expect(() => renderPrometheusConfig([], { scrapeIntervalSeconds: 0 })).toThrow(/scrapeIntervalSeconds/);
+  });
+});
+
+describe('remote write', () => {
+  const url = 'http://prometheus:9090/api/v1/write';
+  const externalLabels = { origin: 'harness', scenario: 'broker-restart', run: '2024-01-01T00-00-00-000Z' };
+  interface Parsed {
+    global: { external_labels?: Record<string, string> };
+    remote_write?: { url: string; queue_config: { batch_send_deadline: string } }[];
+  }
+
+  it('forwards to the URL with the external labels and a short batch deadline, which promtool accepts', () => {
+    const text = renderPrometheusConfig(runTargets, { remoteWrite: { url, externalLabels } });
+    const parsed = parseYaml(text) as Parsed;
+    expect(parsed.remote_write).toEqual([{ url, queue_config: { batch_send_deadline: `${REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS}s` } }]);
+    expect(parsed.global.external_labels).toEqual(externalLabels);
+    expect(promtoolCheck(text)).toContain('SUCCESS');
+    expect(promtoolCheck(renderPrometheusConfig([], { remoteWrite: { url: 'https://user@example.org:443/push?tenant="a b"' } }))).toContain('SUCCESS');
+  });
+
+  it('writes neither remote_write nor external labels without it', () => {
+    const parsed = parseYaml(renderPrometheusConfig(runTargets)) as Parsed;
+    expect(parsed.remote_write).toBeUndefined();
+    expect(parsed.global.external_labels).toBeUndefined();
+    expect(parseYaml(renderPrometheusConfig(runTargets, { remoteWrite: { url } }))).not.toHaveProperty('global.external_labels');
+  });
+
+  it('names what is wrong with a bad URL or label', () => {
+    for (const bad of ['prometheus:9090/api/v1/write', 'ftp://prometheus/api/v1/write', 'not a url', '']) {
+      expect(() => renderPrometheusConfig([], { remoteWrite: { url: bad } })).toThrow(InvalidScrapeConfigError);
+    }
+    expect(() => renderPrometheusConfig([], { remoteWrite: { url: 'x' } })).toThrow(/expected an http\(s\) URL/);
+    expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { 'run-id': 'x' } } })).toThrow(/external label "run-id"/);
+    expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { __name__: 'x' } } })).toThrow(InvalidScrapeConfigError);
+    expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { run: '' } } })).toThrow(/non-empty/);
+  });
+});
+
+describe('remote write from the environment', () => {
+  const runDir = join(dir, 'runs', 'broker-kill', '2024-05-06T07-08-09-010Z');
+  const saved = process.env[PROMETHEUS_REMOTE_WRITE_URL_ENV];
+  afterEach(() => {
+    if (saved === undefined) delete process.env[PROMETHEUS_REMOTE_WRITE_URL_ENV];
+    else process.env[PROMETHEUS_REMOTE_WRITE_URL_ENV] = saved;
+  });
+
+  it('is off unless PROMETHEUS_REMOTE_WRITE_URL is set', () => {
+    expect(remoteWriteFromEnv({}, join(runDir, 'prometheus'))).toBeUndefined();
+    expect(remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: ' ' }, join(runDir, 'prometheus'))).toBeUndefined();
+  });
+
+  it("labels a run's series with origin, scenario and run, taken from the run directory", () => {
+    const env = { [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'http://prometheus:9090/api/v1/write' };
+    expect(remoteWriteFromEnv(env, join(runDir, 'prometheus'))).toEqual({
+      url: 'http://prometheus:9090/api/v1/write',
+      externalLabels: { ...HARNESS_ORIGIN, scenario: 'broker-kill', run: '2024-05-06T07-08-09-010Z' },
+    });
+    // Anywhere else (a test's own directory): only the origin.
+    expect(remoteWriteFromEnv(env, join(dir, 'elsewhere'))?.externalLabels).toEqual(HARNESS_ORIGIN);
+  });
+
+  it('refuses a malformed URL, naming the variable', () => {
+    expect(() => remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'prometheus:9090' }, dir)).toThrow(InvalidScrapeConfigError);
+    expect(() => remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'prometheus:9090' }, dir)).toThrow(new RegExp(PROMETHEUS_REMOTE_WRITE_URL_ENV));
+  });
+
+  it("goes into the run's prometheus.yml when the variable is set", async () => {
+    process.env[PROMETHEUS_REMOTE_WRITE_URL_ENV] = 'http://prometheus:9090/api/v1/write';
+    const promDir = join(runDir, 'prometheus');
+    // An external Prometheus that is not there: the config is written before it is found missing, and nothing is started.
+    await expect(ExternalPrometheus.use('http://127.0.0.1:1', { dir: promDir, targets: runTargets })).rejects.toThrow(PrometheusStartError);
+    const text = readFileSync(join(promDir, 'prometheus.yml'), 'utf8');
+    const parsed = parseYaml(text) as { global: { external_labels: Record<string, string> }; remote_write: { url: string }[] };
+    expect(parsed.remote_write.map((r) => r.url)).toEqual(['http://prometheus:9090/api/v1/write']);
+    expect(parsed.global.external_labels).toMatchObject({ ...HARNESS_ORIGIN, scenario: 'broker-kill' });
+    expect(promtoolCheck(text)).toContain('SUCCESS');
   });
 });
 
