@@ -54,3 +54,52 @@ export function orderBody(seed: number, index: number, options: OrderBodyOptions
   const body: OrderBody = { userId, items };
   return options.withId === false ? body : { id: `order-${seed}-${index}`, ...body };
 }
+
+/**
+ * Markers a workload can put in some orders, as a product id prefix the reference system acts on
+ * (system/messages.ts, kept in step by a unit test): `poison` (the payment gateway fails it every
+ * time: retried with backoff, then dead-lettered) and `flash` (a flash-sale item whose payment
+ * must be taken within a deadline shorter than the gateway call: its payment message expires).
+ */
+export const ORDER_MARKERS = { poison: 'poison-', flash: 'flash-' } as const;
+export type OrderMarker = keyof typeof ORDER_MARKERS;
+
+/** The fraction of orders carrying each marker, e.g. `{ poison: 0.05, flash: 0.05 }` (sum at most 1). */
+export type OrderMix = Partial<Record<OrderMarker, number>>;
+
+export class InvalidOrderMixError extends Error {
+  override readonly name = 'InvalidOrderMixError';
+  constructor(mix: unknown) {
+    super(`order mix: expected fractions between 0 and 1 for ${Object.keys(ORDER_MARKERS).join(', ')}, summing to at most 1; got ${JSON.stringify(mix)}`);
+  }
+}
+
+/** Mixed into the seed so the marker draw is independent of the body drawn from the same (seed, index). */
+const MARKER_SALT = 0x6d61726b;
+
+/** Which marker, if any, order `index` of the run seeded with `seed` carries under `mix`. */
+export function orderMarker(seed: number, index: number, mix: OrderMix): OrderMarker | undefined {
+  assertMix(mix);
+  const draw = seededRandom(deriveSeed((seed ^ MARKER_SALT) | 0, index))();
+  let cumulative = 0;
+  for (const marker of Object.keys(ORDER_MARKERS) as OrderMarker[]) {
+    cumulative += mix[marker] ?? 0;
+    if (draw < cumulative) return marker;
+  }
+  return undefined;
+}
+
+/** `orderBody(seed, index)`, except that a marked order's first item becomes a marker product (same quantity and price). */
+export function markedOrderBody(seed: number, index: number, mix: OrderMix, options: OrderBodyOptions = {}): OrderBody {
+  const body = orderBody(seed, index, options);
+  const marker = orderMarker(seed, index, mix);
+  if (!marker) return body;
+  const [first, ...rest] = body.items;
+  return { ...body, items: [{ ...first!, productId: `${ORDER_MARKERS[marker]}${first!.productId}` }, ...rest] };
+}
+
+function assertMix(mix: OrderMix): void {
+  const values = Object.entries(mix);
+  const valid = values.every(([k, v]) => Object.hasOwn(ORDER_MARKERS, k) && typeof v === 'number' && v >= 0 && v <= 1) && values.reduce((n, [, v]) => n + (v ?? 0), 0) <= 1;
+  if (!valid) throw new InvalidOrderMixError(mix);
+}

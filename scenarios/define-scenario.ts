@@ -1,10 +1,20 @@
 import type { ScheduledFault } from '../chaos/fault.ts';
 import type { AcknowledgementsOptions } from '../harness/checkers/acknowledgements.ts';
-import type { DeadLetterRoutingOptions } from '../harness/checkers/dead-letter-routing.ts';
+import type { DeadLetterRoutingOptions, ExpectedDeadLetter } from '../harness/checkers/dead-letter-routing.ts';
 import type { LivenessOptions } from '../harness/checkers/liveness.ts';
 import type { PrefetchFairnessOptions } from '../harness/checkers/prefetch-fairness.ts';
 import type { SystemSpec } from '../harness/env/order-system.ts';
+import type { OrderMix } from '../load/order-body.ts';
 import type { FlawName } from '../system/flaws.ts';
+import type { HistoryEvent } from '../system/history/history-event.ts';
+
+/**
+ * Dead-letter routing options where the deaths a scenario expects may be derived from the run's
+ * history (which orders were accepted, which messages were published), not only listed up front.
+ */
+export interface ScenarioDeadLetterOptions extends Omit<DeadLetterRoutingOptions, 'expectDeadLetters'> {
+  expectDeadLetters?: readonly ExpectedDeadLetter[] | ((events: readonly HistoryEvent[]) => readonly ExpectedDeadLetter[]);
+}
 
 /** Checkers a scenario can ask for, by name (the harness maps names to checker code), with their options as data. */
 export type CheckSpec =
@@ -17,7 +27,7 @@ export type CheckSpec =
   | { name: 'liveness'; options: LivenessOptions }
   | { name: 'acknowledgements'; options: AcknowledgementsOptions }
   | { name: 'prefetch-fairness'; options: PrefetchFairnessOptions }
-  | { name: 'dead-letter-routing'; options: DeadLetterRoutingOptions };
+  | { name: 'dead-letter-routing'; options: ScenarioDeadLetterOptions };
 
 /** The knobs a user can turn on every scenario (`npm run scenario NAME -- --rate ...`). */
 export interface ScenarioOptions {
@@ -47,6 +57,8 @@ export interface ScenarioDefinition {
   system?: Partial<Omit<SystemSpec, 'flaws'>>;
   /** Seconds the drain phase may wait for every accepted order to be accounted for. */
   drainTimeout?: number;
+  /** What the orders look like beyond the defaults: the fraction carrying each marker (load/order-body.ts). */
+  workload?: { mix?: OrderMix };
 }
 
 export function defineScenario(definition: ScenarioDefinition): ScenarioDefinition {

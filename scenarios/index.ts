@@ -7,9 +7,12 @@ import consumerCrash from './consumer-crash.ts';
 import latency from './latency.ts';
 import memoryAlarm from './memory-alarm.ts';
 import type { ScenarioDefinition } from './define-scenario.ts';
+import prefetchFairness from './prefetch-fairness.ts';
+import dlx from './dlx.ts';
+import redeliveryStorm from './redelivery-storm.ts';
 
 /** Every scenario the CLI knows, in the order `--list` shows them and `--all` runs them. */
-export const SCENARIOS: readonly ScenarioDefinition[] = [brokerRestart, brokerKill, latency, connectionCut, blackhole, consumerCrash, memoryAlarm, chaosMix];
+export const SCENARIOS: readonly ScenarioDefinition[] = [brokerRestart, brokerKill, latency, connectionCut, blackhole, consumerCrash, memoryAlarm, chaosMix, prefetchFairness, dlx, redeliveryStorm];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -7,6 +7,12 @@ export type Role = (typeof ROLES)[number];
 
 /** Reference settings: what the system does when nobody asks for anything else. */
 export const DEFAULT_PREFETCH = 20;
+/**
+ * Messages one consumer works on at once (its simulated gateway calls), per queue. Equal to the
+ * reference prefetch, so the reference never holds a delivery it cannot start on; a larger
+ * prefetch (the `prefetch-unbounded` flaw) only adds deliveries waiting for a slot.
+ */
+export const DEFAULT_CONCURRENCY = 20;
 export const DEFAULT_HEARTBEAT_SECONDS = 5;
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 5_000;
 export const DEFAULT_INITIAL_STOCK = 1_000_000;
@@ -25,6 +31,8 @@ const configSchema = z.object({
   prefetch: z.number().int().min(1).default(DEFAULT_PREFETCH),
   /** Simulated work per message (e.g. a payment gateway call), in milliseconds. */
   processingMs: z.number().min(0).default(0),
+  /** How many messages per queue the simulated work runs for at once (see DEFAULT_CONCURRENCY). */
+  concurrency: z.number().int().min(1).default(DEFAULT_CONCURRENCY),
   confirmTimeoutMs: z.number().int().min(1).default(DEFAULT_CONFIRM_TIMEOUT_MS),
   initialStock: z.number().int().min(0).default(DEFAULT_INITIAL_STOCK),
   /** HTTP port of the API (0 = any free port, reported on stdout when ready). */

@@ -1,6 +1,7 @@
 import { runApi } from './api/run-api.ts';
 import { parseConfig, CONFIG_ENV, ConfigError } from './config.ts';
 import { startRuntime } from './process-runtime.ts';
+import { AuditStore } from './stores/audit-store.ts';
 import { DeadLetterStore } from './stores/dead-letter-store.ts';
 import { InventoryStore } from './stores/inventory-store.ts';
 import { NotificationsStore } from './stores/notifications-store.ts';
@@ -20,19 +21,20 @@ import { runWorker } from './workers/run-worker.ts';
 async function main(): Promise<void> {
   const config = parseConfig(process.env[CONFIG_ENV]);
   const runtime = startRuntime(config);
+  const stores = { idempotent: !config.flaws.includes('no-idempotency') };
   switch (config.role) {
     case 'api':
       return runApi(runtime);
     case 'orders':
       return runWorker(runtime, () => ordersHandlers(new OrdersStore(config.dataDir)));
     case 'payments':
-      return runWorker(runtime, () => paymentsHandlers(new PaymentsStore(config.dataDir)));
+      return runWorker(runtime, () => paymentsHandlers(new PaymentsStore(config.dataDir, stores)));
     case 'inventory':
-      return runWorker(runtime, () => inventoryHandlers(new InventoryStore(config.dataDir, config.initialStock)));
+      return runWorker(runtime, () => inventoryHandlers(new InventoryStore(config.dataDir, config.initialStock, stores)));
     case 'notifications':
-      return runWorker(runtime, () => notificationsHandlers(new NotificationsStore(config.dataDir)));
+      return runWorker(runtime, () => notificationsHandlers(new NotificationsStore(config.dataDir, stores)));
     case 'dead-letter':
-      return runWorker(runtime, (rt) => deadLetterHandlers(new DeadLetterStore(config.dataDir), rt.history));
+      return runWorker(runtime, (rt) => deadLetterHandlers(new DeadLetterStore(config.dataDir), new AuditStore(config.dataDir), rt.history));
   }
 }
 

@@ -26,6 +26,10 @@ export const paymentRequestSchema = z.object({
   orderId: z.string().min(1),
   userId: z.string().min(1),
   amountCents: z.number().int().min(0),
+  /** What the charge is for (the gateway gets the line items). */
+  productIds: z.array(z.string()).optional(),
+  /** Epoch ms after which the charge must not be taken (flash-sale items); the message expires then too. */
+  expiresAt: z.number().optional(),
 });
 export type PaymentRequest = z.infer<typeof paymentRequestSchema>;
 
@@ -51,11 +55,31 @@ export interface OutgoingMessage {
   messageId: string;
   orderId: string;
   body: unknown;
+  /** Bytes to send as they are instead of `body` as JSON (a retry copy of a delivery). */
+  content?: Buffer;
+  /** Extra headers (a retry copy keeps the delivery's, x-death included). */
+  headers?: Record<string, unknown>;
+  /** Per-message TTL in ms: the broker dead-letters the message (`expired`) if nobody took it by then. */
+  expirationMs?: number;
 }
+
+/**
+ * Markers the workload can put in an order (load/order-body.ts draws orders carrying them; a unit
+ * test keeps the two sides in step). The reference system treats them as real product rules:
+ * - `poison-*`: the payment gateway fails every charge that includes one, with an error that looks
+ *   transient; payments retries it with backoff, then gives up and dead-letters it;
+ * - `flash-*`: a flash-sale item whose price holds for FLASH_PAYMENT_DEADLINE_MS only; the payment
+ *   must be taken by then or not at all, and its message expires at that deadline.
+ */
+export const POISON_PRODUCT_PREFIX = 'poison-';
+export const FLASH_PRODUCT_PREFIX = 'flash-';
+/** Shorter than the reference payment gateway call (100 ms): a flash order's payment always expires. */
+export const FLASH_PAYMENT_DEADLINE_MS = 50;
 
 export const messageIds = {
   orderCreated: (orderId: string) => `order.created:${orderId}`,
   paymentProcess: (orderId: string) => `payment.process:${orderId}`,
+  orderAudit: (orderId: string) => `order.audit:${orderId}`,
   orderStatus: (orderId: string, type: OrderStatusUpdate['type']) => `${type}:${orderId}`,
   notification: (orderId: string, type: Notification['type']) => `notification.${type}:${orderId}`,
 };

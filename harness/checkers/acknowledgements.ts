@@ -66,7 +66,8 @@ export interface AcknowledgementCounts {
  *   an abandoned delivery is fine iff its message (id, queue) shows up again: a later delivery
  *   (anyone's), a `handled` by another consumer, or a dead letter from that queue;
  * - an ack comes after a `handled` of the same process, queue and id later than the deliver
- *   (no ack before the effect is committed);
+ *   (no ack before the effect is committed), or after a `retry` of it (its copy for the next
+ *   attempt is confirmed in a broker delay queue);
  * - nothing is settled twice, and no settle names a (channel, tag) that is not an open delivery
  *   of the current connection with that id (a stale tag acks someone else's message or kills the channel);
  * - redeliveries carry redelivered=true (the rule is on `redeliveredFlagRule` below).
@@ -87,6 +88,7 @@ export function acknowledgementsChecker(options: AcknowledgementsOptions = {}): 
 function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckResult {
   const track = trackDeliveries(events);
   const handled = new HandledIndex(events);
+  const retried = retryIndex(events);
   const comesBack = recoveryIndex(events, track.deliveries, handled);
   const violations = new ViolationList<AckViolationKind, AckViolationExample>();
   const counts: AcknowledgementCounts = { deliveries: 0, redelivered: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, abandonedRecovered: 0, inFlightAtEnd: 0 };
@@ -103,8 +105,8 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckRes
       if (s.kind === 'ack') {
         counts.acked++;
         row.acked++;
-        if (!handled.between(e.proc, e.queue, e.id, e.t, s.t)) {
-          violations.add('ack-before-handled', example(d, 'no handled event between deliver and ack'));
+        if (!handled.between(e.proc, e.queue, e.id, e.t, s.t) && !retried(e.proc, e.queue, e.id, e.t, s.t)) {
+          violations.add('ack-before-handled', example(d, 'no handled (or retry) event between deliver and ack'));
           row.violations++;
         }
       } else if (s.kind === 'nack') {
@@ -269,6 +271,19 @@ function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly Tra
     if ((deliveredAt.get(k) ?? []).some((x) => x > t)) return true;
     return handled.of(queue, id).some((h) => h.proc !== proc);
   };
+}
+
+/** Was a retry copy of this delivery confirmed (a `retry` event of the same process, queue and id) in (after, upTo]? */
+function retryIndex(events: readonly HistoryEvent[]): (proc: string, queue: string, id: string, after: number, upTo: number) => boolean {
+  const times = new Map<string, number[]>();
+  for (const e of events) {
+    if (e.kind !== 'retry') continue;
+    const k = `${e.proc}\u0000${messageKey(e.queue, e.id)}`;
+    const list = times.get(k);
+    if (list) list.push(e.t);
+    else times.set(k, [e.t]);
+  }
+  return (proc, queue, id, after, upTo) => (times.get(`${proc}\u0000${messageKey(queue, id)}`) ?? []).some((t) => t > after && t <= upTo);
 }
 
 function deadLetteredKeys(events: readonly HistoryEvent[]): Set<string> {

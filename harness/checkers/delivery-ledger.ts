@@ -1,4 +1,4 @@
-import { routesTo, QUEUES } from '../../system/amqp/topology.ts';
+import { BEST_EFFORT_QUEUES, routesTo, QUEUES } from '../../system/amqp/topology.ts';
 import type { HistoryEvent, Outcome } from '../../system/history/history-event.ts';
 
 /** Order effects that mean "this order has reached the end of its pipeline". */
@@ -105,7 +105,8 @@ export class DeliveryLedger {
         let ids = this.#deadLettered.get(e.queue);
         if (!ids) this.#deadLettered.set(e.queue, (ids = new Set()));
         ids.add(e.id);
-        if (e.orderId) this.#deadLetteredOrders.add(e.orderId);
+        // A dropped entry of a best-effort feed (the audit log) says nothing about the order's own fate.
+        if (e.orderId && !(BEST_EFFORT_QUEUES as readonly string[]).includes(e.queue)) this.#deadLetteredOrders.add(e.orderId);
         return;
       }
       case 'order-request': {

@@ -1,4 +1,4 @@
-import type { CheckSpec } from '../../scenarios/define-scenario.ts';
+import type { CheckSpec, ScenarioDeadLetterOptions } from '../../scenarios/define-scenario.ts';
 import { acknowledgementsChecker } from './acknowledgements.ts';
 import type { Checker } from './checker.ts';
 import { deadLetterRoutingChecker } from './dead-letter-routing.ts';
@@ -20,10 +20,18 @@ export function checkerFor(spec: CheckSpec): Checker {
     case 'prefetch-fairness':
       return prefetchFairnessChecker(options as Parameters<typeof prefetchFairnessChecker>[0]);
     case 'dead-letter-routing':
-      return deadLetterRoutingChecker(options as Parameters<typeof deadLetterRoutingChecker>[0]);
+      return deadLetterRoutingFor(options as ScenarioDeadLetterOptions | undefined);
     case 'effects':
       return effectsChecker();
   }
+}
+
+/** Expectations given as a function of the history are computed from the run being judged. */
+function deadLetterRoutingFor(options: ScenarioDeadLetterOptions = {}): Checker {
+  const { expectDeadLetters, ...rest } = options;
+  if (typeof expectDeadLetters !== 'function') return deadLetterRoutingChecker(options as Parameters<typeof deadLetterRoutingChecker>[0]);
+  const name = deadLetterRoutingChecker().name;
+  return { name, check: (run) => deadLetterRoutingChecker({ ...rest, expectDeadLetters: expectDeadLetters(run.events) }).check(run) };
 }
 
 export function checkersFor(specs: readonly CheckSpec[]): Checker[] {

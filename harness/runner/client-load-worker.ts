@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { arrivalSchedule } from '../../load/arrival-schedule.ts';
 import { createOrderClient, OrderRequestTimeoutError, type OrderHttpResponse } from '../../load/http-order-client.ts';
 import { startOpenModel } from '../../load/open-model-generator.ts';
-import { orderBody } from '../../load/order-body.ts';
+import { markedOrderBody, orderBody } from '../../load/order-body.ts';
 import type { Outcome } from '../../system/history/history-event.ts';
 import { HistoryWriter } from '../../system/history/history-writer.ts';
 import type { ClientLoadOptions, FromLoadWorker, ToLoadWorker } from './client-load.ts';
@@ -31,7 +31,7 @@ function runClientLoad(options: ClientLoadOptions): void {
     signal: stop.signal,
     drainTimeoutMs: REQUEST_TIMEOUT_MS + 1_000,
     request: async (i, signal) => {
-      const body = orderBody(options.seed, i);
+      const body = options.mix ? markedOrderBody(options.seed, i, options.mix) : orderBody(options.seed, i);
       const orderId = body.id!;
       const started = performance.now();
       let outcome: Outcome;

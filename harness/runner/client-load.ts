@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { LiveStats, OpenModelSummary } from '../../load/open-model-generator.ts';
+import type { OrderMix } from '../../load/order-body.ts';
 
 export interface ClientLoadOptions {
   apiUrl: string;
@@ -8,6 +9,8 @@ export interface ClientLoadOptions {
   seed: number;
   /** The client's own history: one `order-request` event per answered (or unanswerable) request. */
   historyFile: string;
+  /** Fractions of orders carrying a marker (poison, flash); none when absent. */
+  mix?: OrderMix;
 }
 
 export type ToLoadWorker = { type: 'stop' };

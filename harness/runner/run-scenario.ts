@@ -192,7 +192,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       ledger.ingest(fresh);
     };
     const load = startClientLoad(
-      { apiUrl: system.apiUrl, rate: options.rate, durationSeconds: options.duration, seed: options.seed, historyFile: join(runDir, 'history', 'client.jsonl') },
+      { apiUrl: system.apiUrl, rate: options.rate, durationSeconds: options.duration, seed: options.seed, historyFile: join(runDir, 'history', 'client.jsonl'), ...(scenario.workload?.mix ? { mix: scenario.workload.mix } : {}) },
       abort.signal,
     );
     faults.begin();

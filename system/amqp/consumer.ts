@@ -4,13 +4,28 @@ import type { HistoryWriter } from '../history/history-writer.ts';
 import type { OutgoingMessage } from '../messages.ts';
 import { systemMetrics, type QueueMetrics } from '../metrics/system-metrics.ts';
 import type { Publisher } from './publisher.ts';
+import { attemptOf, mayRetry, retryCopy, retryDelayMs } from './retry.ts';
+import { TimerRetries } from './timer-retries.ts';
 import type { QueueName } from './topology.ts';
+import { WorkSlots } from './work-slots.ts';
 
 /** A message that can never be processed (unparseable, invalid): it goes to the dead-letter queue at once. */
 export class PoisonMessageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PoisonMessageError';
+  }
+}
+
+/**
+ * The message's deadline passed before its work could be done: it must not be done late. If the
+ * message carries a broker expiration, it is handed back (nack, requeue) and the broker, which
+ * owns the deadline, dead-letters it as `expired`; without one it is rejected.
+ */
+export class DeadlineExceededError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlineExceededError';
   }
 }
 
@@ -35,6 +50,8 @@ export interface Handled {
 export interface QueueHandler {
   queue: QueueName;
   handle(delivery: Delivery): Promise<Handled>;
+  /** false: this queue's work is not the process's simulated slow call (e.g. recording a dead letter). Default true. */
+  simulatedWork?: boolean;
 }
 
 export interface ConsumerOptions {
@@ -45,8 +62,12 @@ export interface ConsumerOptions {
   prefetch: number;
   /** true = the `auto-ack` flaw. */
   autoAck: boolean;
+  /** true = the `timer-retry` flaw: retries from process-memory timers instead of the broker's delay queues. */
+  timerRetry: boolean;
   /** Simulated work per message before the effect (a payment gateway call, say). */
   processingMs: number;
+  /** How many messages per queue the simulated work runs for at once. */
+  concurrency: number;
   /** A channel died without its connection: ask for a fresh connection. */
   onChannelLost: () => void;
 }
@@ -54,11 +75,18 @@ export interface ConsumerOptions {
 const PUBLISH_RETRY_MIN_MS = 100;
 const PUBLISH_RETRY_MAX_MS = 1_000;
 
+type Where = { id: string; queue: QueueName; consumer: string; deliveryTag: number; channel: number };
+
 /**
  * Consumes the worker's queues with the reference discipline: an explicit per-consumer prefetch,
  * manual acknowledgement only after the effect is committed and every downstream message is
- * confirmed, poison messages rejected to the dead-letter exchange, and nothing acked on a channel
- * that died (the broker redelivers those; handlers are idempotent).
+ * confirmed, and nothing acked on a channel that died (the broker redelivers those; handlers are
+ * idempotent). A failed delivery is settled by what failed:
+ * - poison (unparseable, invalid): rejected at once into the dead-letter exchange;
+ * - a passed deadline: handed back to the broker, which expires it (see DeadlineExceededError);
+ * - anything else may pass on retry: a copy waits out a growing backoff in the broker's delay
+ *   queues (confirmed before the delivery is acked), and after MAX_ATTEMPTS failed attempts the
+ *   delivery is rejected into the dead-letter exchange.
  */
 export class Consumer {
   readonly #options: ConsumerOptions;
@@ -66,11 +94,15 @@ export class Consumer {
   readonly #open = new Map<Channel, string[]>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #metrics: ReadonlyMap<QueueName, QueueMetrics>;
+  readonly #slots: ReadonlyMap<QueueName, WorkSlots>;
+  readonly #timerRetries: TimerRetries | undefined;
   #stopping = false;
 
   constructor(options: ConsumerOptions) {
     this.#options = options;
     this.#metrics = new Map(options.handlers.map((h) => [h.queue, systemMetrics().queue(h.queue)]));
+    this.#slots = new Map(options.handlers.map((h) => [h.queue, new WorkSlots(options.concurrency)]));
+    this.#timerRetries = options.timerRetry ? new TimerRetries(options.publisher) : undefined;
   }
 
   get inFlight(): number {
@@ -134,16 +166,17 @@ export class Consumer {
     const channelId = (channel as unknown as { ch: number }).ch;
     const tag = msg.fields.deliveryTag;
     const id = typeof msg.properties.messageId === 'string' ? msg.properties.messageId : `no-id:${handler.queue}:${tag}`;
-    const where = { id, queue: handler.queue, consumer: instance, deliveryTag: tag, channel: channelId };
+    const where: Where = { id, queue: handler.queue, consumer: instance, deliveryTag: tag, channel: channelId };
     const orderId = headerString(msg, 'x-order-id');
     history.append({ kind: 'deliver', ...where, ...(orderId ? { orderId } : {}), redelivered: msg.fields.redelivered });
 
     let handled: Handled;
     try {
-      if (this.#options.processingMs > 0) await sleep(this.#options.processingMs);
+      const { processingMs } = this.#options;
+      if (processingMs > 0 && handler.simulatedWork !== false) await this.#slots.get(handler.queue)!.run(() => sleep(processingMs));
       handled = await handler.handle({ id, queue: handler.queue, content: msg.content, redelivered: msg.fields.redelivered, headers: msg.properties.headers ?? {} });
     } catch (err) {
-      this.#settleFailure(channel, msg, where, err as Error, metrics);
+      await this.#settleFailure(channel, msg, where, orderId, err as Error, metrics);
       return;
     }
     history.append({ kind: 'handled', id, orderId: handled.orderId, queue: handler.queue, consumer: instance, applied: handled.applied, effect: handled.effect });
@@ -170,19 +203,35 @@ export class Consumer {
     }
   }
 
-  #settleFailure(channel: Channel, msg: ConsumeMessage, where: { id: string; queue: string; consumer: string; deliveryTag: number; channel: number }, err: Error, metrics: QueueMetrics): void {
+  async #settleFailure(channel: Channel, msg: ConsumeMessage, where: Where, orderId: string | undefined, err: Error, metrics: QueueMetrics): Promise<void> {
     const { history } = this.#options;
     if (this.#options.autoAck || !this.#open.has(channel)) return;
-    if (err instanceof PoisonMessageError || msg.fields.redelivered) {
-      // Poison, or a second failure of the same message: dead-letter it rather than loop forever.
-      channel.reject(msg, false);
-      metrics.rejected();
-      history.append({ kind: 'reject', ...where, requeue: false, reason: err.message });
+    if (err instanceof PoisonMessageError) return this.#reject(channel, msg, where, err.message, metrics);
+    if (err instanceof DeadlineExceededError) {
+      if (msg.properties.expiration === undefined) return this.#reject(channel, msg, where, err.message, metrics);
+      // Requeued past its expiration, the message is dead-lettered by the broker (`expired`), not redelivered.
+      channel.nack(msg, false, true);
+      metrics.nacked();
+      history.append({ kind: 'nack', ...where, requeue: true, reason: err.message });
       return;
     }
-    channel.nack(msg, false, true);
-    metrics.nacked();
-    history.append({ kind: 'nack', ...where, requeue: true, reason: err.message });
+    if (this.#timerRetries) return this.#timerRetries.fail(channel, msg, where, orderId, err, metrics, history);
+    const attempt = attemptOf(msg);
+    if (!mayRetry(attempt)) return this.#reject(channel, msg, where, `gave up after ${attempt} attempts: ${err.message}`, metrics);
+    // The copy must be safe in the broker before the delivery is acked; if the channel dies first,
+    // the delivery comes back and is retried again (at worst a duplicate copy, never none).
+    const confirmed = await this.#publishUntilConfirmed(channel, retryCopy(where.queue, msg, attempt, orderId ?? '', where.id));
+    if (!confirmed || !this.#open.has(channel)) return;
+    history.append({ kind: 'retry', ...where, ...(orderId ? { orderId } : {}), attempt, delayMs: retryDelayMs(attempt), reason: err.message });
+    channel.ack(msg);
+    metrics.retried();
+    history.append({ kind: 'ack', ...where });
+  }
+
+  #reject(channel: Channel, msg: ConsumeMessage, where: Where, reason: string, metrics: QueueMetrics): void {
+    channel.reject(msg, false);
+    metrics.rejected();
+    this.#options.history.append({ kind: 'reject', ...where, requeue: false, reason });
   }
 }
 

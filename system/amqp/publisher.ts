@@ -3,7 +3,7 @@ import type { Outcome } from '../history/history-event.ts';
 import type { HistoryWriter } from '../history/history-writer.ts';
 import type { OutgoingMessage } from '../messages.ts';
 import { systemMetrics, type PublishOutcome } from '../metrics/system-metrics.ts';
-import { assertTopology } from './topology.ts';
+import { assertTopology, type TopologyOptions } from './topology.ts';
 
 export interface PublisherOptions {
   history: HistoryWriter;
@@ -43,9 +43,9 @@ export class Publisher {
   }
 
   /** Opens the publishing channel on a fresh connection; called from the connection's setup. */
-  async attach(model: ChannelModel, durableQueues: boolean): Promise<void> {
+  async attach(model: ChannelModel, topology: TopologyOptions): Promise<void> {
     const channel = this.#options.confirms ? await model.createConfirmChannel() : await model.createChannel();
-    await assertTopology(channel, { durableQueues });
+    await assertTopology(channel, topology);
     channel.on('return', (msg: Message) => {
       const id = msg.properties.messageId;
       if (typeof id === 'string') this.#returned.add(id);
@@ -77,14 +77,15 @@ export class Publisher {
       this.#count.failed();
       return { outcome: 'fail', error: 'not connected' };
     }
-    const content = Buffer.from(JSON.stringify(message.body));
+    const content = message.content ?? Buffer.from(JSON.stringify(message.body));
     const properties = {
       persistent: this.#options.persistent,
       messageId: message.messageId,
       contentType: 'application/json',
       mandatory: true,
       timestamp: Math.floor(Date.now() / 1000),
-      headers: { 'x-order-id': message.orderId },
+      headers: { ...message.headers, 'x-order-id': message.orderId },
+      ...(message.expirationMs !== undefined ? { expiration: String(Math.max(0, Math.round(message.expirationMs))) } : {}),
     };
     if (!this.#options.confirms) {
       try {

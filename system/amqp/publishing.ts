@@ -2,6 +2,7 @@ import type { SystemProcessConfig } from '../config.ts';
 import type { ProcessRuntime } from '../process-runtime.ts';
 import { openManagedConnection } from './managed-connection.ts';
 import { Publisher } from './publisher.ts';
+import type { TopologyOptions } from './topology.ts';
 
 /** The process's publishing side: its own connection (through the producer-side proxy) and publisher. */
 export async function startPublishing(runtime: ProcessRuntime): Promise<Publisher> {
@@ -19,13 +20,14 @@ export async function startPublishing(runtime: ProcessRuntime): Promise<Publishe
     heartbeatSeconds: config.heartbeatSeconds,
     flaws: config.flaws,
     history,
-    setup: (model) => publisher.attach(model, durableQueues(config)),
+    setup: (model) => publisher.attach(model, topologyOptions(config)),
     onDisconnect: () => publisher.detach(),
   });
   runtime.onStop(() => connection.close());
   return publisher;
 }
 
-export function durableQueues(config: SystemProcessConfig): boolean {
-  return !config.flaws.includes('transient');
+/** The topology every process of this system declares: the same everywhere, or the broker refuses the redeclaration. */
+export function topologyOptions(config: SystemProcessConfig): TopologyOptions {
+  return { durableQueues: !config.flaws.includes('transient'), deadLetterExchange: !config.flaws.includes('no-dlx') };
 }

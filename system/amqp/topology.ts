@@ -8,7 +8,15 @@ import type { Channel } from 'amqplib';
  * - the fanout is bound with an empty key (fanout ignores keys; the article used `*`);
  * - the dead-letter queue is bound with the exact key every queue dead-letters with (the article
  *   bound `*` on a direct exchange, which only matches the literal string `*`);
- * - no `x-max-retries` (RabbitMQ ignores unknown arguments).
+ * - no `x-max-retries` (RabbitMQ ignores unknown arguments): a failure that may pass on retry
+ *   goes through broker-side delay queues (`<queue>.retry.<n>`, see RETRY_DELAYS_MS) whose TTL
+ *   dead-letters the message back into its work queue through the default exchange; never a
+ *   timer in process memory.
+ * Plus one deliberately bounded queue, `order.audit`: a best-effort audit feed of new orders (the
+ * orders worker publishes `order.audited` for each order it takes) that the auditor drains. It
+ * keeps at most AUDIT_MAX_LENGTH messages; when the auditor lags, the oldest are dropped
+ * (`drop-head`) into the dead-letter queue with reason `maxlen`, so the feed never grows without
+ * bound and a gap in it is recorded, not silent. No order depends on it.
  * Every process declares all of it on every (re)connect, so publishes are routable whichever
  * process reconnects first after a broker restart.
  */
@@ -26,6 +34,7 @@ export const QUEUES = {
   orderStatus: 'order.status',
   paymentProcess: 'payment.process',
   notificationSend: 'notification.send',
+  orderAudit: 'order.audit',
   deadLetter: 'dead_letter_queue',
 } as const;
 
@@ -33,6 +42,7 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const ROUTING_KEYS = {
   orderCreated: 'order.created',
+  orderAudited: 'order.audited',
   paymentProcess: 'process',
   paymentSucceeded: 'payment.succeeded',
   inventoryReserved: 'inventory.reserved',
@@ -53,6 +63,7 @@ export const BINDINGS: readonly Binding[] = [
   { queue: QUEUES.orderStatus, exchange: EXCHANGES.orders.name, pattern: 'inventory.*' },
   { queue: QUEUES.paymentProcess, exchange: EXCHANGES.payments.name, pattern: ROUTING_KEYS.paymentProcess },
   { queue: QUEUES.notificationSend, exchange: EXCHANGES.notifications.name, pattern: '' },
+  { queue: QUEUES.orderAudit, exchange: EXCHANGES.orders.name, pattern: ROUTING_KEYS.orderAudited },
   { queue: QUEUES.deadLetter, exchange: EXCHANGES.deadLetter.name, pattern: ROUTING_KEYS.deadLetter },
 ];
 
@@ -63,11 +74,47 @@ export const WORK_QUEUES: readonly QueueName[] = [
   QUEUES.orderStatus,
   QUEUES.paymentProcess,
   QUEUES.notificationSend,
+  QUEUES.orderAudit,
 ];
+
+/** How many messages the bounded audit feed keeps before it drops the oldest (`maxlen` dead letters). */
+export const AUDIT_MAX_LENGTH = 200;
+/** Queues with a length limit, and that limit. */
+export const BOUNDED_QUEUES: Readonly<Partial<Record<QueueName, number>>> = { [QUEUES.orderAudit]: AUDIT_MAX_LENGTH };
+/** Queues whose messages may be dropped by design (their dead letters do not decide any order's fate). */
+export const BEST_EFFORT_QUEUES: readonly QueueName[] = [QUEUES.orderAudit];
+
+/**
+ * Broker-side backoff: the n-th retry of a message waits RETRY_DELAYS_MS[n-1] in `<queue>.retry.<n>`
+ * (a queue with that TTL and no consumer) and is then dead-lettered back into its work queue.
+ * After MAX_ATTEMPTS deliveries that all failed, the message is rejected into the dead-letter queue.
+ */
+export const RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000];
+export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
+/** The default exchange: routes to the queue named by the routing key. */
+export const DEFAULT_EXCHANGE = '';
+
+/** The delay queue of a work queue's `level`-th retry (1-based). */
+export function retryQueue(queue: QueueName, level: number): string {
+  return `${queue}.retry.${level}`;
+}
+
+const RETRY_QUEUE = /^(.+)\.retry\.(\d+)$/;
+
+/** The work queue a delay queue feeds back into, or undefined for any other name. */
+export function retryTarget(queue: string): QueueName | undefined {
+  const match = RETRY_QUEUE.exec(queue);
+  if (!match) return undefined;
+  const target = WORK_QUEUES.find((q) => q === match[1]);
+  const level = Number(match[2]);
+  return target && level >= 1 && level <= RETRY_DELAYS_MS.length ? target : undefined;
+}
 
 export interface TopologyOptions {
   /** The `transient` flaw: queues that do not survive a broker restart. */
   durableQueues: boolean;
+  /** false = the `no-dlx` flaw: work queues without a dead-letter exchange. */
+  deadLetterExchange: boolean;
 }
 
 export async function assertTopology(channel: Channel, options: TopologyOptions): Promise<void> {
@@ -75,20 +122,35 @@ export async function assertTopology(channel: Channel, options: TopologyOptions)
     await channel.assertExchange(exchange.name, exchange.type, { durable: true });
   }
   for (const queue of WORK_QUEUES) {
+    const maxLength = BOUNDED_QUEUES[queue];
     await channel.assertQueue(queue, {
       durable: options.durableQueues,
       arguments: {
-        'x-dead-letter-exchange': EXCHANGES.deadLetter.name,
-        'x-dead-letter-routing-key': ROUTING_KEYS.deadLetter,
+        ...(options.deadLetterExchange ? { 'x-dead-letter-exchange': EXCHANGES.deadLetter.name, 'x-dead-letter-routing-key': ROUTING_KEYS.deadLetter } : {}),
+        ...(maxLength !== undefined ? { 'x-max-length': maxLength, 'x-overflow': 'drop-head' } : {}),
       },
     });
+    for (const [k, delayMs] of RETRY_DELAYS_MS.entries()) {
+      await channel.assertQueue(retryQueue(queue, k + 1), {
+        durable: options.durableQueues,
+        arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': DEFAULT_EXCHANGE, 'x-dead-letter-routing-key': queue },
+      });
+    }
   }
   await channel.assertQueue(QUEUES.deadLetter, { durable: options.durableQueues });
   for (const b of BINDINGS) await channel.bindQueue(b.queue, b.exchange, b.pattern);
 }
 
-/** The queues a message published with this exchange and routing key lands in. */
+/**
+ * The queues a message published with this exchange and routing key is consumed from. A message
+ * sent to a delay queue is consumed from the work queue it returns to once its delay is over.
+ */
 export function routesTo(exchange: string, routingKey: string): QueueName[] {
+  if (exchange === DEFAULT_EXCHANGE) {
+    const direct = Object.values(QUEUES).find((q) => q === routingKey);
+    const target = direct ?? retryTarget(routingKey);
+    return target ? [target] : [];
+  }
   const type = Object.values(EXCHANGES).find((e) => e.name === exchange)?.type;
   if (!type) return [];
   const queues = BINDINGS.filter((b) => b.exchange === exchange && bindingMatches(type, b.pattern, routingKey)).map((b) => b.queue);

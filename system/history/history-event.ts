@@ -71,15 +71,37 @@ export interface HandledEvent extends EventBase {
   effect: string;
 }
 
+/**
+ * A delivery failed in a way that may pass on retry: a copy of the message (same id) is confirmed
+ * in the delay queue of its next attempt, and the delivery is acked next. The copy comes back to
+ * `queue` after `delayMs`, without redelivered=true (it is a new copy, published here).
+ */
+export interface RetryEvent extends EventBase {
+  kind: 'retry';
+  id: string;
+  orderId?: string;
+  queue: string;
+  consumer: string;
+  deliveryTag: number;
+  channel: number;
+  /** The attempt that failed (1 = the first delivery). */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
 /** The dead-letter auditor stored a dead-lettered message. Counts as accounted-for at `queue`. */
 export interface DeadLetteredEvent extends EventBase {
   kind: 'dead-lettered';
   id: string;
   orderId?: string;
-  /** The queue the message died in (`x-first-death-queue`). */
+  /** The queue the message died in: its latest death in `x-death` (earlier ones may be retry delays). */
   queue: string;
   reason: string;
+  /** How many times it died in that queue for that reason (`x-death` count). */
   count: number;
+  /** Broker-side retries it went through before (expiries of its work queue's delay queues in `x-death`). */
+  retries?: number;
 }
 
 /** The load client's view of one `POST /orders`. */
@@ -112,6 +134,7 @@ export type HistoryEvent =
   | DeliverEvent
   | SettleEvent
   | HandledEvent
+  | RetryEvent
   | DeadLetteredEvent
   | OrderRequestEvent
   | FaultEvent

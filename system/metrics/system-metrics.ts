@@ -49,6 +49,8 @@ export interface QueueMetrics {
   acked(): void;
   nacked(): void;
   rejected(): void;
+  /** Acked after a copy went to a delay queue for another attempt. */
+  retried(): void;
   /** The delivery's work is over (settled, or abandoned with its channel). */
   released(): void;
 }
@@ -73,6 +75,7 @@ export class SystemMetrics {
   readonly #acked: Counter<'queue'>;
   readonly #nacked: Counter<'queue'>;
   readonly #rejected: Counter<'queue'>;
+  readonly #retried: Counter<'queue'>;
   readonly #inFlight: Gauge<'queue'>;
   readonly #processing: Histogram<'queue'>;
   readonly #deadLetters: Counter<'queue' | 'reason'>;
@@ -114,8 +117,9 @@ export class SystemMetrics {
     this.#delivered = queueCounter('messages_delivered_total', 'Deliveries received by this consumer, per queue.');
     this.#redelivered = queueCounter('messages_redelivered_total', 'Deliveries flagged redelivered by the broker, per queue.');
     this.#acked = queueCounter('messages_acked_total', 'Deliveries acknowledged after their effect was committed, per queue.');
-    this.#nacked = queueCounter('messages_nacked_total', 'Deliveries negatively acknowledged with requeue (a first failure), per queue.');
+    this.#nacked = queueCounter('messages_nacked_total', 'Deliveries negatively acknowledged with requeue (their deadline passed: the broker expires them), per queue.');
     this.#rejected = queueCounter('messages_rejected_total', 'Deliveries rejected without requeue: sent to the dead-letter exchange, per queue.');
+    this.#retried = queueCounter('messages_retried_total', 'Failed deliveries acked after a copy went to a broker delay queue for another attempt, per queue.');
     this.#inFlight = new Gauge({
       name: `${p}consumer_in_flight_messages`,
       help: 'Deliveries this consumer holds and has not settled yet (its unacked messages, with manual ack).',
@@ -186,7 +190,7 @@ export class SystemMetrics {
     let metrics = this.#queues.get(queue);
     if (metrics) return metrics;
     const labels = { queue };
-    for (const c of [this.#delivered, this.#redelivered, this.#acked, this.#nacked, this.#rejected]) c.inc(labels, 0);
+    for (const c of [this.#delivered, this.#redelivered, this.#acked, this.#nacked, this.#rejected, this.#retried]) c.inc(labels, 0);
     this.#inFlight.set(labels, 0);
     this.#processing.zero(labels);
     const delivered = this.#delivered.labels(labels);
@@ -194,6 +198,7 @@ export class SystemMetrics {
     const acked = this.#acked.labels(labels);
     const nacked = this.#nacked.labels(labels);
     const rejected = this.#rejected.labels(labels);
+    const retried = this.#retried.labels(labels);
     const inFlight = this.#inFlight.labels(labels);
     const processing = this.#processing.labels(labels);
     metrics = {
@@ -206,6 +211,7 @@ export class SystemMetrics {
       acked: () => acked.inc(),
       nacked: () => nacked.inc(),
       rejected: () => rejected.inc(),
+      retried: () => retried.inc(),
       released: () => inFlight.dec(),
     };
     this.#queues.set(queue, metrics);

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   queue TEXT NOT NULL,
   reason TEXT NOT NULL,
   death_count INTEGER NOT NULL,
+  retries INTEGER NOT NULL DEFAULT 0,
   body TEXT NOT NULL,
   at REAL NOT NULL,
   UNIQUE (message_id, queue)
@@ -19,6 +20,8 @@ export interface DeadLetter {
   queue: string;
   reason: string;
   count: number;
+  /** Broker-side retries before it died (see DeadLetteredEvent). */
+  retries?: number;
   body: string;
 }
 
@@ -30,12 +33,12 @@ export class DeadLetterStore {
   constructor(dataDir: string) {
     this.db = openDatabase(storeFile(dataDir, 'dead-letters'), SCHEMA);
     this.#insert = this.db.prepare(
-      'INSERT OR IGNORE INTO dead_letters (message_id, order_id, queue, reason, death_count, body, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO dead_letters (message_id, order_id, queue, reason, death_count, retries, body, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
   /** Returns false when this dead letter (same message, same queue) was already recorded. */
   recordOnce(letter: DeadLetter): boolean {
-    return this.#insert.run(letter.messageId, letter.orderId ?? null, letter.queue, letter.reason, letter.count, letter.body, Date.now()).changes === 1;
+    return this.#insert.run(letter.messageId, letter.orderId ?? null, letter.queue, letter.reason, letter.count, letter.retries ?? 0, letter.body, Date.now()).changes === 1;
   }
 }

@@ -1,5 +1,5 @@
 import type { OrderItem } from '../messages.ts';
-import { openDatabase, storeFile, type Db } from './sqlite.ts';
+import { openDatabase, storeFile, type Db, type StoreOptions } from './sqlite.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stock (
@@ -30,11 +30,13 @@ export interface Reservation {
 export class InventoryStore {
   readonly db: Db;
   readonly #initialStock: number;
+  readonly #idempotent: boolean;
   readonly #sql;
 
-  constructor(dataDir: string, initialStock: number) {
+  constructor(dataDir: string, initialStock: number, options: StoreOptions = {}) {
     this.db = openDatabase(storeFile(dataDir, 'inventory'), SCHEMA);
     this.#initialStock = initialStock;
+    this.#idempotent = options.idempotent ?? true;
     this.#sql = {
       existing: this.db.prepare('SELECT ok, reason FROM reservations WHERE order_id = ? ORDER BY seq LIMIT 1'),
       ensureProduct: this.db.prepare('INSERT OR IGNORE INTO stock (product_id, initial, remaining) VALUES (?, ?, ?)'),
@@ -44,11 +46,11 @@ export class InventoryStore {
     };
   }
 
-  /** Reserves every item or none; a second call for the same order returns the first answer unchanged. */
+  /** Reserves every item or none; a second call for the same order returns the first answer unchanged (unless the store is not idempotent: the flaw). */
   reserveOnce(orderId: string, items: readonly OrderItem[]): { applied: boolean; reservation: Reservation } {
     const sql = this.#sql;
     return this.db.transaction(() => {
-      const prior = sql.existing.get(orderId) as { ok: number; reason: string | null } | undefined;
+      const prior = this.#idempotent ? (sql.existing.get(orderId) as { ok: number; reason: string | null } | undefined) : undefined;
       if (prior) return { applied: false, reservation: { ok: prior.ok === 1, ...(prior.reason ? { reason: prior.reason } : {}) } };
       const needed = new Map<string, number>();
       for (const item of items) needed.set(item.productId, (needed.get(item.productId) ?? 0) + item.quantity);

@@ -1,5 +1,5 @@
 import type { Notification } from '../messages.ts';
-import { openDatabase, storeFile, type Db } from './sqlite.ts';
+import { openDatabase, storeFile, type Db, type StoreOptions } from './sqlite.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS notifications (
@@ -11,13 +11,15 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_by_message ON notifications (message_id);`;
 
-/** Notifications "sent" (recorded): the reference sends each event's notification once. */
+/** Notifications "sent" (recorded): the reference sends each event's notification once (unless the store is not idempotent: the flaw). */
 export class NotificationsStore {
   readonly db: Db;
+  readonly #idempotent: boolean;
   readonly #sql;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: StoreOptions = {}) {
     this.db = openDatabase(storeFile(dataDir, 'notifications'), SCHEMA);
+    this.#idempotent = options.idempotent ?? true;
     this.#sql = {
       existing: this.db.prepare('SELECT 1 FROM notifications WHERE message_id = ? LIMIT 1'),
       insert: this.db.prepare('INSERT INTO notifications (message_id, order_id, type, sent_at) VALUES (?, ?, ?, ?)'),
@@ -26,7 +28,7 @@ export class NotificationsStore {
 
   sendOnce(messageId: string, notification: Notification): boolean {
     return this.db.transaction(() => {
-      if (this.#sql.existing.get(messageId)) return false;
+      if (this.#idempotent && this.#sql.existing.get(messageId)) return false;
       this.#sql.insert.run(messageId, notification.orderId, notification.type, Date.now());
       return true;
     }).immediate();

@@ -39,6 +39,14 @@ export function openDatabaseReadOnly(file: string): Db {
 /** Ids of messages whose effect is committed: the idempotency record every service keeps. */
 export const PROCESSED_TABLE = `CREATE TABLE IF NOT EXISTS processed (message_id TEXT PRIMARY KEY, at REAL NOT NULL);`;
 
-export function storeFile(dataDir: string, service: 'orders' | 'payments' | 'inventory' | 'notifications' | 'dead-letters'): string {
+export interface StoreOptions {
+  /**
+   * false = the `no-idempotency` flaw: the store forgets what it already applied, so a redelivered
+   * message charges, reserves or notifies again. Default true.
+   */
+  idempotent?: boolean;
+}
+
+export function storeFile(dataDir: string, service: 'orders' | 'payments' | 'inventory' | 'notifications' | 'dead-letters' | 'audit'): string {
   return `${dataDir}/${service}.sqlite`;
 }

@@ -1,12 +1,13 @@
 import { parseMessage, type QueueHandler } from '../amqp/consumer.ts';
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from '../amqp/topology.ts';
-import { messageIds, orderCreatedSchema, orderStatusSchema } from '../messages.ts';
+import { FLASH_PAYMENT_DEADLINE_MS, FLASH_PRODUCT_PREFIX, messageIds, orderCreatedSchema, orderStatusSchema, type OrderCreated, type OutgoingMessage } from '../messages.ts';
 import { systemMetrics } from '../metrics/system-metrics.ts';
 import type { OrdersStore } from '../stores/orders-store.ts';
 
 /**
- * Orders service: takes a new order into processing and asks payments to charge it; then folds
- * payment and inventory outcomes into the order's status until it is completed or failed.
+ * Orders service: takes a new order into processing, asks payments to charge it and adds it to the
+ * audit feed; then folds payment and inventory outcomes into the order's status until it is
+ * completed or failed.
  */
 export function ordersHandlers(store: OrdersStore): QueueHandler[] {
   const metrics = systemMetrics();
@@ -16,20 +17,7 @@ export function ordersHandlers(store: OrdersStore): QueueHandler[] {
       async handle(delivery) {
         const order = parseMessage(delivery, orderCreatedSchema);
         const { applied } = store.applyOnce(delivery.id, order.orderId, { kind: 'created', order });
-        return {
-          orderId: order.orderId,
-          effect: 'order-processing',
-          applied,
-          publish: [
-            {
-              exchange: EXCHANGES.payments.name,
-              routingKey: ROUTING_KEYS.paymentProcess,
-              messageId: messageIds.paymentProcess(order.orderId),
-              orderId: order.orderId,
-              body: { orderId: order.orderId, userId: order.userId, amountCents: order.totalCents },
-            },
-          ],
-        };
+        return { orderId: order.orderId, effect: 'order-processing', applied, publish: [paymentRequest(order), auditEntry(order)] };
       },
     },
     {
@@ -44,4 +32,29 @@ export function ordersHandlers(store: OrdersStore): QueueHandler[] {
       },
     },
   ];
+}
+
+/** The order's entry in the best-effort audit feed (a bounded queue: see topology.ts). */
+function auditEntry(order: OrderCreated): OutgoingMessage {
+  return { exchange: EXCHANGES.orders.name, routingKey: ROUTING_KEYS.orderAudited, messageId: messageIds.orderAudit(order.orderId), orderId: order.orderId, body: order };
+}
+
+/**
+ * The payment request of an order, with its line items. An order with a flash-sale item must be
+ * paid before the item's price hold lapses: the request carries that deadline, and the message
+ * expires at it, so the broker dead-letters a payment nobody could take in time.
+ */
+function paymentRequest(order: OrderCreated): OutgoingMessage {
+  const productIds = order.items.map((i) => i.productId);
+  const flash = productIds.some((p) => p.startsWith(FLASH_PRODUCT_PREFIX));
+  // A redelivered order.created sends the request again, with a fresh deadline: each copy expires on its own.
+  const expiresAt = flash ? Date.now() + FLASH_PAYMENT_DEADLINE_MS : undefined;
+  return {
+    exchange: EXCHANGES.payments.name,
+    routingKey: ROUTING_KEYS.paymentProcess,
+    messageId: messageIds.paymentProcess(order.orderId),
+    orderId: order.orderId,
+    body: { orderId: order.orderId, userId: order.userId, amountCents: order.totalCents, productIds, ...(expiresAt !== undefined ? { expiresAt } : {}) },
+    ...(expiresAt !== undefined ? { expirationMs: FLASH_PAYMENT_DEADLINE_MS } : {}),
+  };
 }

@@ -1,10 +1,13 @@
 import { Consumer, type QueueHandler } from '../amqp/consumer.ts';
 import { openManagedConnection } from '../amqp/managed-connection.ts';
-import { durableQueues, startPublishing } from '../amqp/publishing.ts';
+import { startPublishing, topologyOptions } from '../amqp/publishing.ts';
 import { assertTopology } from '../amqp/topology.ts';
 import { startMetricsServer } from '../metrics/metrics-http.ts';
 import { systemMetrics } from '../metrics/system-metrics.ts';
 import { GRACEFUL_STOP_MS, type ProcessRuntime } from '../process-runtime.ts';
+
+/** The article's "consumer gets 1000 messages at once" (the `prefetch-unbounded` flaw). */
+export const UNBOUNDED_PREFETCH = 1_000;
 
 /**
  * Runs one worker instance: a publishing connection for downstream messages and a separate
@@ -23,9 +26,11 @@ export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: Pro
     history,
     publisher,
     handlers: handlers(runtime),
-    prefetch: config.prefetch,
+    prefetch: config.flaws.includes('prefetch-unbounded') ? UNBOUNDED_PREFETCH : config.prefetch,
     autoAck: config.flaws.includes('auto-ack'),
+    timerRetry: config.flaws.includes('timer-retry'),
     processingMs: config.processingMs,
+    concurrency: config.concurrency,
     onChannelLost: () => recycle(),
   });
   const connection = await openManagedConnection({
@@ -36,7 +41,7 @@ export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: Pro
     history,
     setup: async (model) => {
       const channel = await model.createChannel();
-      await assertTopology(channel, { durableQueues: durableQueues(config) });
+      await assertTopology(channel, topologyOptions(config));
       await channel.close();
       await consumer.attach(model);
     },

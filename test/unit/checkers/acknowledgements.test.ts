@@ -30,6 +30,20 @@ describe('acknowledgements checker', () => {
     expect(result.table).toMatchObject({ columns: expect.arrayContaining(['queue', 'consumer', 'acked']) });
   });
 
+  it('accepts an ack after a retry (the copy for the next attempt is confirmed in a delay queue), and counts the copy as published', async () => {
+    const h = new ConsumerHistory();
+    h.publish('orders-1', 'm1', 'payments', 'process', 'ok');
+    const first = h.deliver('payments-1', 'm1', Q);
+    h.publish('payments-1', 'm1', '', 'payment.process.retry.1', 'ok');
+    h.add('payments-1', { kind: 'retry', id: 'm1', queue: Q, consumer: 'payments-1', deliveryTag: first.deliveryTag, channel: first.channel, attempt: 1, delayMs: 500, reason: 'gateway error' });
+    h.ack(first);
+    // The copy comes back from the delay queue as a new message: redelivered=false is right.
+    h.consume('payments-2', 'm1', Q);
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(result.counts).toMatchObject({ deliveries: 2, acked: 2 });
+  });
+
   it('fails on an ack with no committed effect before it', async () => {
     const h = new ConsumerHistory();
     const d = h.deliver('payments-1', 'm1', Q);

@@ -91,6 +91,15 @@ describe('zero-loss checker', () => {
     expect(result.orders).toMatchObject({ deadLettered: 1, lostCount: 0 });
   });
 
+  it('does not count an order as accounted for because its best-effort audit entry was dead-lettered', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'ok').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    h.deadLettered('order.audited:o2', 'o2', 'order.audit', 'maxlen');
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(result.lostOrderIds).toEqual(['o2']);
+  });
+
   it('is unknown, not valid, when no order was accepted at all', async () => {
     const result = await check(new HistoryBuilder().order('o1', 'fail'));
     expect(result.valid).toBe('unknown');

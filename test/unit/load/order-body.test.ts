@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { orderBody as k6OrderBody } from '../../../load/k6/order-body.js';
-import { MAX_ITEMS_PER_ORDER, MAX_QUANTITY, PRODUCT_CATALOGUE, PRODUCT_COUNT, orderBody } from '../../../load/order-body.ts';
+import { InvalidOrderMixError, MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_MARKERS, PRODUCT_CATALOGUE, PRODUCT_COUNT, markedOrderBody, orderBody, orderMarker } from '../../../load/order-body.ts';
+import { FLASH_PRODUCT_PREFIX, POISON_PRODUCT_PREFIX } from '../../../system/messages.ts';
 
 describe('orderBody', () => {
   it('is deterministic for a seed and index', () => {
@@ -36,5 +37,38 @@ describe('orderBody', () => {
       for (let i = 0; i < 300; i++) expect(k6OrderBody(seed, i)).toEqual(orderBody(seed, i));
     }
     expect(k6OrderBody(3, 4, false)).toEqual(orderBody(3, 4, { withId: false }));
+  });
+});
+
+describe('markedOrderBody', () => {
+  const mix = { poison: 0.1, flash: 0.2 };
+
+  it('uses the prefixes the reference system acts on', () => {
+    expect(ORDER_MARKERS).toEqual({ poison: POISON_PRODUCT_PREFIX, flash: FLASH_PRODUCT_PREFIX });
+  });
+
+  it('marks about the requested fraction of orders, deterministically, and leaves the others exactly as orderBody', () => {
+    const counts = { poison: 0, flash: 0, none: 0 };
+    for (let i = 0; i < 5_000; i++) {
+      const marker = orderMarker(9, i, mix);
+      expect(orderMarker(9, i, mix)).toBe(marker);
+      counts[marker ?? 'none']++;
+      const body = markedOrderBody(9, i, mix);
+      if (!marker) {
+        expect(body).toEqual(orderBody(9, i));
+        continue;
+      }
+      const plain = orderBody(9, i);
+      expect(body.items[0]).toEqual({ ...plain.items[0], productId: `${ORDER_MARKERS[marker]}${plain.items[0]!.productId}` });
+      expect(body.items.slice(1)).toEqual(plain.items.slice(1));
+    }
+    expect(counts.poison / 5_000).toBeCloseTo(0.1, 1);
+    expect(counts.flash / 5_000).toBeCloseTo(0.2, 1);
+  });
+
+  it('refuses a mix that is not a set of fractions summing to at most 1', () => {
+    expect(() => orderMarker(1, 0, { poison: 0.7, flash: 0.7 })).toThrow(InvalidOrderMixError);
+    expect(() => orderMarker(1, 0, { poison: -1 })).toThrow(InvalidOrderMixError);
+    expect(() => orderMarker(1, 0, { bogus: 0.1 } as never)).toThrow(InvalidOrderMixError);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routesTo, topicMatches } from '../../../system/amqp/topology.ts';
+import { MAX_ATTEMPTS, QUEUES, RETRY_DELAYS_MS, retryQueue, retryTarget, routesTo, topicMatches, WORK_QUEUES } from '../../../system/amqp/topology.ts';
 
 describe('topology routing', () => {
   it('routes order.created to the orders queue and to inventory, and nowhere else', () => {
@@ -18,6 +18,26 @@ describe('topology routing', () => {
     expect(routesTo('payments', 'proc')).toEqual([]);
     expect(routesTo('dlx', 'dead-letter')).toEqual(['dead_letter_queue']);
     expect(routesTo('nope', 'x')).toEqual([]);
+  });
+
+  it('routes audit entries to the bounded audit feed only', () => {
+    expect(routesTo('orders', 'order.audited')).toEqual(['order.audit']);
+  });
+
+  it('routes through the default exchange by queue name, and a delay queue to the work queue it feeds back into', () => {
+    expect(routesTo('', 'payment.process')).toEqual(['payment.process']);
+    expect(routesTo('', 'payment.process.retry.2')).toEqual(['payment.process']);
+    expect(routesTo('', 'payment.process.retry.9')).toEqual([]);
+    expect(routesTo('', 'nope')).toEqual([]);
+  });
+
+  it('gives every work queue one delay queue per retry, with growing delays', () => {
+    expect(MAX_ATTEMPTS).toBe(RETRY_DELAYS_MS.length + 1);
+    expect([...RETRY_DELAYS_MS].sort((a, b) => a - b)).toEqual(RETRY_DELAYS_MS);
+    for (const queue of WORK_QUEUES) {
+      for (let level = 1; level <= RETRY_DELAYS_MS.length; level++) expect(retryTarget(retryQueue(queue, level))).toBe(queue);
+    }
+    expect(retryTarget(QUEUES.deadLetter)).toBeUndefined();
   });
 
   it('matches topic patterns like RabbitMQ: * is one word, # is zero or more', () => {
