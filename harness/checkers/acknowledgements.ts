@@ -1,5 +1,5 @@
 import { routesTo } from '../../system/amqp/topology.ts';
-import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { HistoryEvent, Outcome } from '../../system/history/history-event.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { byTime, HandledIndex, messageKey, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
 import { hasFlaw } from './run-settings.ts';
@@ -57,6 +57,8 @@ export interface AcknowledgementCounts {
   abandonedRecovered: number;
   /** Unsettled at the very end of the history (within the grace period): still in flight, allowed. */
   inFlightAtEnd: number;
+  /** ... never confirmed to their publisher and gone in a broker crash: the broker never promised them (see brokerCrashIndex). */
+  abandonedUnconfirmed: number;
 }
 
 /**
@@ -64,7 +66,8 @@ export interface AcknowledgementCounts {
  * - every delivery ends in exactly one ack, nack or reject, or is abandoned: its consume
  *   connection dropped, its process restarted, or its history ended (SIGKILL) with it unsettled;
  *   an abandoned delivery is fine iff its message (id, queue) shows up again: a later delivery
- *   (anyone's), a `handled` by another consumer, or a dead letter from that queue;
+ *   (anyone's), a `handled` by another consumer, or a dead letter from that queue; or if the
+ *   broker never confirmed it and went down meanwhile (brokerCrashIndex);
  * - an ack comes after a `handled` of the same process, queue and id later than the deliver
  *   (no ack before the effect is committed), or after a `retry` of it (its copy for the next
  *   attempt is confirmed in a broker delay queue);
@@ -90,8 +93,9 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckRes
   const handled = new HandledIndex(events);
   const retried = retryIndex(events);
   const comesBack = recoveryIndex(events, track.deliveries, handled);
+  const lostInBrokerCrash = brokerCrashIndex(events);
   const violations = new ViolationList<AckViolationKind, AckViolationExample>();
-  const counts: AcknowledgementCounts = { deliveries: 0, redelivered: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, abandonedRecovered: 0, inFlightAtEnd: 0 };
+  const counts: AcknowledgementCounts = { deliveries: 0, redelivered: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, abandonedRecovered: 0, inFlightAtEnd: 0, abandonedUnconfirmed: 0 };
   const rows = new RowCounter();
 
   for (const d of track.deliveries) {
@@ -132,6 +136,10 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckRes
       counts.inFlightAtEnd++;
       continue;
     }
+    if (lostInBrokerCrash(d)) {
+      counts.abandonedUnconfirmed++;
+      continue;
+    }
     const wasHandled = handled.between(e.proc, e.queue, e.id, e.t) !== undefined;
     violations.add('abandoned-not-redelivered', example(d, `${d.abandonedBy} at ${d.abandonedAt}; ${wasHandled ? 'handled (effect committed) but never acked' : 'never handled'}; no later delivery, handling or dead letter`));
     row.violations++;
@@ -156,6 +164,7 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckRes
     counts.rejected ? `${counts.rejected} rejected` : '',
     counts.abandoned ? `${counts.abandonedRecovered} abandoned and redelivered` : '',
     counts.inFlightAtEnd ? `${counts.inFlightAtEnd} in flight at the end` : '',
+    counts.abandonedUnconfirmed ? `${counts.abandonedUnconfirmed} never confirmed and gone with the crashed broker` : '',
   ].filter(Boolean);
   return { valid: true, summary: `all ${counts.deliveries} deliveries settled once, acks after their effect (${counts.acked} acked${notes.length ? `, ${notes.join(', ')}` : ''})`, ...details };
 }
@@ -221,20 +230,9 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
  */
 function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[]): TrackedDelivery[] {
   const copies = new Map<string, number>();
-  /** proc/id -> routed queues of attempts still waiting for their result, oldest first. */
-  const pending = new Map<string, string[][]>();
-  for (const e of byTime(events)) {
-    if (e.kind === 'publish-attempt') {
-      const queues = routesTo(e.exchange, e.routingKey);
-      for (const q of queues) copies.set(messageKey(q, e.id), (copies.get(messageKey(q, e.id)) ?? 0) + 1);
-      const k = `${e.proc}\u0000${e.id}`;
-      const list = pending.get(k);
-      if (list) list.push(queues);
-      else pending.set(k, [queues]);
-    } else if (e.kind === 'publish-result') {
-      const queues = pending.get(`${e.proc}\u0000${e.id}`)?.shift();
-      if (queues && e.outcome === 'fail') for (const q of queues) copies.set(messageKey(q, e.id), (copies.get(messageKey(q, e.id)) ?? 1) - 1);
-    }
+  for (const { id, queues, outcome } of publishOutcomes(events)) {
+    const landed = outcome === 'fail' ? 0 : 1;
+    for (const q of queues) copies.set(messageKey(q, id), (copies.get(messageKey(q, id)) ?? 0) + landed);
   }
   const firsts = new Map<string, TrackedDelivery[]>();
   for (const d of deliveries) {
@@ -253,6 +251,54 @@ function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readon
   }
   return offending.sort((a, b) => a.deliver.t - b.deliver.t);
 }
+
+/**
+ * Every publish attempt with the queues it routes to and its outcome (`undefined` while no
+ * `publish-result` followed, e.g. the publisher died). Results pair with their process's
+ * attempts of the same id in order.
+ */
+function publishOutcomes(events: readonly HistoryEvent[]): { id: string; queues: string[]; outcome?: Outcome }[] {
+  const all: { id: string; queues: string[]; outcome?: Outcome }[] = [];
+  /** proc/id -> attempts still waiting for their result, oldest first. */
+  const pending = new Map<string, { id: string; queues: string[]; outcome?: Outcome }[]>();
+  for (const e of byTime(events)) {
+    if (e.kind === 'publish-attempt') {
+      const attempt = { id: e.id, queues: routesTo(e.exchange, e.routingKey) };
+      all.push(attempt);
+      const k = `${e.proc}\u0000${e.id}`;
+      const list = pending.get(k);
+      if (list) list.push(attempt);
+      else pending.set(k, [attempt]);
+    } else if (e.kind === 'publish-result') {
+      const attempt = pending.get(`${e.proc}\u0000${e.id}`)?.shift();
+      if (attempt) attempt.outcome = e.outcome;
+    }
+  }
+  return all;
+}
+
+/**
+ * Did the broker lose this abandoned delivery's message in a crash it was allowed to forget it in?
+ * RabbitMQ promises to keep only what it confirmed: a message can be delivered before it is
+ * written to disk, and when the broker then goes down (a broker-kill or broker-restart fault
+ * began between the delivery and its channel's death), the unconfirmed message may be gone.
+ * Its publisher saw no `ok`, so the order was never promised (zero-loss counts it in doubt);
+ * the consumer did nothing wrong by not acking it.
+ */
+function brokerCrashIndex(events: readonly HistoryEvent[]): (d: TrackedDelivery) => boolean {
+  const confirmed = new Set<string>();
+  for (const { id, queues, outcome } of publishOutcomes(events)) if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
+  const crashes = events.filter((e) => e.kind === 'fault' && e.phase === 'start' && BROKER_DOWN_FAULTS.has(e.name)).map((e) => e.t);
+  return (d) => {
+    const e = d.deliver;
+    if (confirmed.has(messageKey(e.queue, e.id))) return false;
+    const until = d.abandonedAt ?? Infinity;
+    return crashes.some((t) => t >= e.t && t <= until);
+  };
+}
+
+/** Faults that take the broker down, by the names the fault schedule writes to the history. */
+const BROKER_DOWN_FAULTS: ReadonlySet<string> = new Set(['broker-kill', 'broker-restart']);
 
 /** Did the message of an abandoned delivery come back: delivered again, handled by another consumer, or dead-lettered from that queue? */
 function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], handled: HandledIndex): (d: TrackedDelivery) => boolean {

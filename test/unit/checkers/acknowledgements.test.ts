@@ -158,6 +158,25 @@ describe('acknowledgements checker', () => {
     expect(result.counts).toMatchObject({ abandoned: 2, abandonedRecovered: 2 });
   });
 
+  it('accepts an unconfirmed message the broker forgot when it crashed, but not a confirmed one nor one lost without a crash', async () => {
+    const crashed = (outcome: 'ok' | 'info', fault?: string) => {
+      const h = new ConsumerHistory();
+      h.publish('orders-1', 'm1', 'payments', 'process', outcome);
+      h.deliver('payments-1', 'm1', Q); // delivered before the broker wrote it to disk
+      if (fault) h.add('harness', { kind: 'fault', name: fault, phase: 'start' });
+      h.disconnected('payments-1');
+      return h.at(60_000).tick('payments-2');
+    };
+    const unconfirmed = await check(crashed('info', 'broker-kill'));
+    expect(unconfirmed.valid).toBe(true);
+    expect(unconfirmed.counts).toMatchObject({ abandoned: 1, abandonedUnconfirmed: 1 });
+    expect(unconfirmed.summary).toMatch(/1 never confirmed and gone with the crashed broker/);
+
+    expect(violation(await check(crashed('ok', 'broker-kill')), 'abandoned-not-redelivered')?.count).toBe(1);
+    expect(violation(await check(crashed('info')), 'abandoned-not-redelivered')?.count).toBe(1);
+    expect(violation(await check(crashed('info', 'connection-cut')), 'abandoned-not-redelivered')?.count).toBe(1);
+  });
+
   it('is unknown when nothing was delivered', async () => {
     const result = await check(new ConsumerHistory().order('o1', 'ok'));
     expect(result.valid).toBe('unknown');
