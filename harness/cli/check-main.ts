@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import { exitCodeFor, runCheckers } from '../checkers/checker.ts';
+import { exitCodeFor, mergeValidity, runCheckers } from '../checkers/checker.ts';
 import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
 import { checkersFor } from '../checkers/registry.ts';
 import { REPO_ROOT } from '../env/system-process.ts';
 import { readHistory } from '../history/read-history.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
+import { faultCheck } from '../runner/fault-check.ts';
 import type { RunResults } from '../runner/run-scenario.ts';
 
 const USAGE = 'usage: npm run check [-- RUN_DIR]   (default: runs/latest)';
@@ -39,9 +40,12 @@ async function main(argv: readonly string[]): Promise<number> {
   ledger.ingest(events);
   const checks = typeof scenario.checks === 'function' ? scenario.checks(stored.options) : scenario.checks;
   const verdict = await runCheckers(checkersFor(checks), { runDir, dataDir: join(runDir, 'data'), events, ledger, system: { ...stored.system }, ...(broker ? { broker } : {}) });
-  const exitCode = exitCodeFor(verdict.valid);
+  // Whether the faults happened is not in the histories' power to say: judged from what the run recorded.
+  if (stored.appliedFaults?.length) verdict.results['faults'] = faultCheck(stored.appliedFaults);
+  const valid = mergeValidity(Object.values(verdict.results).map((r) => r.valid));
+  const exitCode = exitCodeFor(valid);
   process.stdout.write(`${stored.scenario} run of ${stored.startedAt} (${runDir}), judged again:\n`);
-  process.stdout.write(renderVerdict(verdict.results, verdict.valid, exitCode) + '\n');
+  process.stdout.write(renderVerdict(verdict.results, valid, exitCode) + '\n');
   return exitCode;
 }
 

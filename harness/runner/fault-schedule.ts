@@ -1,6 +1,19 @@
 import type { FaultEnv, ScheduledFault } from '../../chaos/fault.ts';
 import type { HistoryWriter } from '../../system/history/history-writer.ts';
 
+/** What actually happened to one scheduled fault; times in seconds since the schedule began. */
+export interface AppliedFault {
+  name: string;
+  plannedAt: number;
+  plannedDuration: number;
+  startedAt?: number;
+  /** When its start resolved: from here on the fault was in effect (a memory alarm verified, a broker stopped). */
+  inEffectAt?: number;
+  healedAt?: number;
+  startError?: string;
+  healError?: string;
+}
+
 /**
  * Plays a fault schedule against the clock of the load phase. Each fault starts at its time,
  * lasts its duration, then heals. Faults that are active when the run is interrupted are healed
@@ -17,6 +30,8 @@ export class FaultSchedule {
   readonly #timers: NodeJS.Timeout[] = [];
   /** Settles the `finished()` promise of faults cancelled before they started. */
   readonly #cancel: (() => void)[] = [];
+  readonly #applied = new Map<ScheduledFault, AppliedFault>();
+  #begunAt = 0;
   #stopped = false;
 
   constructor(schedule: readonly ScheduledFault[], env: FaultEnv, history: HistoryWriter) {
@@ -36,6 +51,8 @@ export class FaultSchedule {
    * schedule can know, and two faults meant to follow each other must not overlap.
    */
   begin(): void {
+    this.#begunAt = performance.now();
+    for (const item of this.#schedule) this.#applied.set(item, { name: item.fault.name, plannedAt: item.at, plannedDuration: item.duration });
     const healed = new Map<ScheduledFault, Promise<void>>();
     for (const item of this.#schedule) {
       const before = this.#schedule.filter((other) => other !== item && other.at + other.duration <= item.at && healed.has(other)).map((other) => healed.get(other)!);
@@ -59,6 +76,11 @@ export class FaultSchedule {
     await Promise.all(this.#done);
   }
 
+  /** What each fault actually did, in schedule order (a fault cancelled before its time has no startedAt). */
+  applied(): AppliedFault[] {
+    return this.#schedule.map((item) => ({ ...(this.#applied.get(item) ?? { name: item.fault.name, plannedAt: item.at, plannedDuration: item.duration }) }));
+  }
+
   /** Cancels what has not started and heals what is active. */
   async healAll(): Promise<void> {
     this.#stopped = true;
@@ -69,14 +91,25 @@ export class FaultSchedule {
 
   async #play(item: ScheduledFault): Promise<void> {
     if (this.#stopped) return;
-    const startedAt = performance.now();
+    const record = this.#applied.get(item)!;
+    record.startedAt = this.#seconds();
     this.#active.add(item);
     this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'start', detail: item.fault.description });
-    const starting = item.fault.start(this.#env).catch((err: Error) => this.#env.log(`fault ${item.fault.name} failed to start: ${err.message}`));
+    const starting = item.fault.start(this.#env).then(
+      () => {
+        record.inEffectAt = this.#seconds();
+      },
+      (err: Error) => {
+        record.startError = err.message;
+        this.#env.log(`fault ${item.fault.name} failed to start: ${err.message}`);
+      },
+    );
     this.#starting.set(item, starting);
     await starting;
-    // Lasts its duration from when it actually began (later than planned if it waited for an earlier fault to heal).
-    const healAt = startedAt + item.duration * 1000;
+    // Lasts its duration from when it was in effect, not from when its start began: raising an
+    // alarm through rabbitmqctl takes seconds on a loaded machine, and those seconds must not eat
+    // into the time the system spends under the fault. A fault that failed to start heals at once.
+    const healAt = record.startError ? 0 : performance.now() + item.duration * 1000;
     while (!this.#stopped && performance.now() < healAt) await sleep(Math.min(100, healAt - performance.now()));
     await this.#heal(item);
   }
@@ -84,11 +117,21 @@ export class FaultSchedule {
   async #heal(item: ScheduledFault): Promise<void> {
     if (!this.#active.delete(item)) return;
     await this.#starting.get(item);
+    const record = this.#applied.get(item)!;
     try {
       await item.fault.stop(this.#env);
+    } catch (err) {
+      // Not thrown: the run goes on to stop everything, and the faults check turns the verdict unknown.
+      record.healError = (err as Error).message;
+      this.#env.log(`fault ${item.fault.name} failed to heal: ${record.healError}`);
     } finally {
+      record.healedAt = this.#seconds();
       this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'stop' });
     }
+  }
+
+  #seconds(): number {
+    return Math.round(performance.now() - this.#begunAt) / 1000;
   }
 }
 

@@ -23,7 +23,8 @@ import { runScrapeTargets, SCRAPE_JOBS } from '../metrics/run-targets.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
 import { startClientLoad } from './client-load.ts';
 import { drain } from './drain.ts';
-import { FaultSchedule } from './fault-schedule.ts';
+import { faultCheck } from './fault-check.ts';
+import { FaultSchedule, type AppliedFault } from './fault-schedule.ts';
 import { createRunDir } from './run-dir.ts';
 import { StatusLine } from './status-line.ts';
 
@@ -64,6 +65,8 @@ export interface RunResults {
   options: ScenarioOptions;
   system: SystemSpec;
   faults: { name: string; at: number; duration: number; description: string }[];
+  /** What each fault actually did and when (seconds since the load began); judged by the `faults` check. */
+  appliedFaults?: AppliedFault[];
   phases: PhaseRecord[];
   load?: OpenModelSummary;
   /** Whether the API reported its broker connection again after the faults healed, and how long that took. */
@@ -247,6 +250,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     writeFileSync(join(runDir, 'broker-figures.json'), JSON.stringify(brokerFigures) + '\n');
     const verdict = await runCheckers(checkersFor(checks), { runDir, dataDir: system.dataDir, events, ledger, system: { ...spec }, broker: brokerFigures });
     results.checks = verdict.results;
+    results.appliedFaults = faults.applied();
+    if (schedule.length > 0) results.checks['faults'] = faultCheck(results.appliedFaults);
     harnessMetrics.syncFaults([]);
     harnessMetrics.setCheckResults(verdict.results);
     if (tail.malformedLines > 0) results.checks['history'] = { valid: 'unknown', summary: `${tail.malformedLines} history lines could not be parsed` };

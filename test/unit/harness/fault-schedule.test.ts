@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Fault, FaultEnv } from '../../../chaos/fault.ts';
+import { faultCheck } from '../../../harness/runner/fault-check.ts';
 import { FaultSchedule } from '../../../harness/runner/fault-schedule.ts';
 import { HistoryWriter } from '../../../system/history/history-writer.ts';
 import { readHistory } from '../../../harness/history/read-history.ts';
@@ -79,5 +80,58 @@ describe('fault schedule', () => {
     await schedule.finished();
     history.close();
     dir.remove();
+  });
+
+  it('counts a fault\'s duration from when its start finished, and records when it started, took effect and healed', async () => {
+    const dir = tempDir('schedule');
+    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
+    const log: string[] = [];
+    const schedule = new FaultSchedule([{ at: 0, duration: 0.1, fault: fake('slow-start', log, 150) }], env, history);
+    schedule.begin();
+    await schedule.finished();
+    const [applied] = schedule.applied();
+    expect(applied!.inEffectAt! - applied!.startedAt!).toBeGreaterThanOrEqual(0.14);
+    // In effect for its whole duration, not duration minus the 150 ms its start took.
+    expect(applied!.healedAt! - applied!.inEffectAt!).toBeGreaterThanOrEqual(0.099);
+    const check = faultCheck(schedule.applied());
+    expect(check.valid).toBe(true);
+    expect(check.summary).toMatch(/slow-start 0\.1 s/);
+    history.close();
+    dir.remove();
+  });
+
+  it('heals at once a fault whose start failed, and the faults check calls such a run unknown', async () => {
+    const dir = tempDir('schedule');
+    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
+    const log: string[] = [];
+    const broken: Fault = { ...fake('alarm', log), start: () => Promise.reject(new Error('rabbitmqctl timed out')) };
+    const schedule = new FaultSchedule([{ at: 0, duration: 10, fault: broken }], env, history);
+    schedule.begin();
+    const t = performance.now();
+    await schedule.finished();
+    expect(performance.now() - t).toBeLessThan(1_000);
+    expect(log).toEqual(['alarm healed']);
+    const check = faultCheck(schedule.applied());
+    expect(check.valid).toBe('unknown');
+    expect(check.summary).toBe('the run did not test what it claims: alarm failed to start: rabbitmqctl timed out');
+    history.close();
+    dir.remove();
+  });
+});
+
+describe('faults check', () => {
+  const base = { name: 'broker-kill', plannedAt: 8, plannedDuration: 2 };
+
+  it('is valid when every fault started, took effect and healed, and shows planned against actual times', () => {
+    const check = faultCheck([{ ...base, startedAt: 8, inEffectAt: 8.2, healedAt: 15.4 }]);
+    expect(check.valid).toBe(true);
+    expect(check.table!.rows).toEqual([['broker-kill', 8, 2, 8, 8.2, 15.4, 7.2]]);
+  });
+
+  it('is unknown for a fault that failed to heal, never started, or was never healed', () => {
+    expect(faultCheck([{ ...base, startedAt: 8, inEffectAt: 8.2, healedAt: 20, healError: 'boot timed out' }]).summary).toMatch(/broker-kill failed to heal: boot timed out/);
+    expect(faultCheck([base]).valid).toBe('unknown');
+    expect(faultCheck([base]).summary).toMatch(/broker-kill never started/);
+    expect(faultCheck([{ ...base, startedAt: 8, inEffectAt: 8.2 }]).summary).toMatch(/broker-kill was never healed/);
   });
 });
