@@ -280,20 +280,30 @@ function publishOutcomes(events: readonly HistoryEvent[]): { id: string; queues:
 /**
  * Did the broker lose this abandoned delivery's message in a crash it was allowed to forget it in?
  * RabbitMQ promises to keep only what it confirmed: a message can be delivered before it is
- * written to disk, and when the broker then goes down (a broker-kill or broker-restart fault
- * began between the delivery and its channel's death), the unconfirmed message may be gone.
+ * written to disk, and when the broker then goes down, the unconfirmed message may be gone.
+ * "Then" is a broker-kill or broker-restart fault whose window (its `start` event to its `stop`)
+ * overlaps the delivery's life (deliver to channel death): the `start` event is written just before
+ * the signal, so the broker can still deliver for a few ms after it.
  * Its publisher saw no `ok`, so the order was never promised (zero-loss counts it in doubt);
  * the consumer did nothing wrong by not acking it.
  */
 function brokerCrashIndex(events: readonly HistoryEvent[]): (d: TrackedDelivery) => boolean {
   const confirmed = new Set<string>();
   for (const { id, queues, outcome } of publishOutcomes(events)) if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
-  const crashes = events.filter((e) => e.kind === 'fault' && e.phase === 'start' && BROKER_DOWN_FAULTS.has(e.name)).map((e) => e.t);
+  const windows: { from: number; to: number }[] = [];
+  for (const e of events) {
+    if (e.kind !== 'fault' || !BROKER_DOWN_FAULTS.has(e.name)) continue;
+    if (e.phase === 'start') windows.push({ from: e.t, to: Infinity });
+    else {
+      const open = windows.find((w) => w.to === Infinity);
+      if (open) open.to = e.t;
+    }
+  }
   return (d) => {
     const e = d.deliver;
     if (confirmed.has(messageKey(e.queue, e.id))) return false;
     const until = d.abandonedAt ?? Infinity;
-    return crashes.some((t) => t >= e.t && t <= until);
+    return windows.some((w) => w.from <= until && w.to >= e.t);
   };
 }
 

@@ -177,6 +177,21 @@ describe('acknowledgements checker', () => {
     expect(violation(await check(crashed('info', 'connection-cut')), 'abandoned-not-redelivered')?.count).toBe(1);
   });
 
+  it('counts a broker crash whose start event came just before the delivery (the signal lands a few ms later), but not one already healed', async () => {
+    const crashFirst = (healedBeforeDelivery: boolean) => {
+      const h = new ConsumerHistory();
+      h.publish('orders-1', 'm1', 'payments', 'process', 'info');
+      h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'start' });
+      if (healedBeforeDelivery) h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'stop' });
+      h.deliver('payments-1', 'm1', Q);
+      h.disconnected('payments-1');
+      if (!healedBeforeDelivery) h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'stop' });
+      return h.at(60_000).tick('payments-2');
+    };
+    expect((await check(crashFirst(false))).counts).toMatchObject({ abandoned: 1, abandonedUnconfirmed: 1 });
+    expect(violation(await check(crashFirst(true)), 'abandoned-not-redelivered')?.count).toBe(1);
+  });
+
   it('is unknown when nothing was delivered', async () => {
     const result = await check(new ConsumerHistory().order('o1', 'ok'));
     expect(result.valid).toBe('unknown');
