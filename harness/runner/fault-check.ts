@@ -28,9 +28,9 @@ export function faultCheck(applied: readonly AppliedFault[]): CheckResult {
       f.inEffectAt !== undefined && f.healedAt !== undefined ? round(f.healedAt - f.inEffectAt) : '-',
     ]),
   };
-  if (problems.length > 0) return { valid: 'unknown', summary: `the run did not test what it claims: ${problems.join('; ')}`, table, applied };
+  if (problems.length > 0) return { valid: 'unknown', summary: `the run did not test what it claims: ${problems.join('; ')}`, table };
   const spans = applied.map((f) => `${f.name} ${round(f.healedAt! - f.inEffectAt!)} s`);
-  return { valid: true, summary: `every fault took effect and healed (in effect: ${spans.join(', ')})`, table, applied };
+  return { valid: true, summary: `every fault took effect and healed (in effect: ${spans.join(', ')})`, table };
 }
 
 const round = (s: number): number => Math.round(s * 10) / 10;

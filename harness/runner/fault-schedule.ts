@@ -38,6 +38,7 @@ export class FaultSchedule {
     this.#schedule = schedule;
     this.#env = env;
     this.#history = history;
+    for (const item of schedule) this.#applied.set(item, { name: item.fault.name, plannedAt: item.at, plannedDuration: item.duration });
   }
 
   /** Names of faults currently in effect, for the status line. */
@@ -52,7 +53,6 @@ export class FaultSchedule {
    */
   begin(): void {
     this.#begunAt = performance.now();
-    for (const item of this.#schedule) this.#applied.set(item, { name: item.fault.name, plannedAt: item.at, plannedDuration: item.duration });
     const healed = new Map<ScheduledFault, Promise<void>>();
     for (const item of this.#schedule) {
       const before = this.#schedule.filter((other) => other !== item && other.at + other.duration <= item.at && healed.has(other)).map((other) => healed.get(other)!);
@@ -78,7 +78,7 @@ export class FaultSchedule {
 
   /** What each fault actually did, in schedule order (a fault cancelled before its time has no startedAt). */
   applied(): AppliedFault[] {
-    return this.#schedule.map((item) => ({ ...(this.#applied.get(item) ?? { name: item.fault.name, plannedAt: item.at, plannedDuration: item.duration }) }));
+    return this.#schedule.map((item) => ({ ...this.#applied.get(item)! }));
   }
 
   /** Cancels what has not started and heals what is active. */

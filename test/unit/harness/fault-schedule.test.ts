@@ -24,69 +24,67 @@ function fake(name: string, log: string[], startMs = 0): Fault {
 
 const env = { log: () => {} } as unknown as FaultEnv;
 
+/** A schedule writing to a harness history in a fresh temporary folder; `dispose` closes and removes it. */
+function scheduleOf(items: ConstructorParameters<typeof FaultSchedule>[0]) {
+  const dir = tempDir('schedule');
+  const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
+  return {
+    schedule: new FaultSchedule(items, env, history),
+    events: () => {
+      history.close();
+      return readHistory(dir.path);
+    },
+    dispose: () => {
+      history.close();
+      dir.remove();
+    },
+  };
+}
+
 describe('fault schedule', () => {
   it('starts each fault at its time, heals it after its duration, and records both in the history', async () => {
-    const dir = tempDir('schedule');
-    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
     const log: string[] = [];
-    const schedule = new FaultSchedule([{ at: 0.05, duration: 0.05, fault: fake('a', log) }], env, history);
+    const { schedule, events, dispose } = scheduleOf([{ at: 0.05, duration: 0.05, fault: fake('a', log) }]);
     schedule.begin();
     expect(schedule.active).toEqual([]);
     await new Promise((r) => setTimeout(r, 75));
     expect(schedule.active).toEqual(['a']);
     await schedule.finished();
     expect(log).toEqual(['a start', 'a started', 'a healed']);
-    history.close();
-    expect(readHistory(dir.path).map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual(['a start', 'a stop']);
-    dir.remove();
+    expect(events().map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual(['a start', 'a stop']);
+    dispose();
   });
 
   it('lets a fault planned after another one wait until that one has healed, even when its start ran long', async () => {
-    const dir = tempDir('schedule');
-    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
     const log: string[] = [];
-    const schedule = new FaultSchedule(
-      [
-        { at: 0, duration: 0.02, fault: fake('slow', log, 150) },
-        { at: 0.05, duration: 0.02, fault: fake('next', log) },
-      ],
-      env,
-      history,
-    );
+    const { schedule, dispose } = scheduleOf([
+      { at: 0, duration: 0.02, fault: fake('slow', log, 150) },
+      { at: 0.05, duration: 0.02, fault: fake('next', log) },
+    ]);
     schedule.begin();
     await schedule.finished();
     expect(log).toEqual(['slow start', 'slow started', 'slow healed', 'next start', 'next started', 'next healed']);
-    history.close();
-    dir.remove();
+    dispose();
   });
 
   it('heals an active fault when told to, waiting for its start to finish first, and cancels the rest', async () => {
-    const dir = tempDir('schedule');
-    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
     const log: string[] = [];
-    const schedule = new FaultSchedule(
-      [
-        { at: 0, duration: 10, fault: fake('long', log, 50) },
-        { at: 5, duration: 1, fault: fake('never', log) },
-      ],
-      env,
-      history,
-    );
+    const { schedule, dispose } = scheduleOf([
+      { at: 0, duration: 10, fault: fake('long', log, 50) },
+      { at: 5, duration: 1, fault: fake('never', log) },
+    ]);
     schedule.begin();
     await new Promise((r) => setTimeout(r, 10));
     await schedule.healAll();
     expect(log).toEqual(['long start', 'long started', 'long healed']);
     expect(schedule.active).toEqual([]);
     await schedule.finished();
-    history.close();
-    dir.remove();
+    dispose();
   });
 
   it('counts a fault\'s duration from when its start finished, and records when it started, took effect and healed', async () => {
-    const dir = tempDir('schedule');
-    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
     const log: string[] = [];
-    const schedule = new FaultSchedule([{ at: 0, duration: 0.1, fault: fake('slow-start', log, 150) }], env, history);
+    const { schedule, dispose } = scheduleOf([{ at: 0, duration: 0.1, fault: fake('slow-start', log, 150) }]);
     schedule.begin();
     await schedule.finished();
     const [applied] = schedule.applied();
@@ -96,16 +94,13 @@ describe('fault schedule', () => {
     const check = faultCheck(schedule.applied());
     expect(check.valid).toBe(true);
     expect(check.summary).toMatch(/slow-start 0\.1 s/);
-    history.close();
-    dir.remove();
+    dispose();
   });
 
   it('heals at once a fault whose start failed, and the faults check calls such a run unknown', async () => {
-    const dir = tempDir('schedule');
-    const history = new HistoryWriter(`${dir.path}/harness.jsonl`, 'harness');
     const log: string[] = [];
     const broken: Fault = { ...fake('alarm', log), start: () => Promise.reject(new Error('rabbitmqctl timed out')) };
-    const schedule = new FaultSchedule([{ at: 0, duration: 10, fault: broken }], env, history);
+    const { schedule, dispose } = scheduleOf([{ at: 0, duration: 10, fault: broken }]);
     schedule.begin();
     const t = performance.now();
     await schedule.finished();
@@ -114,8 +109,7 @@ describe('fault schedule', () => {
     const check = faultCheck(schedule.applied());
     expect(check.valid).toBe('unknown');
     expect(check.summary).toBe('the run did not test what it claims: alarm failed to start: rabbitmqctl timed out');
-    history.close();
-    dir.remove();
+    dispose();
   });
 });
 
