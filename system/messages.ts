@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema, itemsSchema, MAX_ORDER_ITEMS, priceCentsSchema, quantitySchema, totalCentsSchema } from './order-bounds.ts';
 
 /**
  * Message payloads that travel between the services, and their ids. Ids are derived from the
@@ -6,28 +7,30 @@ import { z } from 'zod';
  * consumers can recognise what they already processed.
  */
 
+// Bounds come from order-bounds.ts, which the API's request schema is built from too: whatever the
+// API accepted, these accept.
 export const orderItemSchema = z.object({
-  productId: z.string().min(1).max(128),
-  quantity: z.number().int().positive().max(10_000),
-  priceCents: z.number().int().min(0),
+  productId: idSchema,
+  quantity: quantitySchema,
+  priceCents: priceCentsSchema,
 });
 
 export const orderCreatedSchema = z.object({
-  orderId: z.string().min(1),
-  userId: z.string().min(1),
-  items: z.array(orderItemSchema).min(1),
-  totalCents: z.number().int().min(0),
+  orderId: idSchema,
+  userId: idSchema,
+  items: itemsSchema(orderItemSchema),
+  totalCents: totalCentsSchema,
   acceptedAt: z.number(),
 });
 export type OrderCreated = z.infer<typeof orderCreatedSchema>;
 export type OrderItem = z.infer<typeof orderItemSchema>;
 
 export const paymentRequestSchema = z.object({
-  orderId: z.string().min(1),
-  userId: z.string().min(1),
-  amountCents: z.number().int().min(0),
+  orderId: idSchema,
+  userId: idSchema,
+  amountCents: totalCentsSchema,
   /** What the charge is for (the gateway gets the line items). */
-  productIds: z.array(z.string()).optional(),
+  productIds: z.array(z.string()).max(MAX_ORDER_ITEMS).optional(),
   /** Epoch ms after which the charge must not be taken (flash-sale items); the message expires then too. */
   expiresAt: z.number().optional(),
 });

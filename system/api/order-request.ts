@@ -1,28 +1,48 @@
 import { z } from 'zod';
 import type { OrderCreated } from '../messages.ts';
+import {
+  formatCents,
+  idSchema,
+  itemsSchema,
+  MAX_ITEM_QUANTITY,
+  MAX_ORDER_ITEMS,
+  MAX_ORDER_TOTAL_CENTS,
+  MAX_PRICE_CENTS,
+  ORDER_ID_EXPECTED,
+  ORDER_ID_PATTERN,
+  orderTotalCents,
+  priceSchema,
+  priceToCents,
+  quantitySchema,
+} from '../order-bounds.ts';
 
 /** The largest `POST /orders` body read; anything longer is refused without being parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
-export const MAX_ITEMS = 100;
+/** Kept for callers of the old name; the bound itself lives in order-bounds.ts. */
+export const MAX_ITEMS = MAX_ORDER_ITEMS;
 
+// Item and bound schemas are the workers' own (order-bounds.ts), in the client's units.
 const itemSchema = z.strictObject({
-  productId: z.string().min(1).max(128),
-  quantity: z.number().int().positive().max(10_000),
-  price: z
-    .number()
-    .nonnegative()
-    .refine((p) => Number.isFinite(p) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, 'expected a price with at most 2 decimal places'),
+  productId: idSchema,
+  quantity: quantitySchema,
+  price: priceSchema,
 });
 
-const orderRequestSchema = z.strictObject({
-  /** Client-chosen id: retrying with the same id and body never creates a second order. */
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'expected 1-128 characters of A-Z a-z 0-9 . _ : -')
-    .optional(),
-  userId: z.string().min(1).max(128),
-  items: z.array(itemSchema).min(1).max(MAX_ITEMS),
-});
+const orderRequestSchema = z
+  .strictObject({
+    /** Client-chosen id: retrying with the same id and body never creates a second order. */
+    id: z.string().regex(ORDER_ID_PATTERN, `expected ${ORDER_ID_EXPECTED}`).optional(),
+    userId: idSchema,
+    items: itemsSchema(itemSchema),
+  })
+  .superRefine((order, ctx) => {
+    // Zod runs this even when an item is invalid; that item's own problem is the one to report.
+    if (!Array.isArray(order.items) || !order.items.every((i) => itemSchema.safeParse(i).success)) return;
+    const total = orderTotalCents(order.items.map(lineInCents));
+    if (total > MAX_ORDER_TOTAL_CENTS) {
+      ctx.addIssue({ code: 'custom', path: ['total'], message: `expected an order total (sum of price x quantity) of at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}, got ${formatCents(total)}` });
+    }
+  });
 
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 
@@ -33,13 +53,15 @@ export class InvalidOrderError extends Error {
   }
 }
 
+const EXPECTED_SHAPE = `{"userId": string, "items": [1-${MAX_ORDER_ITEMS} of {"productId": string, "quantity": integer 1-${MAX_ITEM_QUANTITY}, "price": number 0-${formatCents(MAX_PRICE_CENTS)} with at most 2 decimals}], "id"?: string}, total at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}`;
+
 /** Parses a request body, naming every problem found (path and what was expected). */
 export function parseOrderRequest(text: string): OrderRequest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new InvalidOrderError([`body is not valid JSON (${(err as Error).message}); expected {"userId": string, "items": [{"productId": string, "quantity": positive integer, "price": number >= 0}], "id"?: string}`]);
+    throw new InvalidOrderError([`body is not valid JSON (${(err as Error).message}); expected ${EXPECTED_SHAPE}`]);
   }
   const parsed = orderRequestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -52,8 +74,11 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, k) => (typeof p === 'number' ? `[${p}]` : `${k === 0 ? '' : '.'}${String(p)}`)).join('');
 }
 
+function lineInCents(item: OrderRequest['items'][number]): OrderCreated['items'][number] {
+  return { productId: item.productId, quantity: item.quantity, priceCents: priceToCents(item.price) };
+}
+
 export function toOrderCreated(orderId: string, request: OrderRequest, acceptedAt: number): OrderCreated {
-  const items = request.items.map((i) => ({ productId: i.productId, quantity: i.quantity, priceCents: Math.round(i.price * 100) }));
-  const totalCents = items.reduce((sum, i) => sum + i.priceCents * i.quantity, 0);
-  return { orderId, userId: request.userId, items, totalCents, acceptedAt };
+  const items = request.items.map(lineInCents);
+  return { orderId, userId: request.userId, items, totalCents: orderTotalCents(items), acceptedAt };
 }

@@ -1,4 +1,6 @@
 import type { OrderCreated, OrderItem, OrderStatusUpdate } from '../messages.ts';
+import type { Outcome } from '../history/history-event.ts';
+import { ORDER_CLAIMS_TABLE, OrderClaims, type Claim } from './order-claims.ts';
 import { openDatabase, PROCESSED_TABLE, storeFile, type Db } from './sqlite.ts';
 
 export type OrderStatus = 'accepted' | 'processing' | 'completed' | 'failed';
@@ -32,7 +34,8 @@ CREATE TABLE IF NOT EXISTS orders (
   created_at REAL NOT NULL,
   updated_at REAL NOT NULL
 );
-${PROCESSED_TABLE}`;
+${PROCESSED_TABLE}
+${ORDER_CLAIMS_TABLE}`;
 
 // Status is derived from the facts, so messages may arrive in any order (inventory can answer
 // before the orders worker saw order.created) and a late message can never move an order backwards.
@@ -41,11 +44,14 @@ const STATUS_SQL = `CASE WHEN failure IS NOT NULL THEN 'failed' WHEN paid = 1 AN
 /** The orders service's state: written by the API (accepted orders) and the orders workers. */
 export class OrdersStore {
   readonly db: Db;
+  /** The API's reservations of order ids (see order-claims.ts). */
+  readonly claims: OrderClaims;
   readonly #sql;
 
   constructor(dataDir: string) {
     this.db = openDatabase(storeFile(dataDir, 'orders'), SCHEMA);
     const db = this.db;
+    this.claims = new OrderClaims(db);
     this.#sql = {
       find: db.prepare(`SELECT *, ${STATUS_SQL} AS status FROM orders WHERE id = ?`),
       status: db.prepare(`SELECT ${STATUS_SQL} AS status, created_at FROM orders WHERE id = ?`),
@@ -74,6 +80,17 @@ export class OrdersStore {
   recordAccepted(order: OrderCreated, bodyHash: string): void {
     const t = Date.now();
     this.#sql.accept.run(order.orderId, order.userId, JSON.stringify(order.items), order.totalCents, bodyHash, t, t);
+  }
+
+  /** The API settles its claim on an order id; a confirmed order is recorded as accepted in the same transaction. */
+  settleClaim(order: OrderCreated, bodyHash: string, owner: string, outcome: Outcome): Claim | undefined {
+    return this.db
+      .transaction(() => {
+        const claim = this.claims.settle(order.orderId, bodyHash, owner, outcome);
+        if (outcome === 'ok') this.recordAccepted(order, bodyHash);
+        return claim;
+      })
+      .immediate();
   }
 
   /** Applies a message's effect once per message id; returns whether it was applied now, the status after and when the order was accepted (ms). */

@@ -1,49 +1,12 @@
-import amqp from 'amqplib';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
-import { StartedSystemProcess } from '../../../harness/env/system-process.ts';
-import { QUEUES } from '../../../system/amqp/topology.ts';
-import { tempDir } from '../../support/temp-dir.ts';
+import { describe, expect, it } from 'vitest';
+import { apiAlone } from '../../support/api-alone.ts';
 
 // The API alone, no workers: whatever it publishes stays in the queue where the test can count it.
-const dir = tempDir('api-validation');
-let node: StartedRabbitNode;
-let api: StartedSystemProcess;
-let apiUrl: string;
-const historyFile = join(dir.path, 'history', 'api-1.jsonl');
+const system = apiAlone('api-validation');
+const queueDepth = () => system.queueDepth();
+const publishAttempts = () => system.publishAttempts();
 
-beforeAll(async () => {
-  node = await StartedRabbitNode.start({ dir: join(dir.path, 'broker') });
-  api = await StartedSystemProcess.start(
-    { role: 'api', instance: 'api-1', publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl(), dataDir: join(dir.path, 'data'), historyFile },
-    join(dir.path, 'logs', 'api-1.log'),
-  );
-  apiUrl = `http://127.0.0.1:${api.ready!.httpPort}`;
-});
-afterAll(async () => {
-  await api?.dispose();
-  await node?.dispose();
-  dir.remove();
-});
-
-async function queueDepth(): Promise<number> {
-  const connection = await amqp.connect(node.amqpUrl());
-  try {
-    return (await (await connection.createChannel()).checkQueue(QUEUES.orderCreated)).messageCount;
-  } finally {
-    await connection.close();
-  }
-}
-
-function publishAttempts(): number {
-  return readFileSync(historyFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"kind":"publish-attempt"')).length;
-}
-
-const post = (body: string | Buffer, contentType = 'application/json') => fetch(`${apiUrl}/orders`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const post = (body: string | Buffer, contentType = 'application/json') => fetch(`${system.apiUrl}/orders`, { method: 'POST', headers: { 'content-type': contentType }, body });
 const validOrder = { userId: 'u1', items: [{ productId: 'p-1', quantity: 2, price: 29.99 }] };
 
 describe('POST /orders refuses bad input and publishes nothing', () => {
@@ -90,9 +53,9 @@ describe('POST /orders refuses bad input and publishes nothing', () => {
   });
 
   it('shows an order by id, and 404 for an unknown one', async () => {
-    const found = await fetch(`${apiUrl}/orders/order-a`);
+    const found = await fetch(`${system.apiUrl}/orders/order-a`);
     expect(found.status).toBe(200);
     expect(await found.json()).toMatchObject({ id: 'order-a', status: 'accepted', totalCents: 5998 });
-    expect((await fetch(`${apiUrl}/orders/nope`)).status).toBe(404);
+    expect((await fetch(`${system.apiUrl}/orders/nope`)).status).toBe(404);
   });
 });

@@ -22,8 +22,8 @@ describe('order request validation', () => {
   it('names each problem with its path', () => {
     expect(problemsOf('{"userId": ')).toEqual([expect.stringMatching(/^body is not valid JSON .*expected \{"userId"/)]);
     expect(problemsOf({ items: valid.items })).toEqual([expect.stringMatching(/^userId: /)]);
-    expect(problemsOf({ userId: 'u1', items: [] })).toEqual([expect.stringMatching(/^items: .*>=1/)]);
-    expect(problemsOf({ userId: 'u1', items: [{ productId: 'p-1', quantity: -1, price: 1 }] })).toEqual([expect.stringMatching(/^items\[0\]\.quantity: .*>0/)]);
+    expect(problemsOf({ userId: 'u1', items: [] })).toEqual(['items: expected at least 1 item']);
+    expect(problemsOf({ userId: 'u1', items: [{ productId: 'p-1', quantity: -1, price: 1 }] })).toEqual(['items[0].quantity: expected an integer > 0']);
     expect(problemsOf({ userId: 'u1', items: [{ productId: 'p-1', quantity: 1.5, price: 1 }] })).toEqual([expect.stringMatching(/^items\[0\]\.quantity: .*int/)]);
     expect(problemsOf({ userId: 'u1', items: [{ productId: 'p-1', quantity: 1, price: -0.01 }] })).toEqual([expect.stringMatching(/^items\[0\]\.price: /)]);
     expect(problemsOf({ userId: 'u1', items: [{ productId: 'p-1', quantity: 1, price: 1.001 }] })).toEqual(['items[0].price: expected a price with at most 2 decimal places']);
