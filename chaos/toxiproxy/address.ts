@@ -1,5 +1,5 @@
 // host:port strings as Toxiproxy accepts and prints them (Go's net.SplitHostPort / JoinHostPort).
-import { isIPv6 } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 
 export interface HostPort {
   host: string;
@@ -12,6 +12,11 @@ export class InvalidAddressError extends Error {
 }
 
 const MAX_PORT = 65_535;
+const IPV4_LOOPBACK_PREFIX_BITS = 8;
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', IPV4_LOOPBACK_PREFIX_BITS, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
 
 /** Splits "host:port", "[v6]:port" or ":port"; the message says what was wrong, as Go's does. */
 export function parseHostPort(address: string): HostPort {
@@ -49,4 +54,16 @@ export function bindHost(host: string): string {
   if (host === '') return '::';
   if (host === 'localhost') return '127.0.0.1';
   return host;
+}
+
+/**
+ * Whether binding `host` keeps a listener on this machine: 127.0.0.0/8, ::1 (any spelling, or IPv4-mapped)
+ * and `localhost`, which bindHost turns into 127.0.0.1. An empty host means every interface; any other
+ * name could resolve to anything.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  return LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

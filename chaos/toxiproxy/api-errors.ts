@@ -78,6 +78,17 @@ export class ToxicNotFoundError extends ApiError {
   }
 }
 
+/**
+ * Not in Toxiproxy: a proxy may only listen on loopback unless the server was started to allow other
+ * addresses, so that an API call cannot open the broker (or anything else) to the network.
+ */
+export class NonLoopbackListenError extends ApiError {
+  override readonly name = 'NonLoopbackListenError';
+  constructor(listen: string) {
+    super(`listen address ${listen} is not loopback: proxies listen only on 127.0.0.1, ::1 or localhost unless the server allows others (--allow-non-loopback)`, HTTP_BAD_REQUEST);
+  }
+}
+
 /** A proxy could not bind its listen address; Toxiproxy passes Go's net error through as a 500. */
 export class ListenError extends ApiError {
   override readonly name = 'ListenError';

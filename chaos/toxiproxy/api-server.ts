@@ -111,11 +111,11 @@ export function createApiHandler(collection: ProxyCollection): (request: Incomin
   route(['POST', 'PATCH'], '/proxies/:proxy', async (params, body) => {
     const proxy = withProxy(collection, params);
     const object = expectObject(parseBody(body), 'toxiproxy.Proxy');
-    await proxy.update({
-      listen: decodeString(object, 'listen', proxy.listen, 'Proxy.listen'),
-      upstream: decodeString(object, 'upstream', proxy.upstream, 'Proxy.upstream'),
-      enabled: decodeBool(object, 'enabled', proxy.enabled, 'Proxy.enabled'),
-    });
+    const listen = decodeString(object, 'listen', proxy.listen, 'Proxy.listen');
+    const upstream = decodeString(object, 'upstream', proxy.upstream, 'Proxy.upstream');
+    const enabled = decodeBool(object, 'enabled', proxy.enabled, 'Proxy.enabled');
+    collection.checkListen(listen);
+    await proxy.update({ listen, upstream, enabled });
     return json(HTTP_OK, proxy.toJSON());
   });
 

@@ -2,7 +2,7 @@
 // Point toxiproxy-node-client (or any Toxiproxy client) at `url`; `await using` stops everything.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatHostPort } from './address.ts';
+import { formatHostPort, isLoopbackHost } from './address.ts';
 import { createApiHandler } from './api-server.ts';
 import { ProxyCollection } from './proxy-collection.ts';
 
@@ -14,8 +14,22 @@ const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 0;
 
 export interface EmbeddedToxiproxyOptions {
+  /** Where the API listens; anything but loopback needs `allowNonLoopback`. */
   host?: string;
   port?: number;
+  /**
+   * Let the API and the proxies listen off loopback. Off by default: whoever reaches the API can open
+   * a proxy to anything this machine reaches, and a proxy on 0.0.0.0 opens the broker to the network.
+   */
+  allowNonLoopback?: boolean;
+}
+
+/** The API was asked to listen off loopback without `allowNonLoopback`. */
+export class NonLoopbackHostError extends Error {
+  override readonly name = 'NonLoopbackHostError';
+  constructor(readonly host: string) {
+    super(`API host ${host} is not loopback: expected 127.0.0.1, ::1 or localhost, or allow others explicitly (--allow-non-loopback)`);
+  }
 }
 
 export interface StartedToxiproxy extends AsyncDisposable {
@@ -27,11 +41,13 @@ export interface StartedToxiproxy extends AsyncDisposable {
 }
 
 export async function startEmbeddedToxiproxy(options: EmbeddedToxiproxyOptions = {}): Promise<StartedToxiproxy> {
-  const proxies = new ProxyCollection();
+  const host = options.host ?? DEFAULT_HOST;
+  if (!isLoopbackHost(host) && options.allowNonLoopback !== true) throw new NonLoopbackHostError(host);
+  const proxies = new ProxyCollection({ allowNonLoopback: options.allowNonLoopback ?? false });
   const server = http.createServer(createApiHandler(proxies));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT }, () => {
+    server.listen({ host, port: options.port ?? DEFAULT_PORT }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,14 +1,16 @@
 // Runs the embedded Toxiproxy as its own OS process:
-//   tsx chaos/toxiproxy/main.ts [--host 127.0.0.1] [--port N] [--exit-on-stdin-close]
+//   tsx chaos/toxiproxy/main.ts [--host 127.0.0.1] [--port N] [--exit-on-stdin-close] [--allow-non-loopback]
 // Prints one JSON line {"url": ..., "pid": ...} on stdout once listening, and stops cleanly on SIGTERM or
 // SIGINT, or when stdin closes if asked to, so a parent that dies cannot leave it orphaned.
+// The API and every proxy listen on loopback only, unless --allow-non-loopback says otherwise.
+import { isLoopbackHost } from './address.ts';
 import { startEmbeddedToxiproxy, type EmbeddedToxiproxyOptions } from './index.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_BAD_USAGE = 2;
 const MAX_PORT = 65_535;
-const USAGE = 'usage: tsx chaos/toxiproxy/main.ts [--host 127.0.0.1] [--port N] [--exit-on-stdin-close]';
+const USAGE = 'usage: tsx chaos/toxiproxy/main.ts [--host 127.0.0.1] [--port N] [--exit-on-stdin-close] [--allow-non-loopback]';
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -34,7 +36,11 @@ function parseArgs(args: readonly string[]): CliOptions {
       if (!/^\d+$/.test(text) || port > MAX_PORT) throw new UsageError(`--port expects 0-${MAX_PORT}, got "${text}"`);
       options.port = port;
     } else if (arg === '--exit-on-stdin-close') options.exitOnStdinClose = true;
+    else if (arg === '--allow-non-loopback') options.allowNonLoopback = true;
     else throw new UsageError(`unknown argument "${arg}"`);
+  }
+  if (options.host !== undefined && !isLoopbackHost(options.host) && options.allowNonLoopback !== true) {
+    throw new UsageError(`--host ${options.host} is not loopback: expected 127.0.0.1, ::1 or localhost, or add --allow-non-loopback`);
   }
   return options;
 }

@@ -1,6 +1,7 @@
 // Every proxy of one server by name (Toxiproxy's proxy_collection.go): guards against duplicate names
 // and applies /populate.
-import { MissingFieldError, ProxyAlreadyExistsError, ProxyNotFoundError } from './api-errors.ts';
+import { isLoopbackHost, parseHostPort } from './address.ts';
+import { MissingFieldError, NonLoopbackListenError, ProxyAlreadyExistsError, ProxyNotFoundError } from './api-errors.ts';
 import { decodeBool, decodeString, expectArray, expectObject } from './go-json.ts';
 import { Proxy } from './proxy.ts';
 
@@ -30,9 +31,34 @@ function sameAddress(a: string, b: string): boolean {
   return normalise(a) === normalise(b);
 }
 
+export interface ProxyCollectionOptions {
+  /** Let proxies listen on any address (0.0.0.0, a LAN address...); by default only loopback. */
+  allowNonLoopback?: boolean;
+}
+
 export class ProxyCollection {
   private readonly proxies = new Map<string, Proxy>();
   private pending: Promise<unknown> = Promise.resolve();
+  private readonly allowNonLoopback: boolean;
+
+  constructor(options: ProxyCollectionOptions = {}) {
+    this.allowNonLoopback = options.allowNonLoopback ?? false;
+  }
+
+  /**
+   * Refuses (400) a listen address off loopback unless allowed. One that does not parse is left to the
+   * listen itself, which fails as Toxiproxy's does (500, Go's message) and binds nothing.
+   */
+  checkListen(listen: string): void {
+    if (this.allowNonLoopback) return;
+    let host: string;
+    try {
+      ({ host } = parseHostPort(listen));
+    } catch {
+      return;
+    }
+    if (!isLoopbackHost(host)) throw new NonLoopbackListenError(listen);
+  }
 
   /** Sorted by name, as Go marshals a map. */
   all(): Proxy[] {
@@ -48,6 +74,7 @@ export class ProxyCollection {
   add(input: ProxyInput): Promise<Proxy> {
     return this.serialised(async () => {
       if (this.proxies.has(input.name)) throw new ProxyAlreadyExistsError();
+      this.checkListen(input.listen);
       const proxy = new Proxy(input.name, input.listen, input.upstream);
       if (input.enabled) await proxy.start();
       this.proxies.set(proxy.name, proxy);
@@ -86,6 +113,7 @@ export class ProxyCollection {
       };
       if (input.name === '') throw new MissingFieldError(`name at proxy ${index + 1}`);
       if (input.upstream === '') throw new MissingFieldError(`upstream at proxy ${index + 1}`);
+      this.checkListen(input.listen);
       return input;
     });
     return this.serialised(async () => {

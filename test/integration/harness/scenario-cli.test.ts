@@ -21,7 +21,7 @@ describe('npm run scenario refuses what it cannot run', () => {
   it('a malformed option: exit 2 with the usage', async () => {
     const run = await runScenarioCli(['broker-restart', '--rate', 'lots'], runs.path, 30_000);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--rate: expected a number > 0, got "lots"/);
+    expect(run.stderr).toMatch(/--rate: expected a number from 1 to 5000, got "lots"/);
     expect(run.stderr).toMatch(/usage: npm run scenario <name>/);
   });
 

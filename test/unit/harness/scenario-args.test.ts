@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenarioArgs, UsageError } from '../../../harness/cli/scenario-args.ts';
+import { DRAIN_TIMEOUT_OPTION, DURATION_OPTION, parseScenarioArgs, RATE_OPTION, UsageError } from '../../../harness/cli/scenario-args.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
 
 const parse = (...argv: string[]) => parseScenarioArgs(argv, SCENARIOS);
@@ -25,10 +25,10 @@ describe('scenario command line', () => {
   });
 
   it.each([
-    [['broker-kill', '--rate', 'fast'], /--rate: expected a number > 0, got "fast"/],
-    [['broker-kill', '--rate=-5'], /--rate: expected a number > 0/],
-    [['broker-kill', '--duration', '0'], /--duration: expected a number > 0/],
-    [['broker-kill', '--seed', '1.5'], /--seed: expected an integer >= 0/],
+    [['broker-kill', '--rate', 'fast'], /--rate: expected a number from 1 to 5000, got "fast"/],
+    [['broker-kill', '--rate=-5'], /--rate: expected a number from 1 to 5000, got -5$/],
+    [['broker-kill', '--duration', '0'], /--duration: expected a number from 1 to 3600, got 0$/],
+    [['broker-kill', '--seed', '1.5'], /--seed: expected an integer from 0 to 4294967295, got 1.5$/],
     [['broker-kill', '--bogus'], /Unknown option '--bogus'/],
     [[], /expected a scenario name: one of broker-restart/],
     [['broker-kill', 'broker-restart'], /expected one scenario name/],
@@ -39,5 +39,47 @@ describe('scenario command line', () => {
   it('understands --list and --help', () => {
     expect(parse('--list')).toEqual({ kind: 'list' });
     expect(parse('--help')).toEqual({ kind: 'help' });
+  });
+});
+
+describe('scenario command line bounds', () => {
+  it.each([
+    // Negative numbers, in both spellings: parseArgs alone calls `--rate -5` "ambiguous".
+    [['broker-kill', '--rate', '-5'], /^--rate: expected a number from 1 to 5000, got -5$/],
+    [['broker-kill', '--duration', '-1.5'], /^--duration: expected a number from 1 to 3600, got -1.5$/],
+    [['broker-kill', '--drain-timeout', '-3'], /^--drain-timeout: expected a number from 1 to 3600, got -3$/],
+    [['broker-kill', '--seed', '-1'], /^--seed: expected an integer from 0 to 4294967295, got -1$/],
+    // Above the maximum: the message says why the bound is there.
+    [['broker-kill', '--rate', '1000000'], /^--rate: expected a number from 1 to 5000, got 1000000: the embedded generator and a 2-core machine cannot offer more; use k6/],
+    [['broker-kill', '--duration', '99999999'], /^--duration: expected a number from 1 to 3600, got 99999999: longer runs are soaks/],
+    [['broker-kill', '--drain-timeout', '99999999'], /^--drain-timeout: expected a number from 1 to 3600, got 99999999: a system that has not caught up within an hour/],
+    [['broker-kill', '--seed', '4294967296'], /^--seed: expected an integer from 0 to 4294967295, got 4294967296: only the low 32 bits/],
+    // Not decimal numbers at all.
+    [['broker-kill', '--rate', '0x10'], /^--rate: expected a number from 1 to 5000, got "0x10"$/],
+    [['broker-kill', '--duration', 'Infinity'], /^--duration: expected a number from 1 to 3600, got "Infinity"$/],
+    [['--all', '--rate', '6000'], /^--rate: expected a number from 1 to 5000, got 6000:/],
+  ])('refuses %j, naming the range', (argv, message) => {
+    expect(() => parse(...argv)).toThrow(UsageError);
+    expect(() => parse(...argv)).toThrow(message);
+  });
+
+  it('takes the bounds themselves', () => {
+    expect(parse('broker-kill', '--rate', '5000', '--duration', '3600', '--drain-timeout', '3600', '--seed', '4294967295')).toMatchObject({
+      rate: 5000,
+      duration: 3600,
+      drainTimeout: 3600,
+      seed: 4294967295,
+    });
+    expect(parse('broker-kill', '--rate', '1', '--duration', '1', '--drain-timeout', '1', '--seed', '0')).toMatchObject({ rate: 1, duration: 1, drainTimeout: 1, seed: 0 });
+  });
+
+  it('keeps the watchdog within what setTimeout can hold, even with every bound at its maximum', () => {
+    // setTimeout fires at once for delays above 2^31 - 1 ms: the run would end as "exceeded its time budget".
+    const SET_TIMEOUT_MAX_MS = 2 ** 31 - 1;
+    const maxDuration = DURATION_OPTION.max ?? Infinity;
+    const maxDrain = DRAIN_TIMEOUT_OPTION.max ?? Infinity;
+    const generousSlackSeconds = 3_600;
+    expect((maxDuration + maxDrain + generousSlackSeconds) * 1000).toBeLessThan(SET_TIMEOUT_MAX_MS);
+    expect(RATE_OPTION.max).toBe(5000);
   });
 });

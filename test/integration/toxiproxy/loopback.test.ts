@@ -1,0 +1,210 @@
+// Can an API call open a proxy to the network? By default the embedded Toxiproxy refuses any listen
+// address off loopback (400, Toxiproxy's error JSON) and binds nothing; only a server started with
+// allowNonLoopback (--allow-non-loopback) takes one. Its own API listens on loopback unless told otherwise.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { isLoopbackHost } from '../../../chaos/toxiproxy/address.ts';
+import { NonLoopbackHostError, startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
+import { LOOPBACK, open, roundTrip, startEchoServer, uniqueName, within, type TcpServerFixture } from './support.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = 'chaos/toxiproxy/main.ts';
+const STARTUP_MS = 20_000;
+const NOT_LOOPBACK = /^listen address .* is not loopback: proxies listen only on 127\.0\.0\.1, ::1 or localhost unless the server allows others \(--allow-non-loopback\)$/;
+
+interface Reply {
+  status: number;
+  contentType: string | null;
+  body: { error?: string; status?: number; proxies?: unknown } | undefined;
+}
+
+async function call(url: string, method: string, path: string, body?: unknown): Promise<Reply> {
+  const response = await fetch(`${url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await response.text();
+  let parsed: Reply['body'];
+  try {
+    parsed = JSON.parse(text) as Reply['body'];
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, contentType: response.headers.get('content-type'), body: parsed };
+}
+
+function expectRefused(reply: Reply, listen: string): void {
+  expect(reply.status).toBe(400);
+  expect(reply.body?.status).toBe(400);
+  expect(reply.body?.error).toMatch(NOT_LOOPBACK);
+  expect(reply.body?.error).toContain(`listen address ${listen} `);
+}
+
+describe('which hosts are loopback', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['localhost', true],
+    ['::1', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['::ffff:127.0.0.1', true],
+    ['', false],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['10.0.0.1', false],
+    ['192.168.1.20', false],
+    ['fe80::1', false],
+    ['example.com', false],
+    ['localhost.example.com', false],
+  ])('%j: %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
+
+describe('a default server', () => {
+  let toxiproxy: StartedToxiproxy;
+  let echo: TcpServerFixture;
+  const names = new Set<string>();
+  const track = (prefix: string): string => {
+    const name = uniqueName(prefix);
+    names.add(name);
+    return name;
+  };
+
+  beforeAll(async () => {
+    toxiproxy = await startEmbeddedToxiproxy();
+    echo = await startEchoServer();
+  });
+  afterEach(async () => {
+    await Promise.all([...names].map((name) => call(toxiproxy.url, 'DELETE', `/proxies/${name}`)));
+    names.clear();
+  });
+  afterAll(async () => {
+    await echo.close();
+    await toxiproxy.stop();
+  });
+
+  it('serves its API on loopback', () => {
+    expect(toxiproxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it.each(['0.0.0.0:0', ':0', '[::]:0', '192.168.1.20:0', 'example.com:0'])('refuses a proxy listening on %s, enabled or not, and creates nothing', async (listen) => {
+    for (const enabled of [true, false]) {
+      const name = track('open');
+      const reply = await call(toxiproxy.url, 'POST', '/proxies', { name, listen, upstream: echo.address, enabled });
+      expectRefused(reply, listen);
+      expect(reply.contentType).toBe('text/plain; charset=utf-8');
+      expect((await call(toxiproxy.url, 'GET', `/proxies/${name}`)).status).toBe(404);
+    }
+  });
+
+  it('refuses it through toxiproxy-node-client too', async () => {
+    const client = new Toxiproxy(toxiproxy.url);
+    await expect(client.createProxy({ name: track('client'), listen: '0.0.0.0:0', upstream: echo.address })).rejects.toThrow('status code 400');
+  });
+
+  it('takes every loopback spelling', async () => {
+    const enabled = await call(toxiproxy.url, 'POST', '/proxies', { name: track('v4'), listen: `${LOOPBACK}:0`, upstream: echo.address });
+    expect(enabled.status).toBe(201);
+    // Created disabled: nothing binds, so this holds on a machine without IPv6 or 127.0.0.2 too.
+    for (const listen of ['localhost:0', '[::1]:0', '127.0.0.2:0']) {
+      const reply = await call(toxiproxy.url, 'POST', '/proxies', { name: track('lo'), listen, upstream: echo.address, enabled: false });
+      expect(reply.status).toBe(201);
+    }
+  });
+
+  it('refuses moving a proxy off loopback, and the proxy keeps working where it was', async () => {
+    const name = track('move');
+    const created = await call(toxiproxy.url, 'POST', '/proxies', { name, listen: `${LOOPBACK}:0`, upstream: echo.address });
+    const listen = (created.body as unknown as { listen: string }).listen;
+    expectRefused(await call(toxiproxy.url, 'POST', `/proxies/${name}`, { listen: '0.0.0.0:0' }), '0.0.0.0:0');
+    expectRefused(await call(toxiproxy.url, 'PATCH', `/proxies/${name}`, { listen: ':0', enabled: false }), ':0');
+    const after = await call(toxiproxy.url, 'GET', `/proxies/${name}`);
+    expect(after.body).toMatchObject({ listen, enabled: true });
+    const conn = await open(listen);
+    try {
+      expect(await roundTrip(conn, 'still on loopback')).toBeLessThan(1_000);
+    } finally {
+      conn.socket.destroy();
+    }
+  });
+
+  it('refuses /populate with one open entry before creating any', async () => {
+    const first = track('pop-ok');
+    const reply = await call(toxiproxy.url, 'POST', '/populate', [
+      { name: first, listen: `${LOOPBACK}:0`, upstream: echo.address },
+      { name: track('pop-open'), listen: '0.0.0.0:0', upstream: echo.address },
+    ]);
+    expect(reply.status).toBe(400);
+    expect(reply.contentType).toBe('application/json');
+    expect(reply.body).toMatchObject({ status: 400, proxies: null });
+    expect(reply.body?.error).toMatch(NOT_LOOPBACK);
+    expect((await call(toxiproxy.url, 'GET', `/proxies/${first}`)).status).toBe(404);
+  });
+
+  it('will not serve its API off loopback unless allowed', async () => {
+    await expect(startEmbeddedToxiproxy({ host: '0.0.0.0' })).rejects.toThrow(NonLoopbackHostError);
+    await expect(startEmbeddedToxiproxy({ host: '0.0.0.0' })).rejects.toThrow(/API host 0\.0\.0\.0 is not loopback/);
+  });
+});
+
+describe('a server started with allowNonLoopback', () => {
+  it('takes a proxy on 0.0.0.0 (created disabled, so this test opens nothing)', async () => {
+    await using toxiproxy = await startEmbeddedToxiproxy({ allowNonLoopback: true });
+    expect(toxiproxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const reply = await call(toxiproxy.url, 'POST', '/proxies', { name: uniqueName('allowed'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({ listen: '0.0.0.0:0', enabled: false });
+  });
+});
+
+describe('main.ts', () => {
+  const children = new Set<ChildProcessWithoutNullStreams>();
+  const servers = new Set<number>();
+  afterEach(() => {
+    for (const pid of servers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    servers.clear();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.clear();
+  });
+
+  function startMain(args: string[]): { child: ChildProcessWithoutNullStreams; exited: Promise<number | null>; stderr: () => string } {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: 'pipe' });
+    children.add(child);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  async function announced(child: ChildProcessWithoutNullStreams): Promise<string> {
+    const line = await within(STARTUP_MS, 'main.ts announcement', new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)));
+    const { url, pid } = JSON.parse(line) as { url: string; pid: number };
+    servers.add(pid);
+    return url;
+  }
+
+  it('refuses --host 0.0.0.0 without --allow-non-loopback: exit 2 saying what is expected', async () => {
+    const { exited, stderr } = startMain(['--host', '0.0.0.0']);
+    expect(await within(STARTUP_MS, 'usage error exit', exited)).toBe(2);
+    expect(stderr()).toMatch(/^--host 0\.0\.0\.0 is not loopback: expected 127\.0\.0\.1, ::1 or localhost, or add --allow-non-loopback\n/);
+  });
+
+  it('refuses a proxy on 0.0.0.0 by default, and takes one with --allow-non-loopback', async () => {
+    const strict = startMain([]);
+    const strictUrl = await announced(strict.child);
+    expectRefused(await call(strictUrl, 'POST', '/proxies', { name: uniqueName('main'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false }), '0.0.0.0:0');
+
+    const permissive = startMain(['--allow-non-loopback']);
+    const openUrl = await announced(permissive.child);
+    expect(openUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const reply = await call(openUrl, 'POST', '/proxies', { name: uniqueName('main'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false });
+    expect(reply.status).toBe(201);
+  });
+});
