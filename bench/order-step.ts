@@ -55,7 +55,8 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
   };
 
   const clientHistory = join(system.historyDir, index === 0 ? 'client-warmup.jsonl' : `client-step-${index}.jsonl`);
-  const load = startClientLoad({ apiUrl: system.apiUrl, rate, durationSeconds: request.stepSeconds, seed, historyFile: clientHistory }, request.signal);
+  // No client retries: a step measures what the system sustains, and retries would add load exactly at the overloaded steps.
+  const load = startClientLoad({ apiUrl: system.apiUrl, rate, durationSeconds: request.stepSeconds, seed, historyFile: clientHistory, clientRetries: 0 }, request.signal);
   const ticker = setInterval(() => {
     readHistory();
     const stats = load.stats();

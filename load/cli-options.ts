@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_CLIENT_RETRIES } from './client-retry.ts';
 
 // Command-line options of `npm run load`, parsed without side effects so they can be tested.
 
@@ -15,6 +16,7 @@ export const USAGE = `usage: npm run load -- [--profile NAME] [--rate N] [--dura
   --url URL            order API base URL (default: apiUrl from ${ENDPOINTS_FILE})
   --max-in-flight N    concurrent requests allowed (default: the profile's, scaled with --rate)
   --seed N             integer seed for order bodies (default ${DEFAULT_SEED})
+  --client-retries N   re-send an order answered 5xx or not at all, same id, with backoff, 0 to ${MAX_CLIENT_RETRIES} (default 0, like k6)
   --json               print the final summary as JSON on stdout
   --help               this text
 exit codes: 0 thresholds hold, 1 a threshold failed, 2 bad options or could not run`;
@@ -25,6 +27,7 @@ export interface LoadCliOptions {
   duration?: number;
   url?: string;
   maxInFlight?: number;
+  clientRetries?: number;
   seed: number;
   json: boolean;
   help: boolean;
@@ -59,6 +62,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadCliOptions {
         url: { type: 'string' },
         'max-in-flight': { type: 'string' },
         seed: { type: 'string' },
+        'client-retries': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -95,6 +99,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadCliOptions {
   if (rate !== undefined) options.rate = rate;
   if (duration !== undefined) options.duration = duration;
   if (maxInFlight !== undefined) options.maxInFlight = maxInFlight;
+  const clientRetries = integer('client-retries', values['client-retries'], 0);
+  if (clientRetries !== undefined && clientRetries > MAX_CLIENT_RETRIES) {
+    throw new LoadUsageError(`--client-retries: expected an integer from 0 to ${MAX_CLIENT_RETRIES}, got "${values['client-retries']}"`);
+  }
+  if (clientRetries !== undefined) options.clientRetries = clientRetries;
   if (values.url !== undefined) options.url = values.url;
   return options;
 }

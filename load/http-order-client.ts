@@ -21,6 +21,8 @@ export interface OrderHttpResponse {
   status: number;
   /** parsed JSON when the body is JSON, the text otherwise, undefined when empty */
   body: unknown;
+  /** the `Retry-After` header as sent, when there was one */
+  retryAfter?: string;
 }
 
 export class OrderRequestError extends Error {
@@ -117,7 +119,12 @@ export function createOrderClient(options: OrderClientOptions): OrderClient {
             if (size < MAX_RESPONSE_BODY_BYTES) chunks.push(chunk);
             size += chunk.length;
           });
-          res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks), res.headers['content-type']) })));
+          const retryAfter = res.headers['retry-after'];
+          res.on('end', () =>
+            settle(() =>
+              resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks), res.headers['content-type']), ...(retryAfter !== undefined ? { retryAfter } : {}) }),
+            ),
+          );
           res.on('error', failWith);
           res.on('close', () => failWith(new OrderRequestError('connection closed before the response was complete')));
         },

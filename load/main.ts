@@ -1,6 +1,8 @@
 import { EndpointsNotFoundError, LoadUsageError, USAGE, parseLoadArgs, readApiUrl, type LoadCliOptions } from './cli-options.ts';
 import type { LatencySummary } from './latency-histogram.ts';
-import type { LiveStats, OpenModelSummary } from './open-model-generator.ts';
+import type { ClientLoadSummary } from './client-order-load.ts';
+import { ORDER_RETRY_DEADLINE_MS } from './client-retry.ts';
+import type { LiveStats } from './open-model-generator.ts';
 import { startOrderLoad } from './order-load.ts';
 import { InvalidProfileOverrideError, ProfileValidationError, UnknownProfileError, resolveProfile, type ResolvedProfile } from './profiles.ts';
 import { evaluateThresholds, type ThresholdVerdict } from './thresholds.ts';
@@ -26,7 +28,8 @@ function statusLine(s: LiveStats, profile: ResolvedProfile): string {
   );
 }
 
-function report(profile: ResolvedProfile, apiUrl: string, summary: OpenModelSummary, verdict: ThresholdVerdict): string {
+function report(profile: ResolvedProfile, apiUrl: string, summary: ClientLoadSummary, verdict: ThresholdVerdict): string {
+  const r = summary.retries;
   const lines = [
     `profile ${profile.name} against ${apiUrl}${summary.stoppedEarly ? ' (stopped early)' : ''}`,
     `  rate      achieved ${summary.achievedRate.toFixed(1)}/s, target ${summary.targetRate.toFixed(1)}/s (peak ${profile.peakRate}/s), maxInFlight ${profile.maxInFlight}`,
@@ -35,6 +38,7 @@ function report(profile: ResolvedProfile, apiUrl: string, summary: OpenModelSumm
     `  latency   from due time:     ${latencyLine(summary.latencyMs)}`,
     `  service   from actual start: ${latencyLine(summary.serviceTimeMs)}`,
     `  duration  ${(summary.durationMs / 1000).toFixed(2)}s (dispatch ${(summary.dispatchMs / 1000).toFixed(2)}s)`,
+    `  retries   ${r.needed} orders needed a retry (client retries ${r.clientRetries}): ${r.attempts} retry attempts, ${r.recovered} accepted on retry, ${r.gaveUp} gave up, ${r.abandoned} abandoned`,
     `thresholds ${verdict.passed ? 'PASSED' : 'FAILED'}`,
     ...verdict.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.expected} actual=${c.actual === null ? 'none' : Number(c.actual.toFixed(4))}`),
   ];
@@ -66,7 +70,8 @@ async function run(options: LoadCliOptions): Promise<number> {
   process.stderr.write(
     `load: profile ${profile.name} (${profile.executor}, peak ${profile.peakRate}/s for ${profile.durationSeconds}s, maxInFlight ${profile.maxInFlight}) -> ${apiUrl}\n`,
   );
-  const load = startOrderLoad({ apiUrl, profile, seed: options.seed, signal: stopper.signal });
+  const clientRetries = options.clientRetries ?? 0;
+  const load = startOrderLoad({ apiUrl, profile, seed: options.seed, clientRetries, signal: stopper.signal });
   const live = process.stderr.isTTY;
   const ticker = setInterval(() => {
     const line = statusLine(load.stats(), profile);
@@ -77,7 +82,7 @@ async function run(options: LoadCliOptions): Promise<number> {
       process.stderr.write('\nload: still running long after the schedule and request timeout; giving up\n');
       process.exit(EXIT_USAGE);
     },
-    profile.durationSeconds * 1000 + 2 * profile.requestTimeoutMs + WATCHDOG_SLACK_MS,
+    profile.durationSeconds * 1000 + 2 * profile.requestTimeoutMs + (clientRetries > 0 ? ORDER_RETRY_DEADLINE_MS : 0) + WATCHDOG_SLACK_MS,
   );
 
   try {

@@ -103,3 +103,16 @@ function assertMix(mix: OrderMix): void {
   const valid = values.every(([k, v]) => Object.hasOwn(ORDER_MARKERS, k) && typeof v === 'number' && v >= 0 && v <= 1) && values.reduce((n, [, v]) => n + (v ?? 0), 0) <= 1;
   if (!valid) throw new InvalidOrderMixError(mix);
 }
+
+/**
+ * What an order is meant to do, as the client records it (the `Intent` of system/history/history-event.ts):
+ * `normal` must be processed, `poison` must be dead-lettered after its retries, `expire` must see its payment expire.
+ */
+export type OrderIntent = 'normal' | 'poison' | 'expire';
+
+const MARKER_INTENTS: Record<OrderMarker, OrderIntent> = { poison: 'poison', flash: 'expire' };
+
+/** The intent of an order carrying `marker` (none: `normal`). */
+export function intentOf(marker: OrderMarker | undefined): OrderIntent {
+  return marker ? MARKER_INTENTS[marker] : 'normal';
+}

@@ -37,6 +37,10 @@ export interface ScenarioOptions {
   duration: number;
   seed: number;
   flaws: readonly FlawName[];
+  /** Client retries per order refused for unavailability or left in doubt (load/client-retry.ts); 5 when absent, 0 turns them off. */
+  clientRetries?: number;
+  /** Seconds of load after the last fault healed (default 10): recovery must happen under load. */
+  afterHeal?: number;
 }
 
 /**
@@ -50,17 +54,39 @@ export interface ScenarioDefinition {
   proves: string;
   defaults: { rate: number; duration: number };
   faults(options: ScenarioOptions): ScheduledFault[];
-  /** What must hold afterwards; may depend on the options (e.g. capacities from the system's speeds). */
+  /** What must hold afterwards beyond BASELINE_CHECKS; may depend on the options (e.g. capacities from the system's speeds). */
   checks: readonly CheckSpec[] | ((options: ScenarioOptions) => readonly CheckSpec[]);
   catches: readonly FlawName[];
   /** Changes to the reference system's shape for this scenario (instances, speeds, prefetch). */
   system?: Partial<Omit<SystemSpec, 'flaws'>>;
   /** Seconds the drain phase may wait for every accepted order to be accounted for. */
   drainTimeout?: number;
-  /** What the orders look like beyond the defaults: the fraction carrying each marker (load/order-body.ts). */
-  workload?: { mix?: OrderMix };
+  /** The system must accept >= 95% of the target rate again within this many seconds of each heal (default 20). */
+  recoveryBound?: number;
+  /**
+   * What the orders look like beyond the defaults: the fraction carrying each marker (load/order-body.ts);
+   * `inject: 'malformed'`: the harness also publishes messages no worker can parse straight into the
+   * work queues during the load (harness/runner/malformed-injector.ts).
+   */
+  workload?: { mix?: OrderMix; inject?: 'malformed' };
 }
 
 export function defineScenario(definition: ScenarioDefinition): ScenarioDefinition {
   return definition;
+}
+
+/**
+ * What every scenario checks, whatever it adds: exactly-once effects and acknowledgement
+ * discipline matter most exactly where the broker or a consumer dies, and a run that got stuck
+ * proves nothing about loss. A scenario's own entry of the same name (with options) replaces the
+ * baseline one.
+ */
+export const BASELINE_CHECKS: readonly CheckSpec[] = ['zero-loss', 'effects', 'acknowledgements', 'liveness'];
+
+/** The checks a run of `scenario` makes: the baseline plus the scenario's own, each name once. */
+export function scenarioChecks(scenario: ScenarioDefinition, options: ScenarioOptions): CheckSpec[] {
+  const own = typeof scenario.checks === 'function' ? scenario.checks(options) : scenario.checks;
+  const nameOf = (spec: CheckSpec) => (typeof spec === 'string' ? spec : spec.name);
+  const ownNames = new Set(own.map(nameOf));
+  return [...BASELINE_CHECKS.filter((b) => !ownNames.has(nameOf(b))), ...own];
 }

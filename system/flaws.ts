@@ -13,6 +13,7 @@ export const FLAWS = {
   'no-dlx': 'work queues declared without a dead-letter exchange: rejected, expired and overflowed messages vanish',
   'timer-retry': "the article's retry: on a processing failure, ack the input and republish it after a setTimeout counted in process memory; a crash during the delay loses the message",
   'no-idempotency': 'effects applied again on redelivery: payments charge twice, inventory reserves twice, notifications send twice',
+  'drop-malformed': 'a message the worker cannot parse is acked and dropped (logged) instead of rejected into the dead-letter queue',
 } as const satisfies Record<string, string>;
 
 export type FlawName = keyof typeof FLAWS;

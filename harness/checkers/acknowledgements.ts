@@ -281,7 +281,7 @@ function publishOutcomes(events: readonly HistoryEvent[]): { id: string; queues:
  * Did the broker lose this abandoned delivery's message in a crash it was allowed to forget it in?
  * RabbitMQ promises to keep only what it confirmed: a message can be delivered before it is
  * written to disk, and when the broker then goes down, the unconfirmed message may be gone.
- * "Then" is a broker-kill or broker-restart fault whose window (its `start` event to its `stop`)
+ * "Then" is a broker-kill fault (a crash, never a graceful restart) whose window (its `start` event to its `stop`)
  * overlaps the delivery's life (deliver to channel death): the `start` event is written just before
  * the signal, so the broker can still deliver for a few ms after it.
  * Its publisher saw no `ok`, so the order was never promised (zero-loss counts it in doubt);
@@ -307,8 +307,12 @@ function brokerCrashIndex(events: readonly HistoryEvent[]): (d: TrackedDelivery)
   };
 }
 
-/** Faults that take the broker down, by the names the fault schedule writes to the history. */
-const BROKER_DOWN_FAULTS: ReadonlySet<string> = new Set(['broker-kill', 'broker-restart']);
+/**
+ * Faults that crash the broker, by the names the fault schedule writes to the history. A graceful
+ * restart is not one: a clean stop loses nothing it delivered, so an unsettled delivery that never
+ * came back after it is the consumer side's fault.
+ */
+const BROKER_DOWN_FAULTS: ReadonlySet<string> = new Set(['broker-kill']);
 
 /** Did the message of an abandoned delivery come back: delivered again, handled by another consumer, or dead-lettered from that queue? */
 function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], handled: HandledIndex): (d: TrackedDelivery) => boolean {

@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { FinalReadSummary } from '../env/final-read.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
 
 /** Jepsen's three-valued verdict: `unknown` when the checker could not decide. */
@@ -23,6 +24,10 @@ export interface RunRecord {
   broker?: Record<string, unknown>;
   /** Settings of the system under test (prefetch, instances, processing times). */
   system?: Record<string, unknown>;
+  /** The read-back of every queue after the drain (ids are in the history as `final-read` events); absent when none was made. */
+  finalRead?: FinalReadSummary;
+  /** Whether the client re-sent in-doubt orders (with retries off, a partial in-doubt order is the client's to retry). */
+  clientRetries?: number;
 }
 
 export interface ResultTable {

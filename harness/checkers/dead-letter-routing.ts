@@ -1,29 +1,34 @@
 import { existsSync } from 'node:fs';
-import { QUEUES } from '../../system/amqp/topology.ts';
+import { BEST_EFFORT_QUEUES, QUEUES } from '../../system/amqp/topology.ts';
 import type { DeadLetteredEvent, DeliverEvent, HistoryEvent } from '../../system/history/history-event.ts';
 import { openDatabaseReadOnly, storeFile } from '../../system/stores/sqlite.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { byTime, messageKey } from './delivery-tracking.ts';
 import { ViolationList } from './violation-list.ts';
 
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+import { intentDeaths, IntentIndex, REFERENCE_INTENT_DEATHS, type ExpectedDeadLetter, type IntentDeath } from './intent-deaths.ts';
 
-/** A message the scenario knows must die (its TTL ran out, the queue overflowed, it hit a delivery limit). */
-export interface ExpectedDeadLetter {
-  id: string;
-  reason: DeadLetterReason;
-  /** The queue it must die in (`x-first-death-queue`). */
-  queue: string;
-}
+export type { DeadLetterReason, ExpectedDeadLetter } from './intent-deaths.ts';
 
 export interface DeadLetterRoutingOptions {
-  /** Deaths the history cannot show (rejects it can): expiry, overflow, delivery limits. */
+  /** Deaths beyond those the workload's intents call for (the checker derives those itself). */
   expectDeadLetters?: readonly ExpectedDeadLetter[];
+  /** How poison and expiring messages must die; the reference system's rules by default. */
+  intentDeaths?: Readonly<Record<'poison' | 'expire', IntentDeath>>;
   /** Dead letters nobody expected and nobody processed fail the check unless this is set. */
   allowUnexpected?: boolean;
 }
 
-export type DeadLetterViolationKind = 'missing' | 'handled-instead' | 'wrong-reason' | 'duplicate' | 'processed-and-dead-lettered' | 'unexpected' | 'store-mismatch';
+export type DeadLetterViolationKind =
+  | 'missing'
+  | 'handled-instead'
+  | 'wrong-reason'
+  | 'duplicate'
+  | 'processed-and-dead-lettered'
+  | 'unexpected'
+  | 'normal-dead-lettered'
+  | 'intent-mismatch'
+  | 'store-mismatch';
 
 const PHRASES: Record<DeadLetterViolationKind, string> = {
   missing: 'messages that had to die never reached the dead-letter queue (lost)',
@@ -32,6 +37,8 @@ const PHRASES: Record<DeadLetterViolationKind, string> = {
   duplicate: 'messages dead-lettered more than once from the same queue',
   'processed-and-dead-lettered': 'messages processed successfully and also dead-lettered (never rejected)',
   unexpected: 'dead letters nobody expected',
+  'normal-dead-lettered': 'messages the workload meant to be processed that were dead-lettered (a worker threw away good work)',
+  'intent-mismatch': 'dead letters whose reason or retry count contradicts what the workload meant (e.g. poison dead-lettered before its retries)',
   'store-mismatch': 'dead letters where the store and the history disagree',
 };
 
@@ -51,8 +58,16 @@ interface Expectation {
 }
 
 /**
- * Dead-letter routing. A message must die at a queue when a consumer rejected it (reject, or nack
- * with requeue=false: reason `rejected`) or the scenario says so (`expectDeadLetters`). Then, per
+ * Dead-letter routing. What must die follows from what the workload meant (the `intent` the client
+ * and direct publishers record), never from the rejects themselves: a worker that rejects a good
+ * order must not make its own death "expected".
+ * - a dead letter of a message meant to be processed (`normal`) is a violation in every queue but
+ *   a best-effort feed's; each other dead letter's reason and broker-side retry count must match
+ *   its intent (poison: `rejected` after the configured retries; expire: `expired`; malformed:
+ *   `rejected` at once);
+ * A message must die at a queue when a consumer rejected it (reject, or nack with requeue=false:
+ * reason `rejected`), when its intent calls for it (see intent-deaths.ts), or the scenario says so
+ * (`expectDeadLetters`). Then, per
  * (message id, queue it died in), read from the auditor's `dead-lettered` events:
  * - it was dead-lettered as often as it had to die (normally once), with the expected reason;
  *   fewer is `missing` (or `handled-instead` when a listed death was processed as a success),
@@ -69,7 +84,12 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
     name: 'dead-letter-routing',
     check(run): CheckResult {
       const events = byTime(run.events);
-      const expected = expectations(events, options.expectDeadLetters ?? []);
+      const rules = options.intentDeaths ?? REFERENCE_INTENT_DEATHS;
+      const expected = expectations(events, [...intentDeaths(events, rules), ...(options.expectDeadLetters ?? [])]);
+      const intents = new IntentIndex(events);
+      const listed = new Set((options.expectDeadLetters ?? []).map((x) => messageKey(x.queue, x.id)));
+      const injectedTo = new Map<string, string>();
+      for (const e of events) if (e.kind === 'publish-attempt' && e.intent) injectedTo.set(e.id, e.routingKey);
       const processed = new Set<string>();
       for (const e of events) if (e.kind === 'handled' && e.applied) processed.add(messageKey(e.queue, e.id));
       const recorded = countedDeadLetters(events);
@@ -105,12 +125,24 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
           perQueue[queue] = (perQueue[queue] ?? 0) + 1;
           row(queue, e.reason).deadLettered++;
           if (exp && !exp.reasons.has(e.reason)) violations.add('wrong-reason', { id, queue, expected: [...exp.reasons].join('|'), actual: e.reason });
+          // A best-effort feed may drop anything; a death the scenario lists explicitly is declared intent too.
+          if ((BEST_EFFORT_QUEUES as readonly string[]).includes(queue) || listed.has(k)) continue;
+          const intent = intents.of(id, e.orderId);
+          const death = intents.deathFor(intent, injectedTo.get(id), rules);
+          if (!death) violations.add('normal-dead-lettered', { id, queue, actual: e.reason, note: `${intents.orderOf(id, e.orderId) ? `order ${intents.orderOf(id, e.orderId)}` : 'message'} meant to be processed` });
+          else if (death.reason !== e.reason || death.queue !== queue || (e.retries ?? 0) !== death.retries) {
+            violations.add('intent-mismatch', { id, queue, expected: `${intent}: ${death.reason} in ${death.queue} after ${death.retries} retries`, actual: `${e.reason} after ${e.retries ?? 0} retries` });
+          }
         }
         const allowed = Math.max(1, exp?.count ?? 0);
         if (list.length > allowed) {
           row(queue, list[0]!.reason).duplicates += list.length - allowed;
           violations.add('duplicate', { id, queue, actual: list.map((e) => e.reason).join(','), note: `dead-lettered ${list.length} times, had to die ${exp?.count ?? 0}` });
         }
+        // A best-effort feed that overflows drops from its head, and a handled entry whose ack was lost with its
+        // consumer goes back to the head: dropped after it was handled, the entry was still recorded once.
+        const droppedAfterHandling = processed.has(k) && (BEST_EFFORT_QUEUES as readonly string[]).includes(queue) && list.every((e) => e.reason === 'maxlen');
+        if (droppedAfterHandling) continue;
         if (processed.has(k) && !(exp && exp.rejects > 0)) {
           violations.add('processed-and-dead-lettered', { id, queue, actual: list[0]!.reason, note: 'handled with applied=true at this queue, never rejected there' });
         } else if (!exp) {

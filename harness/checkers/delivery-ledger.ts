@@ -1,5 +1,5 @@
-import { BEST_EFFORT_QUEUES, routesTo, QUEUES } from '../../system/amqp/topology.ts';
-import type { HistoryEvent, Outcome } from '../../system/history/history-event.ts';
+import { BEST_EFFORT_QUEUES, routesTo, QUEUES, retryTarget, WORK_QUEUES } from '../../system/amqp/topology.ts';
+import type { HistoryEvent, Intent, Outcome } from '../../system/history/history-event.ts';
 
 /** Order effects that mean "this order has reached the end of its pipeline". */
 export const TERMINAL_EFFECTS: ReadonlySet<string> = new Set(['order-completed', 'order-failed']);
@@ -14,6 +14,7 @@ interface MessageRecord {
   fail: number;
   info: number;
   queues: readonly string[];
+  intent?: Intent;
 }
 
 export interface StageAccount {
@@ -24,8 +25,12 @@ export interface StageAccount {
   confirmed: number;
   /** Distinct messages handled by a consumer of this queue or dead-lettered from it. */
   consumed: number;
+  /** Confirmed, never consumed, and not read back from the broker at the end: gone. */
   lost: string[];
   lostCount: number;
+  /** Confirmed, never consumed, and read back from the broker at the end (its own id): held, not lost. */
+  stuck: string[];
+  stuckCount: number;
   unexpected: string[];
   unexpectedCount: number;
   /** Messages consumed more than once (redeliveries): reported, allowed. */
@@ -51,8 +56,15 @@ export interface OrderAccount {
   recovered: number;
   /** 400/409/503-fail answers: the order was refused, nothing promised. */
   refused: number;
+  /** Accepted, not accounted for, and none of its messages read back at the end. */
   lost: string[];
   lostCount: number;
+  /** Accepted, not accounted for, and some message of it read back from the broker at the end. */
+  stuck: string[];
+  stuckCount: number;
+  /** Orders meant to be processed (intent `normal`) with a message in the dead-letter queue: a loss. */
+  wronglyDeadLettered: string[];
+  wronglyDeadLetteredCount: number;
 }
 
 /**
@@ -67,8 +79,12 @@ export class DeliveryLedger {
   /** queue -> dead-lettered message ids */
   readonly #deadLettered = new Map<string, Set<string>>();
   readonly #clientOutcome = new Map<string, Outcome>();
+  readonly #intent = new Map<string, Intent>();
   readonly #terminal = new Map<string, string>();
   readonly #deadLetteredOrders = new Set<string>();
+  /** queue -> ids read back from it (or from its retry queues, or dead-lettered from it but unaudited) at the end. */
+  readonly #readBack = new Map<string, Set<string>>();
+  readonly #readBackOrders = new Set<string>();
   #terminalCount = 0;
 
   ingest(events: Iterable<HistoryEvent>): void {
@@ -80,7 +96,7 @@ export class DeliveryLedger {
       case 'publish-attempt': {
         let m = this.#messages.get(e.id);
         if (!m) {
-          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: routesTo(e.exchange, e.routingKey) };
+          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: routesTo(e.exchange, e.routingKey), ...(e.intent ? { intent: e.intent } : {}) };
           this.#messages.set(e.id, m);
         }
         m.attempts++;
@@ -113,6 +129,16 @@ export class DeliveryLedger {
         // A later ok (a retry with the same id) supersedes an earlier doubt or failure.
         const prior = this.#clientOutcome.get(e.orderId);
         if (prior !== 'ok') this.#clientOutcome.set(e.orderId, prior === 'info' && e.outcome === 'fail' ? 'info' : e.outcome);
+        if (e.intent) this.#intent.set(e.orderId, e.intent);
+        return;
+      }
+      case 'final-read': {
+        // A copy waiting in a retry delay queue, or dead-lettered but not yet audited, is still held for its work queue.
+        const queue = e.diedIn ?? retryTarget(e.queue) ?? e.queue;
+        let ids = this.#readBack.get(queue);
+        if (!ids) this.#readBack.set(queue, (ids = new Set()));
+        ids.add(e.id);
+        if (e.orderId) this.#readBackOrders.add(e.orderId);
         return;
       }
       default:
@@ -142,8 +168,9 @@ export class DeliveryLedger {
     return { orders, messages };
   }
 
+  /** Every stage of the declared topology gets a row, also one nothing was published to. */
   stages(): StageAccount[] {
-    const queues = new Set<string>();
+    const queues = new Set<string>(WORK_QUEUES);
     for (const m of this.#messages.values()) for (const q of m.queues) queues.add(q);
     for (const q of this.#handled.keys()) queues.add(q);
     queues.delete(QUEUES.deadLetter);
@@ -153,7 +180,9 @@ export class DeliveryLedger {
   #stage(queue: string): StageAccount {
     const handled = this.#handled.get(queue) ?? new Map<string, number>();
     const dead = this.#deadLettered.get(queue) ?? new Set<string>();
+    const readBack = this.#readBack.get(queue) ?? new Set<string>();
     const lost: string[] = [];
+    const stuck: string[] = [];
     const unexpected: string[] = [];
     let attempted = 0;
     let confirmed = 0;
@@ -165,7 +194,7 @@ export class DeliveryLedger {
       const consumed = handled.has(id) || dead.has(id);
       if (m.ok > 0) {
         confirmed++;
-        if (!consumed) lost.push(id);
+        if (!consumed) (readBack.has(id) ? stuck : lost).push(id);
       } else if (consumed) recovered++;
       else if (m.info > 0 || m.attempts > m.fail + m.info) inDoubt++;
     }
@@ -180,6 +209,8 @@ export class DeliveryLedger {
       consumed: consumedIds.size,
       lost: lost.slice(0, MAX_LISTED_IDS),
       lostCount: lost.length,
+      stuck: stuck.slice(0, MAX_LISTED_IDS),
+      stuckCount: stuck.length,
       unexpected: unexpected.slice(0, MAX_LISTED_IDS),
       unexpectedCount: unexpected.length,
       duplicated,
@@ -191,6 +222,8 @@ export class DeliveryLedger {
 
   orders(): OrderAccount {
     const lost: string[] = [];
+    const stuck: string[] = [];
+    const wronglyDeadLettered: string[] = [];
     let accepted = 0;
     let accountedFor = 0;
     let completed = 0;
@@ -201,10 +234,11 @@ export class DeliveryLedger {
     let refused = 0;
     for (const [orderId, outcome] of this.#clientOutcome) {
       const accounted = this.#isAccounted(orderId);
+      if (this.#deadLetteredOrders.has(orderId) && this.intentOf(orderId) === 'normal') wronglyDeadLettered.push(orderId);
       if (outcome === 'ok') {
         accepted++;
         if (!accounted) {
-          lost.push(orderId);
+          (this.#readBackOrders.has(orderId) ? stuck : lost).push(orderId);
           continue;
         }
         accountedFor++;
@@ -217,11 +251,45 @@ export class DeliveryLedger {
         if (accounted) recovered++;
       } else refused++;
     }
-    return { accepted, accountedFor, completed, failed, deadLettered, inDoubt, recovered, refused, lost: lost.slice(0, MAX_LISTED_IDS), lostCount: lost.length };
+    return {
+      accepted,
+      accountedFor,
+      completed,
+      failed,
+      deadLettered,
+      inDoubt,
+      recovered,
+      refused,
+      lost: lost.slice(0, MAX_LISTED_IDS),
+      lostCount: lost.length,
+      stuck: stuck.slice(0, MAX_LISTED_IDS),
+      stuckCount: stuck.length,
+      wronglyDeadLettered: wronglyDeadLettered.slice(0, MAX_LISTED_IDS),
+      wronglyDeadLetteredCount: wronglyDeadLettered.length,
+    };
   }
 
+  /** What the client meant the order to do; an order sent without saying (old histories) is `normal`. */
+  intentOf(orderId: string): Intent {
+    return this.#intent.get(orderId) ?? 'normal';
+  }
+
+  /** What the publisher meant a message to do, when it said (messages injected straight into a queue). */
+  messageIntent(id: string): Intent | undefined {
+    return this.#messages.get(id)?.intent;
+  }
+
+  /** Ids read back from the broker at the end, per queue they were held for. */
+  readBack(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.#readBack;
+  }
+
+  /**
+   * Finished: a terminal effect, or dead-lettered when the workload meant it to die. A normal order
+   * in the dead-letter queue is not finished: a worker threw away an order it had to process.
+   */
   #isAccounted(orderId: string): boolean {
-    return this.#terminal.has(orderId) || this.#deadLetteredOrders.has(orderId);
+    return this.#terminal.has(orderId) || (this.#deadLetteredOrders.has(orderId) && this.intentOf(orderId) !== 'normal');
   }
 
   #consumedAt(queue: string, id: string): boolean {

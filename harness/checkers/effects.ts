@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { HistoryEvent, Outcome } from '../../system/history/history-event.ts';
+import type { HistoryEvent, Intent, Outcome } from '../../system/history/history-event.ts';
 import type { OrderItem } from '../../system/messages.ts';
 import { openDatabaseReadOnly, storeFile, type Db } from '../../system/stores/sqlite.ts';
 import type { Checker, CheckResult } from './checker.ts';
@@ -8,7 +8,7 @@ import { byTime } from './delivery-tracking.ts';
 import { ViolationList } from './violation-list.ts';
 
 /** The stores this checker reads; without all of them it cannot vouch for the effects. */
-const REQUIRED_STORES = ['payments', 'inventory', 'notifications'] as const;
+const REQUIRED_STORES = ['payments', 'inventory', 'notifications', 'orders'] as const;
 type StoreName = (typeof REQUIRED_STORES)[number];
 
 export type EffectsViolationKind =
@@ -23,7 +23,12 @@ export type EffectsViolationKind =
   | 'stock-not-conserved'
   | 'duplicate-notification'
   | 'missing-notification'
-  | 'unexpected-notification';
+  | 'unexpected-notification'
+  | 'notified-refused-order'
+  | 'stored-refused-order'
+  | 'accepted-not-stored'
+  | 'store-status-mismatch'
+  | 'partial-order';
 
 const PHRASES: Record<EffectsViolationKind, string> = {
   'double-charge': 'orders charged more than once',
@@ -38,7 +43,20 @@ const PHRASES: Record<EffectsViolationKind, string> = {
   'duplicate-notification': 'notifications sent more than once',
   'missing-notification': 'notifications missing for finished orders',
   'unexpected-notification': 'notifications that contradict the order outcome',
+  'notified-refused-order': 'notifications sent for orders the client was told failed',
+  'stored-refused-order': 'orders the client was told failed that the orders store holds',
+  'accepted-not-stored': 'accepted orders missing from the orders store',
+  'store-status-mismatch': 'orders whose stored status contradicts their final state',
+  'partial-order': 'partial orders: some effects applied, the order never finished (with client retries on)',
 };
+
+/** One order's effects, for the partial-order rule and for reading an order's story. */
+export interface PartialOrder {
+  orderId: string;
+  client: Outcome | 'none';
+  has: string[];
+  lacks: string[];
+}
 
 export interface EffectsExample {
   orderId?: string;
@@ -70,6 +88,7 @@ export function effectsChecker(): Checker {
     name: 'effects',
     check(run): CheckResult {
       const outcomes = clientOutcomes(run.events);
+      const intents = clientIntents(run.events);
       const terminal = terminalStates(run.events);
       const violations = new ViolationList<EffectsViolationKind, EffectsExample>();
       const missingStores = REQUIRED_STORES.filter((s) => !existsSync(storeFile(run.dataDir, s)));
@@ -86,6 +105,7 @@ export function effectsChecker(): Checker {
       const reservations = read('inventory', (db) => db.prepare('SELECT order_id AS orderId, items, ok FROM reservations ORDER BY seq').all() as { orderId: string; items: string; ok: number }[]);
       const stock = read('inventory', (db) => db.prepare('SELECT product_id AS productId, initial, remaining FROM stock').all() as { productId: string; initial: number; remaining: number }[]);
       const notifications = read('notifications', (db) => db.prepare('SELECT message_id AS messageId, order_id AS orderId, type FROM notifications ORDER BY seq').all() as { messageId: string; orderId: string; type: string }[]);
+      const storedOrders = read('orders', (db) => db.prepare('SELECT id, body_hash AS bodyHash, paid, reserved, failure FROM orders').all() as { id: string; bodyHash: string | null; paid: number; reserved: number; failure: string | null }[]);
 
       const finished = [...terminal].filter(([orderId]) => outcomes.get(orderId) !== 'fail');
       const completed = finished.filter(([, state]) => state === 'completed');
@@ -170,6 +190,54 @@ export function effectsChecker(): Checker {
         }
       }
 
+      // The orders store: every accepted order is in it, its status agrees with the history, a refused order left nothing.
+      const refusedIds = [...outcomes].filter(([, o]) => o === 'fail').map(([id]) => id);
+      if (notifications) {
+        const notified = new Set(notifications.map((n) => n.orderId));
+        for (const orderId of refusedIds) if (notified.has(orderId)) violations.add('notified-refused-order', { orderId, note: `order ${orderId} notified, the client was told it failed` });
+      }
+      if (reservations) {
+        for (const orderId of refusedIds) {
+          const list = reservationsByOrder.get(orderId) ?? [];
+          if (list.length > 0 && !list.some((r) => r.ok)) violations.add('reserved-refused-order', { orderId, note: `order ${orderId} has a refused reservation, the client was told it failed` });
+        }
+      }
+      const stored = new Map((storedOrders ?? []).map((o) => [o.id, o]));
+      if (storedOrders) {
+        for (const orderId of refusedIds) if (stored.has(orderId)) violations.add('stored-refused-order', { orderId, note: `order ${orderId} is in the orders store, the client was told it failed` });
+        for (const [orderId, outcome] of outcomes) {
+          if (outcome === 'ok' && !stored.get(orderId)?.bodyHash) violations.add('accepted-not-stored', { orderId, note: `order ${orderId} answered 202, not recorded as accepted in orders.sqlite` });
+        }
+        for (const [orderId, state] of finished) {
+          const row = stored.get(orderId);
+          const status = row ? storedStatus(row) : 'absent';
+          if (status !== state) violations.add('store-status-mismatch', { orderId, note: `order ${orderId} ${state} in the history, ${status} in orders.sqlite` });
+        }
+      }
+
+      // Partial orders: each order the client ever sent is complete or has no effect at all. A poison or
+      // expiring order is meant to stop half-way (its payment dies), so only orders meant to be processed count.
+      const partial: PartialOrder[] = [];
+      const notifiedTypes = new Map<string, string[]>();
+      for (const n of notifications ?? []) notifiedTypes.set(n.orderId, [...(notifiedTypes.get(n.orderId) ?? []), n.type]);
+      for (const [orderId, outcome] of outcomes) {
+        if (terminal.has(orderId) || intents.get(orderId) !== 'normal') continue;
+        const row = stored.get(orderId);
+        const has = [
+          charges.has(orderId) ? 'charge' : '',
+          (reservationsByOrder.get(orderId) ?? []).length ? 'reservation' : '',
+          ...(notifiedTypes.get(orderId) ?? []).map((t) => `notification ${t}`),
+          row && (row.paid || row.reserved) ? 'orders-store progress' : '',
+        ].filter(Boolean);
+        if (has.length === 0) continue;
+        const lacks = [!charges.has(orderId) ? 'charge' : '', !(reservationsByOrder.get(orderId) ?? []).length ? 'reservation' : '', 'a final state (completed or failed)'].filter(Boolean);
+        partial.push({ orderId, client: outcome, has, lacks });
+      }
+      const retriesOn = (run.clientRetries ?? 0) > 0;
+      // With retries off, an order the client was not sure of is the client's to retry: reported, not failed.
+      const excused = partial.filter((p) => !retriesOn && p.client !== 'ok');
+      for (const p of partial) if (!excused.includes(p)) violations.add('partial-order', { orderId: p.orderId, note: `order ${p.orderId} (client: ${p.client}) has ${p.has.join(', ')}; lacks ${p.lacks.join(', ')}` });
+
       const count = (k: EffectsViolationKind) => violations.count(k);
       const refused = [...outcomes.values()].filter((o) => o === 'fail').length;
       const table = {
@@ -183,18 +251,23 @@ export function effectsChecker(): Checker {
           ['inventory: stock conserved (products)', stock?.length ?? 0, count('stock-not-conserved')],
           ['notifications: each sent once', notifications?.length ?? 0, count('duplicate-notification')],
           ['notifications: as the effects call for', finished.length, count('missing-notification') + count('unexpected-notification')],
+          ['refused orders: no effect of any kind', refused, count('notified-refused-order') + count('stored-refused-order')],
+          ['orders store: accepted orders stored, status agrees', storedOrders?.length ?? 0, count('accepted-not-stored') + count('store-status-mismatch')],
+          ['orders: complete or no effect at all', outcomes.size, count('partial-order')],
         ] as (string | number)[][],
       };
       const doubleCharged = violations.toRecord()['double-charge']?.examples.map((e) => e.orderId!) ?? [];
       const counts = { ordersPlaced: outcomes.size, accepted: [...outcomes.values()].filter((o) => o === 'ok').length, refused, completed: completed.length, failed: finished.length - completed.length, charged: charges.size, reservations: reservations?.length ?? 0, notifications: notifications?.length ?? 0 };
-      const details = { counts, missingStores: missingStores.map((s) => `${s}.sqlite`), doubleCharged: doubleCharged.slice(0, MAX_LISTED_IDS), violations: violations.toRecord(), table };
+      const partialNotRetried = excused.slice(0, MAX_LISTED_IDS);
+      const details = { counts, missingStores: missingStores.map((s) => `${s}.sqlite`), doubleCharged: doubleCharged.slice(0, MAX_LISTED_IDS), partialOrders: partial.length, partialNotRetried, violations: violations.toRecord(), table };
       if (violations.count() > 0) {
         const headline = doubleCharged.length ? `${doubleCharged.slice(0, 3).map((o) => `order ${o} charged ${charges.get(o)} times`).join(', ')}${count('double-charge') > 3 ? ', ...' : ''}; ` : '';
         return { valid: false, summary: `${headline}${violations.describe(PHRASES)}${missingStores.length ? ` (store files missing: ${missingStores.map((s) => `${s}.sqlite`).join(', ')})` : ''}`, ...details };
       }
       if (missingStores.length) return { valid: 'unknown', summary: `cannot check effects: missing ${missingStores.map((s) => `${s}.sqlite`).join(', ')} in ${run.dataDir}`, ...details };
       if (counts.accepted === 0) return { valid: 'unknown', summary: 'no order was accepted: the effects prove nothing', ...details };
-      return { valid: true, summary: `${finished.length} finished orders charged once, reserved once, notified once; stock of ${stock?.length ?? 0} products conserved`, ...details };
+      const excusedNote = excused.length ? `; ${excused.length} partial, in doubt, not retried (client retries off): ${excused.slice(0, 3).map((p) => p.orderId).join(', ')}` : '';
+      return { valid: true, summary: `${finished.length} finished orders charged once, reserved once, notified once; stock of ${stock?.length ?? 0} products conserved; no partial order${excusedNote}`, ...details };
     },
   };
 }
@@ -208,6 +281,19 @@ function clientOutcomes(events: readonly HistoryEvent[]): Map<string, Outcome> {
     if (prior !== 'ok') out.set(e.orderId, prior === 'info' && e.outcome === 'fail' ? 'info' : e.outcome);
   }
   return out;
+}
+
+/** What the client meant each order to do (an order sent without saying is `normal`). */
+function clientIntents(events: readonly HistoryEvent[]): Map<string, Intent> {
+  const out = new Map<string, Intent>();
+  for (const e of events) if (e.kind === 'order-request') out.set(e.orderId, e.intent ?? out.get(e.orderId) ?? 'normal');
+  return out;
+}
+
+/** The orders store derives status from its facts the same way (system/stores/orders-store.ts). */
+function storedStatus(row: { paid: number; reserved: number; failure: string | null }): string {
+  if (row.failure !== null) return 'failed';
+  return row.paid && row.reserved ? 'completed' : 'processing';
 }
 
 function terminalStates(events: readonly HistoryEvent[]): Map<string, Terminal> {

@@ -1,5 +1,4 @@
 import type { FaultEvent, HistoryEvent, LifecycleEvent } from '../../system/history/history-event.ts';
-import { brokerHeld } from './broker-held.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { MAX_LISTED_IDS } from './delivery-ledger.ts';
 
@@ -24,36 +23,32 @@ interface Unnoticed {
 
 /**
  * Liveness: the system did not get stuck. Two ways to be stuck that zero-loss cannot name:
- * - work the broker still holds at the end (ready with nobody consuming, or unacked by consumers that
- *   stopped answering): nothing is lost, yet those orders will never finish;
+ * - work the broker still holds at the end: messages the ledger misses whose own ids the final read
+ *   found in a queue (ready with nobody consuming, unacked by consumers that stopped answering, or
+ *   waiting in a retry queue nobody drains): nothing is lost, yet those orders will never finish;
  * - a connection that went dark and was never noticed (no heartbeats): the process keeps "using" it,
  *   looking healthy while nothing gets through.
+ * Whatever the drain's outcome, outstanding work shows up here or in zero-loss by id.
  */
 export function livenessChecker(options: LivenessOptions = {}): Checker {
   const detectWithinMs = options.detectWithinMs ?? DEFAULT_DETECT_WITHIN_MS;
   return {
     name: 'liveness',
     check(run): CheckResult {
-      const held = brokerHeld(run);
       const stages = run.ledger.stages();
-      const missing = stages.reduce((n, s) => n + s.lostCount, 0);
-      const unfinished = run.ledger.pending().orders;
-      // Work left in the pipeline's queues while orders are unfinished: it will never be done.
-      const stuck =
-        missing + unfinished > 0
-          ? stages
-              .map((s) => ({ queue: s.queue, held: held?.get(s.queue) }))
-              .map((s) => ({ ...s, stuck: s.held ? s.held.ready + s.held.unacked : 0 }))
-              .filter((s) => s.stuck > 0)
-          : [];
+      const orders = run.ledger.orders();
+      const stuck = stages.filter((s) => s.stuckCount > 0).map((s) => ({ queue: s.queue, stuck: s.stuckCount, ids: s.stuck.slice(0, 10) }));
+      const stuckMessages = stuck.reduce((n, s) => n + s.stuck, 0);
       const unnoticed = unnoticedDeadConnections(run.events, options.blackholes ?? [], detectWithinMs);
       const table = {
-        columns: ['queue', 'stuck', 'ready', 'unacked', 'consumers'],
-        rows: stuck.map((s) => [s.queue, s.stuck, s.held?.ready ?? 0, s.held?.unacked ?? 0, s.held?.consumers ?? 0]),
+        columns: ['queue', 'stuck (read back by id)', 'first ids'],
+        rows: stuck.map((s) => [s.queue, s.stuck, s.ids.slice(0, 3).join(' ')]),
       };
-      const details = { unfinishedOrders: unfinished, stuck, unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), table };
+      const details = { stuckOrders: orders.stuckCount, stuckOrderIds: orders.stuck, stuck, unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), finalRead: run.finalRead ?? null, table };
       const problems = [
-        stuck.length ? `stuck: ${unfinished} orders unfinished while the broker still holds ${stuck.reduce((n, s) => n + s.stuck, 0)} of their messages (${stuck.map(describeStuck).join('; ')})` : '',
+        stuckMessages || orders.stuckCount
+          ? `stuck: ${orders.stuckCount} accepted orders unfinished and ${stuckMessages} confirmed messages never consumed, still held by the broker (${stuck.map((s) => `${s.queue}: ${s.stuck}`).join(', ') || 'follow-ups never sent'})`
+          : '',
         unnoticed.length
           ? `stuck on dead connections: ${unnoticed.length} connections never noticed the ${[...new Set(unnoticed.map((u) => u.fault))].join('/')} (${unnoticed
               .slice(0, 5)
@@ -62,17 +57,11 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
           : '',
       ].filter(Boolean);
       if (problems.length) return { valid: false, summary: problems.join('; '), ...details };
-      if (missing + unfinished > 0 && !held) return { valid: 'unknown', summary: `${unfinished} orders unfinished, ${missing} messages missing, and no broker figures to tell stuck from lost`, ...details };
-      return { valid: true, summary: 'nothing stuck: every consumer kept consuming, every dead connection was noticed', ...details };
+      const missing = orders.lostCount + stages.reduce((n, s) => n + s.lostCount, 0);
+      if (missing > 0 && run.finalRead?.complete !== true) return { valid: 'unknown', summary: `${missing} orders or messages missing and no complete final read of the queues to tell stuck from lost`, ...details };
+      return { valid: true, summary: 'nothing stuck: no missing work was left in the broker, every dead connection was noticed', ...details };
     },
   };
-}
-
-function describeStuck(s: { queue: string; stuck: number; held?: { ready: number; unacked: number; consumers: number } }): string {
-  const h = s.held;
-  if (!h) return `${s.queue}: ${s.stuck}`;
-  const parts = [h.ready ? `${h.ready} ready${h.consumers === 0 ? ' with no consumer' : ''}` : '', h.unacked ? `${h.unacked} unacked by consumers that stopped answering` : ''].filter(Boolean);
-  return `${s.queue}: ${parts.join(', ')}`;
 }
 
 /** Connections that stayed "up" through a black hole longer than detection allows. */

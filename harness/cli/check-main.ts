@@ -5,9 +5,13 @@ import { exitCodeFor, mergeValidity, runCheckers } from '../checkers/checker.ts'
 import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
 import { checkersFor } from '../checkers/registry.ts';
 import { REPO_ROOT } from '../env/system-process.ts';
-import { readHistory } from '../history/read-history.ts';
+import { malformedHistoryCheck, readRunHistory } from '../history/read-history.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
 import { faultCheck } from '../runner/fault-check.ts';
+import { DEFAULT_CLIENT_RETRIES } from '../../load/client-retry.ts';
+import { scenarioChecks } from '../../scenarios/define-scenario.ts';
+import { loadCheck } from '../checkers/load-check.ts';
+import { DEFAULT_RECOVERY_BOUND_SECONDS, recoveryCheck } from '../checkers/recovery.ts';
 import type { RunResults } from '../runner/run-scenario.ts';
 
 const USAGE = 'usage: npm run check [-- RUN_DIR]   (default: runs/latest)';
@@ -35,13 +39,28 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const figuresFile = join(runDir, 'broker-figures.json');
   const broker = existsSync(figuresFile) ? (JSON.parse(readFileSync(figuresFile, 'utf8')) as Record<string, unknown>) : undefined;
-  const events = readHistory(join(runDir, 'history'));
+  const { events, malformedLines } = readRunHistory(join(runDir, 'history'));
   const ledger = new DeliveryLedger();
   ledger.ingest(events);
-  const checks = typeof scenario.checks === 'function' ? scenario.checks(stored.options) : scenario.checks;
-  const verdict = await runCheckers(checkersFor(checks), { runDir, dataDir: join(runDir, 'data'), events, ledger, system: { ...stored.system }, ...(broker ? { broker } : {}) });
-  // Whether the faults happened is not in the histories' power to say: judged from what the run recorded.
-  if (stored.appliedFaults?.length) verdict.results['faults'] = faultCheck(stored.appliedFaults);
+  const verdict = await runCheckers(checkersFor(scenarioChecks(scenario, stored.options)), {
+    runDir,
+    dataDir: join(runDir, 'data'),
+    events,
+    ledger,
+    system: { ...stored.system },
+    clientRetries: stored.options.clientRetries ?? DEFAULT_CLIENT_RETRIES,
+    ...(broker ? { broker } : {}),
+    ...(stored.finalRead ? { finalRead: stored.finalRead } : {}),
+  });
+  // Whether the faults happened and the load was offered is not in the histories' power to say: judged from what the run recorded.
+  if (stored.appliedFaults?.length) {
+    verdict.results['faults'] = faultCheck(stored.appliedFaults);
+    verdict.results['recovery'] = recoveryCheck(events, { targetRate: stored.options.rate, boundSeconds: scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS });
+  }
+  verdict.results['load'] = loadCheck(stored.load);
+  // Events that could not be read were not judged: the same check the run itself adds.
+  const history = malformedHistoryCheck(malformedLines);
+  if (history) verdict.results['history'] = history;
   const valid = mergeValidity(Object.values(verdict.results).map((r) => r.valid));
   const exitCode = exitCodeFor(valid);
   process.stdout.write(`${stored.scenario} run of ${stored.startedAt} (${runDir}), judged again:\n`);

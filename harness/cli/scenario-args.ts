@@ -1,22 +1,65 @@
 import { parseArgs } from 'node:util';
 import { FLAW_NAMES, isFlawName, type FlawName } from '../../system/flaws.ts';
 import type { ScenarioDefinition } from '../../scenarios/define-scenario.ts';
+import { joinNegativeValues, NumericOptionError, parseNumericOption, type NumericOption } from './numeric-option.ts';
+import { DEFAULT_CLIENT_RETRIES, MAX_CLIENT_RETRIES } from '../../load/client-retry.ts';
 
 export const USAGE = `usage: npm run scenario <name> [-- options]
        npm run scenario -- --list
        npm run scenario -- --all
 
 options:
-  --rate N            target orders per second (default: the scenario's)
-  --duration S        seconds of load (default: the scenario's)
+  --rate N            target orders per second, 1 to 5000 (default: the scenario's)
+  --duration S        seconds of load, 1 to 3600 (default: the scenario's)
   --flaw NAME         start the system with a named defect (repeatable, or comma-separated)
-  --seed N            seed for order bodies and random fault schedules (default: 1)
-  --drain-timeout S   seconds to wait for every accepted order to be accounted for (default: 30)
+  --seed N            seed for order bodies and random fault schedules, 0 to 4294967295 (default: 1)
+  --drain-timeout S   seconds to wait for every accepted order to be accounted for, 1 to 3600 (default: 30)
+  --after-heal S      seconds of load after the last fault healed, 0 to 600 (default: 10); the load also goes on until the system is back to full rate
+  --client-retries N  retries of an order answered 5xx or not at all (same id, backoff), 0 to 20 (default: ${DEFAULT_CLIENT_RETRIES}; 0: off)
   --keep              leave the system, broker and Prometheus running after the verdict, until Ctrl-C
   --check-dashboards  also run every Grafana dashboard query against the run's Prometheus (fails on errors or empty panels)
   --list              list scenarios and flaws
   --all               CI gate: every scenario against the reference system and each flaw it claims to catch
   --help              this text`;
+
+/**
+ * The bounds of the numeric options, each with the reason for its maximum: a value past it would
+ * not test what it claims (the generator cannot offer that rate) or would overflow a timer
+ * (setTimeout holds at most ~24.8 days; the run's watchdog adds duration and drain timeout).
+ */
+export const RATE_OPTION: NumericOption = {
+  flag: '--rate',
+  min: 1,
+  max: 5_000,
+  whyMax: 'the embedded generator and a 2-core machine cannot offer more; use k6 (load/k6/orders.js) for higher rates',
+};
+export const DURATION_OPTION: NumericOption = {
+  flag: '--duration',
+  min: 1,
+  max: 3_600,
+  whyMax: 'longer runs are soaks: start a system with --keep and drive it with `npm run load -- --profile soak` or k6',
+};
+export const DRAIN_TIMEOUT_OPTION: NumericOption = {
+  flag: '--drain-timeout',
+  min: 1,
+  max: 3_600,
+  whyMax: 'a system that has not caught up within an hour has stalled, and the drain gives up after 10 s without progress anyway',
+};
+export const SEED_OPTION: NumericOption = { flag: '--seed', min: 0, max: 0xffff_ffff, integer: true, whyMax: 'only the low 32 bits of a seed are used' };
+export const CLIENT_RETRIES_OPTION: NumericOption = {
+  flag: '--client-retries',
+  min: 0,
+  max: MAX_CLIENT_RETRIES,
+  integer: true,
+  whyMax: 'the backoff doubles each time and every order gives up 30 s after its first attempt anyway',
+};
+
+export const AFTER_HEAL_OPTION: NumericOption = {
+  flag: '--after-heal',
+  min: 0,
+  max: 600,
+  whyMax: 'recovery is judged within 20 s of a heal; ten minutes of load after it is a soak',
+};
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -29,13 +72,13 @@ export type CliCommand =
   | { kind: 'help' }
   | { kind: 'list' }
   | { kind: 'all'; seed: number; rate?: number; duration?: number }
-  | { kind: 'run'; scenario: ScenarioDefinition; rate: number; duration: number; flaws: FlawName[]; seed: number; keep: boolean; checkDashboards: boolean; drainTimeout?: number };
+  | { kind: 'run'; scenario: ScenarioDefinition; rate: number; duration: number; flaws: FlawName[]; seed: number; keep: boolean; checkDashboards: boolean; drainTimeout?: number; clientRetries?: number; afterHeal?: number };
 
 export function parseScenarioArgs(argv: readonly string[], scenarios: readonly ScenarioDefinition[]): CliCommand {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       strict: true,
       options: {
@@ -44,6 +87,8 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
         flaw: { type: 'string', multiple: true },
         seed: { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'client-retries': { type: 'string' },
+        'after-heal': { type: 'string' },
         keep: { type: 'boolean' },
         'check-dashboards': { type: 'boolean' },
         list: { type: 'boolean' },
@@ -57,9 +102,9 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.list) return { kind: 'list' };
-  const seed = values.seed === undefined ? 1 : positiveInt('--seed', values.seed, 0);
-  const rate = values.rate === undefined ? undefined : positiveNumber('--rate', values.rate);
-  const duration = values.duration === undefined ? undefined : positiveNumber('--duration', values.duration);
+  const seed = values.seed === undefined ? 1 : numeric(SEED_OPTION, values.seed);
+  const rate = values.rate === undefined ? undefined : numeric(RATE_OPTION, values.rate);
+  const duration = values.duration === undefined ? undefined : numeric(DURATION_OPTION, values.duration);
   if (values.all) {
     if (positionals.length) throw new UsageError(`--all runs every scenario; drop "${positionals.join(' ')}"`);
     return { kind: 'all', seed, ...(rate !== undefined ? { rate } : {}), ...(duration !== undefined ? { duration } : {}) };
@@ -71,7 +116,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   if (!scenario) throw new UsageError(`unknown scenario "${positionals[0]}": expected one of ${names.join(', ')}`);
   const flaws = (values.flaw ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
   for (const flaw of flaws) if (!isFlawName(flaw)) throw new UsageError(`unknown flaw "${flaw}": expected one of ${FLAW_NAMES.join(', ')}`);
-  const drainTimeout = values['drain-timeout'] === undefined ? undefined : positiveNumber('--drain-timeout', values['drain-timeout']);
+  const drainTimeout = values['drain-timeout'] === undefined ? undefined : numeric(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
   return {
     kind: 'run',
     scenario,
@@ -82,17 +127,22 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
     keep: Boolean(values.keep),
     checkDashboards: Boolean(values['check-dashboards']),
     ...(drainTimeout !== undefined ? { drainTimeout } : {}),
+    ...(values['client-retries'] !== undefined ? { clientRetries: numeric(CLIENT_RETRIES_OPTION, values['client-retries']) } : {}),
+    ...(values['after-heal'] !== undefined ? { afterHeal: numeric(AFTER_HEAL_OPTION, values['after-heal']) } : {}),
   };
 }
 
-function positiveNumber(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: expected a number > 0, got "${raw}"`);
-  return n;
+/** The numeric parser's complaint, as a usage error (printed with the usage, exit 2). */
+function numeric(option: NumericOption, raw: string): number {
+  try {
+    return parseNumericOption(option, raw);
+  } catch (err) {
+    if (err instanceof NumericOptionError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
+/** An unbounded integer option (kept for options without a stated maximum). */
 function positiveInt(flag: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer >= ${min}, got "${raw}"`);
-  return n;
+  return numeric({ flag, min, integer: true }, raw);
 }

@@ -2,6 +2,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { CheckResult } from '../checkers/checker.ts';
 
 const READ_CHUNK_BYTES = 1 << 20;
 
@@ -17,7 +18,11 @@ export class HistoryTail {
   readonly #partial = new Map<string, string>();
   /** Per file, so a multi-byte character split across two reads is decoded whole. */
   readonly #decoders = new Map<string, StringDecoder>();
-  /** Lines that were not valid JSON (only a machine crash mid-write could cause one). */
+  /**
+   * Lines that were not valid JSON: a line torn by a process killed mid-write (the next writer of
+   * that file starts on a fresh line, so it stays one line), or garbage. `finish()` adds the torn
+   * last lines of files nobody will complete.
+   */
   malformedLines = 0;
 
   constructor(dir: string) {
@@ -64,6 +69,23 @@ export class HistoryTail {
     }
   }
 
+  /**
+   * Reads what is left, then settles every file's last line that has no newline: complete JSON (the
+   * writer died between the event and its newline) is an event, anything else a torn line, counted
+   * as malformed. Call it once, after every writer has stopped: before, such a line may be one being
+   * written at this very moment.
+   */
+  finish(): HistoryEvent[] {
+    const events = this.readNew();
+    for (const [path, decoder] of this.#decoders) {
+      const rest = (this.#partial.get(path) ?? '') + decoder.end();
+      this.#partial.set(path, '');
+      this.#decoders.set(path, new StringDecoder('utf8'));
+      if (rest.trim() !== '') this.#parse(rest, events);
+    }
+    return events;
+  }
+
   #parse(line: string, into: HistoryEvent[]): void {
     if (!line) return;
     try {
@@ -74,7 +96,29 @@ export class HistoryTail {
   }
 }
 
-/** Every event of a finished run's histories, in time order. */
+/** A finished run's histories: every event in time order, and how many lines could not be parsed. */
+export interface RunHistory {
+  events: HistoryEvent[];
+  malformedLines: number;
+}
+
+/** Reads a finished run's histories (every writer stopped), torn last lines included. */
+export function readRunHistory(dir: string): RunHistory {
+  const tail = new HistoryTail(dir);
+  const events = tail.finish().sort((a, b) => a.t - b.t);
+  return { events, malformedLines: tail.malformedLines };
+}
+
+/** Every event of a finished run's histories, in time order (`readRunHistory` also says what could not be read). */
 export function readHistory(dir: string): HistoryEvent[] {
-  return new HistoryTail(dir).readNew().sort((a, b) => a.t - b.t);
+  return readRunHistory(dir).events;
+}
+
+/**
+ * The `history` check a run gets when some of its lines could not be parsed: the checkers judged
+ * without those events, so no verdict can be trusted to be complete. Undefined when all were read.
+ */
+export function malformedHistoryCheck(malformedLines: number): CheckResult | undefined {
+  if (malformedLines === 0) return undefined;
+  return { valid: 'unknown', summary: `${malformedLines} history lines could not be parsed` };
 }

@@ -1,28 +1,33 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaultEnv } from '../../chaos/fault.ts';
-import type { OpenModelSummary } from '../../load/open-model-generator.ts';
 import { seededRandom } from '../../load/seeded-random.ts';
-import type { ScenarioDefinition, ScenarioOptions } from '../../scenarios/define-scenario.ts';
+import { scenarioChecks, type ScenarioDefinition, type ScenarioOptions } from '../../scenarios/define-scenario.ts';
+import { QUEUES, RETRY_DELAYS_MS, retryQueue, WORK_QUEUES } from '../../system/amqp/topology.ts';
 import type { HistoryEvent } from '../../system/history/history-event.ts';
 import { HistoryWriter } from '../../system/history/history-writer.ts';
 import { exitCodeFor, mergeValidity, runCheckers, type CheckResult, type Validity } from '../checkers/checker.ts';
 import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
+import { loadCheck } from '../checkers/load-check.ts';
+import { DEFAULT_RECOVERY_BOUND_SECONDS, recoveryCheck } from '../checkers/recovery.ts';
 import { checkersFor } from '../checkers/registry.ts';
-import { onChildStarted } from '../env/child-registry.ts';
+import { finalRead, type FinalReadSummary } from '../env/final-read.ts';
+import { recordChildren } from '../env/child-registry.ts';
 import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem, type SystemSpec } from '../env/order-system.ts';
 import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from '../env/prometheus-server.ts';
 import { BrokerInspector, type ChannelState } from '../env/broker-inspector.ts';
 import { processControlFor } from '../env/process-control.ts';
 import { StartedProxyEnv } from '../env/proxy-env.ts';
 import { StartedRabbitNode } from '../env/rabbitmq-node.ts';
-import { HistoryTail } from '../history/read-history.ts';
+import { HistoryTail, malformedHistoryCheck } from '../history/read-history.ts';
 import { checkDashboards, describeFailures } from '../metrics/dashboard-queries.ts';
 import { StartedHarnessMetrics } from '../metrics/harness-metrics.ts';
 import { runScrapeTargets, SCRAPE_JOBS } from '../metrics/run-targets.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
-import { startClientLoad } from './client-load.ts';
+import { DEFAULT_CLIENT_RETRIES } from '../../load/client-retry.ts';
+import { startClientLoad, type ClientLoadSummary } from './client-load.ts';
 import { drain } from './drain.ts';
+import { startMalformedInjector } from './malformed-injector.ts';
 import { faultCheck } from './fault-check.ts';
 import { FaultSchedule, type AppliedFault } from './fault-schedule.ts';
 import { createRunDir } from './run-dir.ts';
@@ -32,6 +37,10 @@ export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 /** A healed system reconnects within a few seconds (backoff caps at 2 s); one that has not after this will not. */
 const RECOVERY_TIMEOUT_SECONDS = 30;
 const CHANNEL_SAMPLE_MS = 2_000;
+/** Load goes on at least this long after the last fault healed, so recovery happens under load. */
+export const DEFAULT_AFTER_HEAL_SECONDS = 10;
+/** Extra load time allowed beyond the plan for heals that take longer than scheduled (a broker boot). */
+const HEAL_OVERRUN_SECONDS = 60;
 /** Setup and teardown allowance on top of load, faults and drain before the watchdog gives up. */
 const WATCHDOG_SLACK_SECONDS = 240;
 /** Mixed into the run's seed so fault randomness differs from the order bodies drawn from the same seed. */
@@ -68,9 +77,13 @@ export interface RunResults {
   /** What each fault actually did and when (seconds since the load began); judged by the `faults` check. */
   appliedFaults?: AppliedFault[];
   phases: PhaseRecord[];
-  load?: OpenModelSummary;
+  load?: ClientLoadSummary;
   /** Whether the API reported its broker connection again after the faults healed, and how long that took. */
   recovery?: { recovered: boolean; seconds: number };
+  /** Seconds of load after the last fault healed. */
+  loadAfterHealSeconds?: number;
+  /** The read-back of every queue after the drain, with the system's consumers stopped. */
+  finalRead?: FinalReadSummary;
   drain?: { drained: boolean; seconds: number; stalled: boolean; pending: { orders: number; messages: number } };
   valid: Validity;
   exitCode: 0 | 1 | 2;
@@ -117,7 +130,11 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   const onOuterAbort = () => abort.abort(request.signal.reason ?? 'interrupted');
   request.signal.addEventListener('abort', onOuterAbort, { once: true });
   const lastFault = Math.max(0, ...schedule.map((f) => f.at + f.duration));
-  const watchdog = setTimeout(() => abort.abort('timeout: the run exceeded its time budget'), (Math.max(options.duration, lastFault) + drainTimeout + RECOVERY_TIMEOUT_SECONDS + WATCHDOG_SLACK_SECONDS) * 1000);
+  const afterHeal = options.afterHeal ?? DEFAULT_AFTER_HEAL_SECONDS;
+  const recoveryBound = scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS;
+  // With faults, the load runs until the system has shown it recovered (or the bound ran out) after the last heal; this caps it.
+  const maxLoadSeconds = schedule.length === 0 ? options.duration : Math.max(options.duration, lastFault + afterHeal + recoveryBound + HEAL_OVERRUN_SECONDS);
+  const watchdog = setTimeout(() => abort.abort('timeout: the run exceeded its time budget'), (maxLoadSeconds + drainTimeout + RECOVERY_TIMEOUT_SECONDS + WATCHDOG_SLACK_SECONDS) * 1000);
 
   let phaseName = 'setup';
   let phaseStart = performance.now();
@@ -132,7 +149,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   };
 
   // Every PID this run starts, as it starts it: lets a person (or a test) check nothing outlived the run.
-  const stopRecordingChildren = onChildStarted((pid, label) => appendFileSync(join(runDir, 'processes.jsonl'), JSON.stringify({ pid, label, t: Date.now() }) + '\n'));
+  const stopRecordingChildren = recordChildren(join(runDir, 'processes.jsonl'));
   const harnessHistory = new HistoryWriter(join(runDir, 'history', 'harness.jsonl'), 'harness');
   let broker: StartedRabbitNode | null = null;
   let proxies: StartedProxyEnv | null = null;
@@ -171,7 +188,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       managementUrl: broker.managementUrl,
       brokerPrometheusUrl: broker.prometheusUrl,
     };
-    writeFileSync(join(runDir, 'endpoints.json'), JSON.stringify(results.endpoints, null, 2) + '\n');
+    // endpoints.json is for the person at the keyboard (it holds the broker password): owner-only. results.json gets them redacted.
+    writeFileSync(join(runDir, 'endpoints.json'), JSON.stringify(results.endpoints, null, 2) + '\n', { mode: 0o600 });
 
     phase('load');
     const inspector = new BrokerInspector(broker.managementUrl, broker.user, broker.password);
@@ -195,10 +213,31 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       ledger.ingest(fresh);
     };
     const load = startClientLoad(
-      { apiUrl: system.apiUrl, rate: options.rate, durationSeconds: options.duration, seed: options.seed, historyFile: join(runDir, 'history', 'client.jsonl'), ...(scenario.workload?.mix ? { mix: scenario.workload.mix } : {}) },
+      { apiUrl: system.apiUrl, rate: options.rate, durationSeconds: maxLoadSeconds, seed: options.seed, historyFile: join(runDir, 'history', 'client.jsonl'), clientRetries: options.clientRetries, ...(scenario.workload?.mix ? { mix: scenario.workload.mix } : {}) },
       abort.signal,
     );
+    const injector = scenario.workload?.inject === 'malformed' ? startMalformedInjector({ amqpUrl: node.amqpUrl(), historyFile: join(runDir, 'history', 'injector.jsonl'), durationSeconds: options.duration, log: (m) => status.log(m) }, abort.signal) : undefined;
     faults.begin();
+    const loadStarted = performance.now();
+    let faultsHealedAt: number | null = schedule.length === 0 ? loadStarted : null;
+    void faults.finished().then(() => (faultsHealedAt ??= performance.now()));
+    let loadStopping = false;
+    /**
+     * Ends the load once its duration is over, every fault has healed, `afterHeal` seconds of load
+     * followed the last heal, and the system accepts its full rate again (or the recovery bound ran out).
+     */
+    const maybeStopLoad = () => {
+      if (loadStopping || faultsHealedAt === null || schedule.length === 0) return;
+      const now = performance.now();
+      if ((now - loadStarted) / 1000 < options.duration) return;
+      const sinceHeal = (now - faultsHealedAt) / 1000;
+      if (sinceHeal < afterHeal) return;
+      const recovered = recoveryCheck(events, { targetRate: options.rate, boundSeconds: recoveryBound }).valid === true;
+      if (recovered || sinceHeal >= recoveryBound + 2) {
+        loadStopping = true;
+        load.stop();
+      }
+    };
     const metrics = harnessMetrics;
     metrics.trackLoad(() => load.stats());
     // The broker's own per-channel figures (prefetch, unacked), sampled while the run goes on.
@@ -213,12 +252,15 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     }, CHANNEL_SAMPLE_MS);
     const ticker = setInterval(() => {
       readHistory();
+      maybeStopLoad();
       metrics.syncFaults(faults?.active ?? []);
       const stats = load.stats();
       status.update({ phase: phaseName, elapsedSeconds: elapsed(), targetRate: options.rate, achievedRate: stats.currentRate, accepted: load.accepted(), completed: ledger.terminalOrders, faults: faults?.active ?? [] });
     }, 1000);
     try {
       results.load = await load.done;
+      if (faultsHealedAt !== null && schedule.length > 0) results.loadAfterHealSeconds = round((performance.now() - faultsHealedAt) / 1000);
+      await injector?.done;
       throwIfAborted();
 
       phase('heal');
@@ -234,6 +276,19 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       phase('drain');
       results.drain = await drain(readHistory, ledger, drainTimeout, abort.signal);
       throwIfAborted();
+
+      // Jepsen's final read: with the system's consumers stopped, every message still in a queue is read back by id.
+      phase('final-read');
+      status.update({ phase: 'final-read', elapsedSeconds: elapsed(), faults: [] });
+      await Promise.all(system.processes.map((p) => p.stop()));
+      const listed = await inspector.queues().catch(() => []);
+      results.finalRead = await finalRead(node.amqpUrl(), queuesToRead(listed.map((q) => q.name)), harnessHistory);
+      if (!results.finalRead.complete) status.log(`final read incomplete: ${results.finalRead.error}`);
+      readHistory();
+      // The system's processes have stopped writing: a line still without its newline was torn by a kill.
+      const late = tail.finish();
+      events.push(...late);
+      ledger.ingest(late);
     } finally {
       clearInterval(ticker);
       clearInterval(sampler);
@@ -243,18 +298,30 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     status.update({ phase: 'check', elapsedSeconds: elapsed(), faults: [] });
     readHistory();
     events.sort((a, b) => a.t - b.t);
-    const checks = typeof scenario.checks === 'function' ? scenario.checks(options) : scenario.checks;
+    const checks = scenarioChecks(scenario, options);
     const queues = await inspector.queues().catch(() => undefined);
     results.brokerQueues = queues;
     const brokerFigures = { channelSamples, ...(queues ? { queues } : {}) };
     writeFileSync(join(runDir, 'broker-figures.json'), JSON.stringify(brokerFigures) + '\n');
-    const verdict = await runCheckers(checkersFor(checks), { runDir, dataDir: system.dataDir, events, ledger, system: { ...spec }, broker: brokerFigures });
+    const verdict = await runCheckers(checkersFor(checks), {
+      runDir,
+      dataDir: system.dataDir,
+      events,
+      ledger,
+      system: { ...spec },
+      broker: brokerFigures,
+      clientRetries: options.clientRetries ?? DEFAULT_CLIENT_RETRIES,
+      ...(results.finalRead ? { finalRead: results.finalRead } : {}),
+    });
     results.checks = verdict.results;
     results.appliedFaults = faults.applied();
     if (schedule.length > 0) results.checks['faults'] = faultCheck(results.appliedFaults);
+    if (schedule.length > 0) results.checks['recovery'] = recoveryCheck(events, { targetRate: options.rate, boundSeconds: recoveryBound });
+    results.checks['load'] = loadCheck(results.load);
     harnessMetrics.syncFaults([]);
     harnessMetrics.setCheckResults(verdict.results);
-    if (tail.malformedLines > 0) results.checks['history'] = { valid: 'unknown', summary: `${tail.malformedLines} history lines could not be parsed` };
+    const historyCheck = malformedHistoryCheck(tail.malformedLines);
+    if (historyCheck) results.checks['history'] = historyCheck;
     if (request.checkDashboards) results.checks['dashboards'] = await dashboardCheck(prometheus, startedAt);
     results.valid = mergeValidity(Object.values(results.checks).map((c) => c.valid));
     results.exitCode = exitCodeFor(results.valid);
@@ -270,6 +337,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     results.finishedAt = new Date().toISOString();
     writeResults(runDir, results);
     if (request.keep && !abort.signal.aborted && system && broker) {
+      // The final read stopped the system's processes; --keep promises a running system.
+      for (const p of system.processes) if (!p.running) await p.start().catch((err: Error) => status.log(`could not restart ${p.instance}: ${err.message}`));
       status.log(renderVerdict(results.checks, results.valid, results.exitCode));
       status.log(`--keep: leaving the system, proxy, broker and Prometheus running. API ${system.apiUrl}  toxiproxy ${proxies?.url}  prometheus ${prometheus?.url ?? '(none)'}  management ${broker.managementUrl} (user ${broker.user}, password ${broker.password})  broker metrics ${broker.prometheusUrl}`);
       status.log('press Ctrl-C to stop everything');
@@ -296,8 +365,27 @@ export class RunInterruptedError extends Error {
   }
 }
 
+/** results.json is shared and archived by CI: secrets in URLs (the broker password) are redacted. */
 function writeResults(runDir: string, results: RunResults): void {
-  writeFileSync(join(runDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  const endpoints = results.endpoints ? Object.fromEntries(Object.entries(results.endpoints).map(([k, v]) => [k, redactUrl(v)])) : undefined;
+  writeFileSync(join(runDir, 'results.json'), JSON.stringify({ ...results, ...(endpoints ? { endpoints } : {}) }, null, 2) + '\n');
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Every queue of the declared topology (work, retry delay, dead letter) and any other the broker lists. */
+function queuesToRead(listed: readonly string[]): string[] {
+  const declared = [...WORK_QUEUES.flatMap((q) => [q, ...RETRY_DELAYS_MS.map((_, k) => retryQueue(q, k + 1))]), QUEUES.deadLetter];
+  return [...new Set([...declared, ...listed])];
 }
 
 /** The run's Prometheus; a machine without one still runs scenarios, just without recorded metrics. */

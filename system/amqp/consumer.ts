@@ -64,6 +64,8 @@ export interface ConsumerOptions {
   autoAck: boolean;
   /** true = the `timer-retry` flaw: retries from process-memory timers instead of the broker's delay queues. */
   timerRetry: boolean;
+  /** true = the `drop-malformed` flaw: an unparseable message is acked and dropped, not rejected into the DLX. */
+  dropMalformed?: boolean;
   /** Simulated work per message before the effect (a payment gateway call, say). */
   processingMs: number;
   /** How many messages per queue the simulated work runs for at once. */
@@ -206,7 +208,10 @@ export class Consumer {
   async #settleFailure(channel: Channel, msg: ConsumeMessage, where: Where, orderId: string | undefined, err: Error, metrics: QueueMetrics): Promise<void> {
     const { history } = this.#options;
     if (this.#options.autoAck || !this.#open.has(channel)) return;
-    if (err instanceof PoisonMessageError) return this.#reject(channel, msg, where, err.message, metrics);
+    if (err instanceof PoisonMessageError) {
+      if (this.#options.dropMalformed) return this.#dropMalformed(channel, msg, where, err.message, metrics);
+      return this.#reject(channel, msg, where, err.message, metrics);
+    }
     if (err instanceof DeadlineExceededError) {
       if (msg.properties.expiration === undefined) return this.#reject(channel, msg, where, err.message, metrics);
       // Requeued past its expiration, the message is dead-lettered by the broker (`expired`), not redelivered.
@@ -226,6 +231,14 @@ export class Consumer {
     channel.ack(msg);
     metrics.retried();
     history.append({ kind: 'ack', ...where });
+  }
+
+  /** The `drop-malformed` flaw: "nothing can be done with it", so it is logged and acked; the broker forgets it. */
+  #dropMalformed(channel: Channel, msg: ConsumeMessage, where: Where, reason: string, metrics: QueueMetrics): void {
+    process.stderr.write(`${this.#options.instance}: dropping unparseable message ${where.id} from ${where.queue}: ${reason}\n`);
+    channel.ack(msg);
+    metrics.acked();
+    this.#options.history.append({ kind: 'ack', ...where });
   }
 
   #reject(channel: Channel, msg: ConsumeMessage, where: Where, reason: string, metrics: QueueMetrics): void {

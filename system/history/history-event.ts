@@ -7,6 +7,17 @@
 /** Jepsen's three outcomes: `info` means the writer cannot know whether the operation took effect. */
 export type Outcome = 'ok' | 'fail' | 'info';
 
+/**
+ * What the workload meant a message or order to do, recorded by whoever sent it, so a checker
+ * can tell a death the workload asked for from a loss:
+ * - `normal`: must be processed; reaching the dead-letter queue is a loss;
+ * - `poison`: must fail every attempt and be dead-lettered (`rejected`) after the configured retries;
+ * - `expire`: must not be processed after its deadline: dead-lettered `expired`;
+ * - `malformed`: a message no worker can parse: dead-lettered `rejected` at once, never acked and dropped.
+ */
+export type Intent = 'normal' | 'poison' | 'expire' | 'malformed';
+export const INTENTS: readonly Intent[] = ['normal', 'poison', 'expire', 'malformed'];
+
 interface EventBase {
   /** Wall-clock time in milliseconds (fractional), comparable across processes on one machine. */
   t: number;
@@ -21,6 +32,8 @@ export interface PublishAttemptEvent extends EventBase {
   orderId: string;
   exchange: string;
   routingKey: string;
+  /** Set by a workload that publishes straight to the broker (e.g. malformed messages injected by the harness). */
+  intent?: Intent;
 }
 
 export interface PublishResultEvent extends EventBase {
@@ -112,6 +125,26 @@ export interface OrderRequestEvent extends EventBase {
   status?: number;
   error?: string;
   latencyMs?: number;
+  /** What the order was meant to do (absent in old histories: `normal`). */
+  intent?: Intent;
+  /** 1 for the first request of this order id; each client retry (same id, same body) counts up. */
+  attempt?: number;
+}
+
+/**
+ * The harness read this message back from `queue` after the drain, with the system's consumers
+ * stopped (Jepsen's final drain): the broker still held it, so it is stuck, not lost.
+ */
+export interface FinalReadEvent extends EventBase {
+  kind: 'final-read';
+  /** The AMQP message id (`no-id` when the message carried none). */
+  id: string;
+  orderId?: string;
+  /** The queue it was read from (a work queue, a retry delay queue or the dead-letter queue). */
+  queue: string;
+  redelivered: boolean;
+  /** Read from a dead-letter queue: the queue it died in (its latest `x-death`). */
+  diedIn?: string;
 }
 
 export interface FaultEvent extends EventBase {
@@ -137,6 +170,7 @@ export type HistoryEvent =
   | RetryEvent
   | DeadLetteredEvent
   | OrderRequestEvent
+  | FinalReadEvent
   | FaultEvent
   | LifecycleEvent;
 

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HistoryEvent, HistoryRecord } from './history-event.ts';
 
@@ -7,6 +7,10 @@ import type { HistoryEvent, HistoryRecord } from './history-event.ts';
  * Once `append` returns, the line is in the kernel's page cache: a SIGKILL of this process
  * cannot lose it (only a machine crash could), which is exactly the guarantee the checkers need
  * to tell "never happened" from "happened, then the process died".
+ *
+ * A predecessor killed in the middle of a write may have left a line without its newline; a writer
+ * that reopens the file ends that line first, so the torn line stays one malformed line (counted by
+ * the reader) instead of swallowing this writer's first event.
  */
 export class HistoryWriter {
   readonly #fd: number;
@@ -15,8 +19,10 @@ export class HistoryWriter {
 
   constructor(file: string, proc: string) {
     mkdirSync(dirname(file), { recursive: true });
-    this.#fd = openSync(file, 'a');
+    // a+: appends like 'a', and lets the constructor read the file's last byte.
+    this.#fd = openSync(file, 'a+');
     this.#proc = proc;
+    if (endsMidLine(this.#fd)) writeSync(this.#fd, '\n');
   }
 
   get proc(): string {
@@ -34,6 +40,16 @@ export class HistoryWriter {
     this.#closed = true;
     closeSync(this.#fd);
   }
+}
+
+const NEWLINE = 0x0a;
+
+function endsMidLine(fd: number): boolean {
+  const { size } = fstatSync(fd);
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== NEWLINE;
 }
 
 /** Millisecond wall-clock time with sub-millisecond resolution, comparable across processes. */

@@ -29,6 +29,7 @@ export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: Pro
     prefetch: config.flaws.includes('prefetch-unbounded') ? UNBOUNDED_PREFETCH : config.prefetch,
     autoAck: config.flaws.includes('auto-ack'),
     timerRetry: config.flaws.includes('timer-retry'),
+    dropMalformed: config.flaws.includes('drop-malformed'),
     processingMs: config.processingMs,
     concurrency: config.concurrency,
     onChannelLost: () => recycle(),

@@ -22,6 +22,13 @@ describe('broker-restart', () => {
     expect(zeroLoss.valid).toBe(true);
     expect(zeroLoss.orders.accepted).toBeGreaterThan(1000);
     expect(run.results!.faults.map((f) => f.name)).toEqual(['broker-restart']);
+    // Recovery happened under load: orders kept coming for 10 s and more after the broker was back.
+    expect(run.results!.loadAfterHealSeconds).toBeGreaterThanOrEqual(10);
+    const recovery = run.results!.checks['recovery'] as unknown as { valid: boolean; recoveries: { fault: string; unavailableSeconds: number; backToFullRateSeconds?: number }[] };
+    expect(recovery.valid).toBe(true);
+    expect(recovery.recoveries[0]).toMatchObject({ fault: 'broker-restart', unavailableSeconds: expect.any(Number), backToFullRateSeconds: expect.any(Number) });
+    expect(recovery.recoveries[0]!.unavailableSeconds).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/^recovery +VALID/m);
   });
 
   it('catches the transient flaw: non-durable queues forget orders on restart', async () => {
@@ -39,6 +46,10 @@ describe('broker-kill', () => {
     const run = await runScenarioCli(['broker-kill'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect((run.results!.checks['zero-loss'] as unknown as ZeroLoss).valid).toBe(true);
+    // The client retried what the crash left in doubt, and no order ended half done.
+    expect(run.results!.load!.retries.needed).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/client retries: \d+ orders needed a retry/);
+    expect(run.results!.checks['effects']).toMatchObject({ valid: true, partialOrders: 0 });
   });
 
   it('catches the no-confirms flaw: results.json lists the lost orders', async () => {

@@ -1,4 +1,4 @@
-import type { HistoryEvent, HistoryRecord, Outcome } from '../../system/history/history-event.ts';
+import type { HistoryEvent, HistoryRecord, Intent, Outcome } from '../../system/history/history-event.ts';
 
 /**
  * Builds hand-made histories for checker tests: a little DSL over the real event shapes, so a test
@@ -13,9 +13,14 @@ export class HistoryBuilder {
     return this;
   }
 
-  /** The client's view of one order. */
-  order(orderId: string, outcome: Outcome): this {
-    return this.add('client', { kind: 'order-request', orderId, outcome, status: outcome === 'ok' ? 202 : 503 });
+  /** The client's view of one order (one attempt). */
+  order(orderId: string, outcome: Outcome, intent: Intent = 'normal', attempt = 1): this {
+    return this.add('client', { kind: 'order-request', orderId, outcome, status: outcome === 'ok' ? 202 : 503, intent, attempt });
+  }
+
+  /** The harness read `id` back from `queue` after the drain (the broker still held it). */
+  finalRead(id: string, queue: string, orderId?: string, diedIn?: string): this {
+    return this.add('harness', { kind: 'final-read', id, queue, redelivered: false, ...(orderId ? { orderId } : {}), ...(diedIn ? { diedIn } : {}) });
   }
 
   publish(proc: string, id: string, orderId: string, exchange: string, routingKey: string, outcome: Outcome | 'none'): this {
@@ -48,6 +53,8 @@ export class HistoryBuilder {
     this.publish('inventory-1', `notification.inventory_reserved:${orderId}`, orderId, 'notifications', '', 'ok');
     this.handled('notifications-1', `notification.payment_succeeded:${orderId}`, orderId, 'notification.send', 'notification-sent');
     this.handled('notifications-1', `notification.inventory_reserved:${orderId}`, orderId, 'notification.send', 'notification-sent');
+    this.publish('orders-1', `order.audit:${orderId}`, orderId, 'orders', 'order.audited', 'ok');
+    this.handled('dead-letter-1', `order.audit:${orderId}`, orderId, 'order.audit', 'order-audited');
     return this;
   }
 }

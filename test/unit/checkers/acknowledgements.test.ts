@@ -175,6 +175,18 @@ describe('acknowledgements checker', () => {
     expect(violation(await check(crashed('ok', 'broker-kill')), 'abandoned-not-redelivered')?.count).toBe(1);
     expect(violation(await check(crashed('info')), 'abandoned-not-redelivered')?.count).toBe(1);
     expect(violation(await check(crashed('info', 'connection-cut')), 'abandoned-not-redelivered')?.count).toBe(1);
+    // A graceful restart is no crash: a clean stop loses nothing it delivered, so the exception does not cover it.
+    expect(violation(await check(crashed('info', 'broker-restart')), 'abandoned-not-redelivered')?.count).toBe(1);
+  });
+
+  it('fails a dead-letter auditor that acks a dead letter before recording it (acks are checked where dead letters flow)', async () => {
+    const h = new ConsumerHistory();
+    const d = h.deliver('dead-letter-1', 'bad1', 'dead_letter_queue');
+    h.ack(d);
+    h.deadLettered('bad1', Q).handled(d, true, 'dead-letter-recorded');
+    const result = await check(h.at(60_000).tick('dead-letter-1'));
+    expect(result.valid).toBe(false);
+    expect(violation(result, 'ack-before-handled')?.examples[0]).toMatchObject({ id: 'bad1', queue: 'dead_letter_queue' });
   });
 
   it('counts a broker crash whose start event came just before the delivery (the signal lands a few ms later), but not one already healed', async () => {

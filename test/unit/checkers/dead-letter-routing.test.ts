@@ -16,8 +16,14 @@ function violation(result: CheckResult, kind: string): { count: number; examples
   return (result.violations as Record<string, { count: number; examples: { id: string; queue: string; expected?: string; actual?: string; note?: string }[] }>)[kind];
 }
 
-/** A consumer rejects `id` as poison (requeue=false). */
+/** The harness injects `id` into `queue` as a malformed message: the workload means it to be rejected. */
+function malformed(h: ConsumerHistory, id: string, queue = Q): ConsumerHistory {
+  return h.add('injector', { kind: 'publish-attempt', id, orderId: '', exchange: '', routingKey: queue, intent: 'malformed' });
+}
+
+/** A consumer rejects `id`, injected as malformed, as poison (requeue=false). */
 function poison(h: ConsumerHistory, id: string, queue = Q): ConsumerHistory {
+  malformed(h, id, queue);
   return h.settle('reject', h.deliver('payments-1', id, queue), false);
 }
 
@@ -100,8 +106,21 @@ describe('dead-letter-routing checker', () => {
     expect(violation(result, 'unexpected')).toBeUndefined();
   });
 
-  it('allows a message handled, then rejected on a later redelivery, to be dead-lettered', async () => {
+  it('allows an entry of the best-effort feed handled, then dropped by overflow when its ack was lost with the auditor', async () => {
     const h = new ConsumerHistory();
+    const d = h.deliver('dead-letter-1', 'order.audit:o1', 'order.audit');
+    h.handled(d).disconnected('dead-letter-1'); // crashed before its ack reached the broker
+    audit(h, 'order.audit:o1', 'order.audit', 'maxlen');
+    expect((await check(h)).valid).toBe(true);
+    // ...but a work queue's handled message that is also dead-lettered still fails.
+    const work = new ConsumerHistory();
+    work.handled(work.deliver('payments-1', 'm1', Q)).disconnected('payments-1');
+    audit(work, 'm1', Q, 'maxlen');
+    expect(violation(await check(work), 'processed-and-dead-lettered')).toBeDefined();
+  });
+
+  it('allows a message handled, then rejected on a later redelivery, to be dead-lettered', async () => {
+    const h = malformed(new ConsumerHistory(), 'm1');
     const d = h.deliver('payments-1', 'm1', Q);
     h.handled(d).disconnected('payments-1');
     h.settle('reject', h.deliver('payments-1', 'm1', Q, { redelivered: true }), false);
@@ -117,11 +136,74 @@ describe('dead-letter-routing checker', () => {
     const result = await check(h);
     expect(result.valid).toBe(false);
     expect(violation(result, 'unexpected')?.examples[0]).toMatchObject({ id: 'mystery', queue: 'inventory.update', actual: 'maxlen' });
-    expect((await check(h, { allowUnexpected: true })).valid).toBe(true);
+    // Allowing unexpected dead letters does not make a message meant to be processed die rightly.
+    const allowed = await check(h, { allowUnexpected: true });
+    expect(allowed.valid).toBe(false);
+    expect(violation(allowed, 'unexpected')).toBeUndefined();
+    expect(violation(allowed, 'normal-dead-lettered')?.examples[0]).toMatchObject({ id: 'mystery', queue: 'inventory.update' });
   });
 
   it('is unknown on an empty history', async () => {
     expect((await check(new ConsumerHistory())).valid).toBe('unknown');
+  });
+
+  describe('judged by the workload\'s intent, never by the rejects themselves', () => {
+    /** The client's record of an order and what it meant the order to do. */
+    const placed = (h: ConsumerHistory, orderId: string, intent: 'normal' | 'poison' | 'expire') => h.add('client', { kind: 'order-request', orderId, outcome: 'ok', intent });
+
+    it('fails when a worker rejects an order meant to be processed (the old checker expected that death from the reject)', async () => {
+      const h = new ConsumerHistory();
+      placed(h, 'o1', 'normal');
+      h.settle('reject', h.deliver('payments-1', 'payment.process:o1', Q), false);
+      audit(h, 'payment.process:o1');
+      const result = await check(h);
+      expect(result.valid).toBe(false);
+      expect(violation(result, 'normal-dead-lettered')?.examples[0]).toMatchObject({ id: 'payment.process:o1', queue: Q, note: 'order o1 meant to be processed' });
+    });
+
+    it('passes a poison order dead-lettered after the configured retries, fails one dead-lettered early', async () => {
+      const dies = (retries: number) => {
+        const h = new ConsumerHistory();
+        placed(h, 'o1', 'poison');
+        h.publish('orders-1', 'payment.process:o1', 'payments', 'process', 'ok');
+        h.settle('reject', h.deliver('payments-1', 'payment.process:o1', Q), false);
+        const d = h.deliver('dead-letter-1', 'payment.process:o1', DLQ);
+        h.add('dead-letter-1', { kind: 'dead-lettered', id: 'payment.process:o1', orderId: 'o1', queue: Q, reason: 'rejected', count: 1, retries }).handled(d, true, 'dead-letter-recorded').ack(d);
+        return h;
+      };
+      expect((await check(dies(3))).valid).toBe(true);
+      const early = await check(dies(0));
+      expect(early.valid).toBe(false);
+      expect(violation(early, 'intent-mismatch')?.examples[0]).toMatchObject({ expected: 'poison: rejected in payment.process after 3 retries', actual: 'rejected after 0 retries' });
+    });
+
+    it('expects a poison payment that landed to die even when no reject was recorded (a retry lost in a crash)', async () => {
+      const h = new ConsumerHistory();
+      placed(h, 'o1', 'poison');
+      h.publish('orders-1', 'payment.process:o1', 'payments', 'process', 'ok');
+      const result = await check(h);
+      expect(violation(result, 'missing')?.examples[0]).toMatchObject({ id: 'payment.process:o1', queue: Q, expected: 'rejected' });
+    });
+
+    it('expects every confirmed copy of an expiring payment to expire, and refuses another reason', async () => {
+      const h = new ConsumerHistory();
+      placed(h, 'o1', 'expire');
+      h.publish('orders-1', 'payment.process:o1', 'payments', 'process', 'ok');
+      audit(h, 'payment.process:o1', Q, 'rejected');
+      const result = await check(h);
+      expect(result.valid).toBe(false);
+      expect(violation(result, 'intent-mismatch')?.examples[0]).toMatchObject({ expected: 'expire: expired in payment.process after 0 retries', actual: 'rejected after 0 retries' });
+    });
+
+    it('expects a malformed message injected into a queue to be dead-lettered there, rejected, and fails when it was acked and dropped', async () => {
+      const dropped = new ConsumerHistory();
+      dropped.add('injector', { kind: 'publish-attempt', id: 'malformed:inventory.update:1', orderId: '', exchange: '', routingKey: 'inventory.update', intent: 'malformed' });
+      dropped.add('injector', { kind: 'publish-result', id: 'malformed:inventory.update:1', orderId: '', outcome: 'ok' });
+      dropped.ack(dropped.deliver('inventory-1', 'malformed:inventory.update:1', 'inventory.update'));
+      const result = await check(dropped);
+      expect(result.valid).toBe(false);
+      expect(violation(result, 'missing')?.examples[0]).toMatchObject({ id: 'malformed:inventory.update:1', queue: 'inventory.update', expected: 'rejected' });
+    });
   });
 
   describe('against the dead-letter store', () => {

@@ -4,6 +4,7 @@ import { effectsChecker } from '../../../harness/checkers/effects.ts';
 import type { Outcome } from '../../../system/history/history-event.ts';
 import { InventoryStore } from '../../../system/stores/inventory-store.ts';
 import { NotificationsStore } from '../../../system/stores/notifications-store.ts';
+import { OrdersStore } from '../../../system/stores/orders-store.ts';
 import { PaymentsStore } from '../../../system/stores/payments-store.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { ConsumerHistory, runRecord } from './consumer-history.ts';
@@ -19,6 +20,7 @@ describe('effects checker', () => {
   let payments: PaymentsStore;
   let inventory: InventoryStore;
   let notifications: NotificationsStore;
+  let orders: OrdersStore;
   let h: ConsumerHistory;
 
   beforeEach(() => {
@@ -26,14 +28,15 @@ describe('effects checker', () => {
     payments = new PaymentsStore(dir.path);
     inventory = new InventoryStore(dir.path, INITIAL_STOCK);
     notifications = new NotificationsStore(dir.path);
+    orders = new OrdersStore(dir.path);
     h = new ConsumerHistory();
   });
   afterEach(() => {
-    for (const db of [payments.db, inventory.db, notifications.db]) if (db.open) db.close();
+    for (const db of [payments.db, inventory.db, notifications.db, orders.db]) if (db.open) db.close();
     dir.remove();
   });
 
-  const check = () => effectsChecker().check(runRecord(h.events, { dataDir: dir.path }));
+  const check = (clientRetries = 5) => effectsChecker().check(runRecord(h.events, { dataDir: dir.path, clientRetries }));
 
   /** What the reference pipeline does for one order: the client's answer, the effects, the notifications, the final state. */
   function order(orderId: string, options: { outcome?: Outcome; quantity?: number; charge?: boolean; notify?: boolean } = {}): void {
@@ -47,6 +50,14 @@ describe('effects checker', () => {
       notifications.sendOnce(`notification.${type}:${orderId}`, { orderId, type });
     }
     h.handled({ proc: 'orders-1', id: `x:${orderId}`, queue: 'order.status' }, true, reservation.ok ? 'order-completed' : 'order-failed', orderId);
+    store(orderId, { accepted: outcome === 'ok', paid: charge, reserved: reservation.ok, failure: reservation.ok ? null : 'out of stock' });
+  }
+
+  /** The orders service's row for an order, as the API and the orders workers leave it. */
+  function store(orderId: string, row: { accepted: boolean; paid: boolean; reserved: boolean; failure?: string | null }): void {
+    orders.db
+      .prepare('INSERT INTO orders (id, body_hash, paid, reserved, failure, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0)')
+      .run(orderId, row.accepted ? 'hash' : null, row.paid ? 1 : 0, row.reserved ? 1 : 0, row.failure ?? null);
   }
 
   it('passes when every finished order was charged, reserved and notified exactly once and stock adds up', async () => {
@@ -176,5 +187,66 @@ describe('effects checker', () => {
     h.order('o1', 'fail');
     const result = await check();
     expect(result.valid).toBe('unknown');
+  });
+
+  describe('partial orders and the orders store', () => {
+    /** Charged but never reserved: its order.created copy survived the broker crash in one queue only. */
+    function chargedNotReserved(orderId: string, outcome: Outcome): void {
+      h.order(orderId, outcome);
+      payments.chargeOnce({ orderId, userId: 'u1', amountCents: 100 });
+      notifications.sendOnce(`notification.payment_succeeded:${orderId}`, { orderId, type: 'payment_succeeded' });
+      store(orderId, { accepted: outcome === 'ok', paid: true, reserved: false });
+    }
+
+    it('fails on a charged-but-not-reserved order when the client retries, naming what it has and lacks', async () => {
+      order('o1');
+      chargedNotReserved('o2', 'info');
+      const result = await check(5);
+      expect(result.valid).toBe(false);
+      expect(violation(result, 'partial-order')?.examples[0]).toMatchObject({ orderId: 'o2', note: expect.stringMatching(/has charge, notification payment_succeeded, orders-store progress; lacks reservation/) });
+    });
+
+    it('only reports an in-doubt partial order when client retries are off (the system told the client to retry)', async () => {
+      order('o1');
+      chargedNotReserved('o2', 'info');
+      const result = await check(0);
+      expect(result.valid).toBe(true);
+      expect(result.partialNotRetried).toMatchObject([{ orderId: 'o2', client: 'info' }]);
+      expect(result.summary).toMatch(/1 partial, in doubt, not retried/);
+    });
+
+    it('fails on an accepted partial order even with retries off, and ignores orders meant to stop half-way (poison)', async () => {
+      order('o1');
+      chargedNotReserved('o2', 'ok');
+      h.add('client', { kind: 'order-request', orderId: 'o3', outcome: 'ok', intent: 'poison' });
+      inventory.reserveOnce('o3', [{ productId: 'p1', quantity: 1, priceCents: 100 }]);
+      store('o3', { accepted: true, paid: false, reserved: true });
+      const result = await check(0);
+      expect(violation(result, 'partial-order')?.examples.map((e) => e.orderId)).toEqual(['o2']);
+    });
+
+    it('fails when a refused order left any effect: a notification or an orders-store row', async () => {
+      order('o1');
+      h.order('o2', 'fail');
+      notifications.sendOnce('notification.inventory_failed:o2', { orderId: 'o2', type: 'inventory_failed' });
+      store('o2', { accepted: false, paid: false, reserved: false });
+      const result = await check();
+      expect(violation(result, 'notified-refused-order')?.examples[0]?.orderId).toBe('o2');
+      expect(violation(result, 'stored-refused-order')?.examples[0]?.orderId).toBe('o2');
+    });
+
+    it('fails when the orders store contradicts the history or misses an accepted order', async () => {
+      order('o1');
+      h.order('o2', 'ok');
+      const { reservation } = inventory.reserveOnce('o2', [{ productId: 'p1', quantity: 1, priceCents: 100 }]);
+      payments.chargeOnce({ orderId: 'o2', userId: 'u1', amountCents: 100 });
+      notifications.sendOnce('notification.payment_succeeded:o2', { orderId: 'o2', type: 'payment_succeeded' });
+      notifications.sendOnce('notification.inventory_reserved:o2', { orderId: 'o2', type: 'inventory_reserved' });
+      h.handled({ proc: 'orders-1', id: 'x:o2', queue: 'order.status' }, true, reservation.ok ? 'order-completed' : 'order-failed', 'o2');
+      store('o2', { accepted: false, paid: true, reserved: false });
+      const result = await check();
+      expect(violation(result, 'accepted-not-stored')?.examples[0]?.orderId).toBe('o2');
+      expect(violation(result, 'store-status-mismatch')?.examples[0]).toMatchObject({ orderId: 'o2', note: 'order o2 completed in the history, processing in orders.sqlite' });
+    });
   });
 });

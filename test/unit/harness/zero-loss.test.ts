@@ -4,14 +4,15 @@ import { DeliveryLedger } from '../../../harness/checkers/delivery-ledger.ts';
 import { zeroLossChecker } from '../../../harness/checkers/zero-loss.ts';
 import { HistoryBuilder } from '../../support/history-builder.ts';
 
-function record(history: HistoryBuilder): RunRecord {
+/** A run record whose final read of the queues completed (its ids, if any, are `final-read` events in the history). */
+function record(history: HistoryBuilder, finalRead: RunRecord['finalRead'] = { complete: true, messages: 0, queues: [] }): RunRecord {
   const ledger = new DeliveryLedger();
   ledger.ingest(history.events);
-  return { runDir: '/nonexistent', dataDir: '/nonexistent', events: history.events, ledger };
+  return { runDir: '/nonexistent', dataDir: '/nonexistent', events: history.events, ledger, ...(finalRead ? { finalRead } : {}) };
 }
 
-async function check(history: HistoryBuilder) {
-  return zeroLossChecker().check(record(history));
+async function check(history: HistoryBuilder, finalRead?: RunRecord['finalRead']) {
+  return zeroLossChecker().check(record(history, finalRead));
 }
 
 function stage(result: Awaited<ReturnType<typeof check>>, queue: string) {
@@ -81,14 +82,68 @@ describe('zero-loss checker', () => {
     expect(stage(result, 'payment.process')).toMatchObject({ unexpectedCount: 1, unexpected: ['payment.process:ghost'] });
   });
 
-  it('counts a dead-lettered message as accounted for at the queue it died in', async () => {
+  it('counts a dead-lettered message as accounted for at the queue it died in when the workload meant it to die', async () => {
     const h = new HistoryBuilder().completeOrder('o1');
-    h.order('o2', 'ok').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    h.order('o2', 'ok', 'poison').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
     h.deadLettered('order.created:o2', 'o2', 'order.created');
     h.deadLettered('order.created:o2', 'o2', 'inventory.update');
     const result = await check(h);
     expect(result.valid).toBe(true);
     expect(result.orders).toMatchObject({ deadLettered: 1, lostCount: 0 });
+  });
+
+  it('fails when an order meant to be processed ended in the dead-letter queue (the old ledger called it accounted for)', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'ok', 'normal').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    h.handled('orders-1', 'order.created:o2', 'o2', 'order.created');
+    h.deadLettered('order.created:o2', 'o2', 'inventory.update'); // a worker rejected a good order
+    const result = await check(h);
+    expect(result.valid).toBe(false);
+    expect(result.wronglyDeadLettered).toEqual(['o2']);
+    expect(result.lostOrderIds).toEqual(['o2']);
+    expect(result.summary).toMatch(/1 orders meant to be processed were dead-lettered \(o2\)/);
+  });
+
+  it('calls a missing message stuck only when its own id was read back, never because the queue held something else', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'ok').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    // The final read found an unrelated copy (o1's duplicate) in order.created, not o2's message.
+    h.finalRead('order.created:o1', 'order.created', 'o1');
+    const result = await check(h, { complete: true, messages: 1, queues: [{ name: 'order.created', messages: 1 }] });
+    expect(result.valid).toBe(false);
+    expect(result.lostOrderIds).toEqual(['o2']);
+    expect(stage(result, 'order.created')).toMatchObject({ lostCount: 1, lost: ['order.created:o2'] });
+  });
+
+  it('calls a missing message stuck, not lost, when its own id was read back from its queue, a retry queue or unaudited from the dead-letter queue', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    for (const id of ['o2', 'o3', 'o4']) h.order(id, 'ok').publish('api-1', `order.created:${id}`, id, 'orders', 'order.created', 'ok');
+    for (const id of ['o2', 'o3', 'o4']) h.handled('orders-1', `order.created:${id}`, id, 'order.created');
+    h.finalRead('order.created:o2', 'inventory.update', 'o2');
+    h.finalRead('order.created:o3', 'inventory.update.retry.2', 'o3');
+    h.finalRead('order.created:o4', 'dead_letter_queue', 'o4', 'inventory.update');
+    const result = await check(h);
+    expect(result.valid).toBe(true);
+    expect(stage(result, 'inventory.update')).toMatchObject({ lostCount: 0, stuckCount: 3 });
+    expect(result.stuckOrderIds).toEqual(['o2', 'o3', 'o4']);
+    expect(result.summary).toMatch(/3 orders and 3 messages stuck in the broker/);
+  });
+
+  it('is unknown, not valid nor invalid, about a missing message when the final read did not complete', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    h.order('o2', 'ok').publish('api-1', 'order.created:o2', 'o2', 'orders', 'order.created', 'ok');
+    expect((await check(h, { complete: false, messages: 0, queues: [], error: 'connection refused' })).valid).toBe('unknown');
+    expect((await check(h, null as never)).valid).toBe('unknown');
+  });
+
+  it('gives every stage of the declared topology a row, and is unknown when a stage saw nothing while orders were accepted', async () => {
+    const h = new HistoryBuilder().completeOrder('o1');
+    const withoutAudit = new HistoryBuilder();
+    withoutAudit.events.push(...h.events.filter((e) => !('id' in e) || !String(e.id).startsWith('order.audit:')));
+    const result = await check(withoutAudit);
+    expect(stage(result, 'order.audit')).toMatchObject({ attempted: 0 });
+    expect(result.valid).toBe('unknown');
+    expect(result.summary).toMatch(/nothing was published to order.audit/);
   });
 
   it('does not count an order as accounted for because its best-effort audit entry was dead-lettered', async () => {

@@ -1,0 +1,139 @@
+import { arrivalSchedule } from './arrival-schedule.ts';
+import { retryPolicy, retryRandom, type RetryPolicy } from './client-retry.ts';
+import { createOrderClient } from './http-order-client.ts';
+import { startOpenModel, type LiveStats, type OpenModelSummary, type RequestOutcome } from './open-model-generator.ts';
+import { sendOrderAttempt, type AttemptOutcome, type AttemptResult } from './order-attempt.ts';
+import { intentOf, markedOrderBody, orderBody, orderMarker, type OrderIntent, type OrderMix } from './order-body.ts';
+import { OrderRetries, type RetryOrder, type RetrySummary } from './order-retries.ts';
+
+// The harness's client: orders at a constant arrival rate (open model) with client-chosen ids, each attempt
+// recorded with what the client learned and what the order was meant to do, and orders the system asked to
+// be retried (5xx, no answer) re-sent like a real client would (load/order-retries.ts). The generator's
+// rate and latency figures are about first attempts; the retries have their own figures.
+
+/** A client waits this long for an answer; the API itself gives up on a confirm after 5 s. */
+export const REQUEST_TIMEOUT_MS = 8_000;
+/**
+ * Concurrency cap of the open-model generator (k6's maxVUs), per order/s of target: enough for an
+ * API that holds every request until the client's timeout (a broker outage: the API waits up to 5 s
+ * for a confirm), so arrivals during an outage are sent and answered, not dropped for lack of a slot
+ * (at 2 per order/s a broker restart at 100/s dropped 72 requests: the run then could not claim its rate).
+ */
+const MAX_IN_FLIGHT_PER_RATE = Math.ceil(REQUEST_TIMEOUT_MS / 1000) + 1;
+const MIN_MAX_IN_FLIGHT = 64;
+/** The generator waits this long past the request timeout for a request that never settled. */
+const DRAIN_MARGIN_MS = 1_000;
+
+/** One attempt as the client's history records it (an `order-request` event of system/history/history-event.ts). */
+export interface OrderAttemptRecord {
+  kind: 'order-request';
+  orderId: string;
+  outcome: AttemptOutcome;
+  status?: number;
+  error?: string;
+  latencyMs: number;
+  intent: OrderIntent;
+  /** 1 for the first request of the order; its retries count up */
+  attempt: number;
+}
+
+export interface ClientOrderLoadOptions {
+  apiUrl: string;
+  rate: number;
+  durationSeconds: number;
+  seed: number;
+  /** Fractions of orders carrying a marker (poison, flash); none when absent. */
+  mix?: OrderMix;
+  /** Retries per order after the first attempt; default 5 (client-retry.ts), 0 turns retries off. */
+  clientRetries?: number | undefined;
+  /** Called once per attempt, after it ended; must not throw. */
+  record: (record: OrderAttemptRecord) => void;
+  /** For tests: shorter waits than a real client's. */
+  retryTiming?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
+  requestTimeoutMs?: number;
+}
+
+export interface ClientLoadSummary extends OpenModelSummary {
+  retries: RetrySummary;
+}
+
+export interface ClientOrderLoad {
+  stats(): LiveStats;
+  retries(): RetrySummary;
+  /** Stops dispatching new orders; orders already sent still get their retries. */
+  stop(): void;
+  /** Stops dispatching and abandons pending retries (attempts in flight still finish and are recorded). */
+  abort(): void;
+  /** Resolves once every first attempt and every retry settled (or was abandoned). */
+  done: Promise<ClientLoadSummary>;
+}
+
+export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrderLoad {
+  const policy = retryPolicy(options.clientRetries, options.retryTiming);
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const maxInFlight = Math.max(MIN_MAX_IN_FLIGHT, Math.ceil(options.rate * MAX_IN_FLIGHT_PER_RATE));
+  // Retries get their own sockets: sharing the generator's would let them queue first attempts inside the agent.
+  const client = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs });
+  const retryClient = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs });
+
+  const attempt = async (order: RetryOrder, n: number, signal?: AbortSignal): Promise<AttemptResult> => {
+    const result = await sendOrderAttempt(n === 1 ? client : retryClient, order.body, signal);
+    options.record({
+      kind: 'order-request',
+      orderId: order.orderId,
+      outcome: result.outcome,
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(result.error ? { error: result.error } : {}),
+      latencyMs: result.latencyMs,
+      intent: order.intent,
+      attempt: n,
+    });
+    return result;
+  };
+  const retries = new OrderRetries({ policy, concurrency: maxInFlight, send: (order, n) => attempt(order, n), random: (i) => retryRandom(options.seed, i) });
+  const firstAttempts = new Set<Promise<RequestOutcome>>();
+
+  const stopper = new AbortController();
+  const run = startOpenModel({
+    schedule: arrivalSchedule({ kind: 'constant', ratePerSecond: options.rate, durationSeconds: options.durationSeconds }),
+    maxInFlight,
+    signal: stopper.signal,
+    drainTimeoutMs: requestTimeoutMs + DRAIN_MARGIN_MS,
+    request: (i, signal) => {
+      const first = firstAttempt(i, signal);
+      firstAttempts.add(first);
+      void first.finally(() => firstAttempts.delete(first)).catch(() => {});
+      return first;
+    },
+  });
+  async function firstAttempt(i: number, signal: AbortSignal): Promise<RequestOutcome> {
+    const marker = options.mix ? orderMarker(options.seed, i, options.mix) : undefined;
+    const body = options.mix ? markedOrderBody(options.seed, i, options.mix) : orderBody(options.seed, i);
+    const order: RetryOrder = { index: i, orderId: body.id!, body, intent: intentOf(marker), firstStartMs: performance.now() };
+    const result = await attempt(order, 1, signal);
+    retries.afterFirstAttempt(order, result);
+    return { ok: result.outcome === 'ok', ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
+  }
+
+  const done = run.done
+    .then(async (summary) => {
+      // A first attempt the generator abandoned at its drain timeout may still be recording its answer.
+      await Promise.allSettled([...firstAttempts]);
+      await retries.settled();
+      return { ...summary, retries: retries.summary() };
+    })
+    .finally(() => {
+      client.close();
+      retryClient.close();
+    });
+  return {
+    stats: run.stats,
+    retries: () => retries.summary(),
+    stop: () => stopper.abort(),
+    abort: () => {
+      stopper.abort();
+      retries.abandon();
+    },
+    done,
+  };
+}
