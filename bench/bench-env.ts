@@ -1,6 +1,5 @@
-import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { onChildStarted } from '../harness/env/child-registry.ts';
+import { recordChildren } from '../harness/env/child-registry.ts';
 import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem } from '../harness/env/order-system.ts';
 import { StartedProxyEnv } from '../harness/env/proxy-env.ts';
 import { StartedRabbitNode } from '../harness/env/rabbitmq-node.ts';
@@ -23,7 +22,7 @@ export class BenchEnv implements AsyncDisposable {
 
   constructor(runDir: string) {
     this.runDir = runDir;
-    this.#stopRecording = onChildStarted((pid, label) => appendFileSync(join(runDir, 'processes.jsonl'), JSON.stringify({ pid, label, t: Date.now() }) + '\n'));
+    this.#stopRecording = recordChildren(join(runDir, 'processes.jsonl'));
   }
 
   async start(signal: AbortSignal, log: (message: string) => void): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: StartedOrderSystem }> {

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { FLAWS } from '../../system/flaws.ts';
+import { reapOrphansAndSay } from '../env/orphan-reaper.ts';
 import { REPO_ROOT } from '../env/system-process.ts';
 import { renderTable, renderVerdict } from '../report/verdict-table.ts';
 import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
 import { runCatalogue } from '../runner/run-catalogue.ts';
+import { ensureRunsRootWritable, RunsDirUnwritableError } from '../runner/run-dir.ts';
 import { runScenario } from '../runner/run-scenario.ts';
 import { StatusLine } from '../runner/status-line.ts';
 import { interruptOnSignals, rabbitMqAvailable, runMain } from './process-guards.ts';
@@ -31,10 +33,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!rabbitMqAvailable()) return 2;
+  const runsRoot = process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs');
+  // Before anything starts: a run that cannot store its histories cannot be judged.
+  ensureRunsRootWritable(runsRoot);
 
   const status = new StatusLine();
   const interrupt = interruptOnSignals((m) => status.log(m), 'healing faults and stopping everything this run started');
-  const runsRoot = process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs');
+  reapOrphansAndSay(runsRoot, (m) => status.log(m));
   if (command.kind === 'all') {
     const catalogue = await runCatalogue({
       scenarios: SCENARIOS,
@@ -52,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const results = await runScenario({
     scenario: command.scenario,
-    options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws },
+    options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws, ...(command.clientRetries !== undefined ? { clientRetries: command.clientRetries } : {}), ...(command.afterHeal !== undefined ? { afterHeal: command.afterHeal } : {}) },
     runsRoot,
     keep: command.keep,
     checkDashboards: command.checkDashboards,
@@ -67,6 +72,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       `load: target ${l.targetRate.toFixed(1)}/s, achieved ${l.achievedRate.toFixed(1)}/s, sent ${l.sent}, ok ${l.ok}, failed ${l.failed}, dropped ${l.dropped}, latency p50 ${ms(l.latencyMs.p50)} p99 ${ms(l.latencyMs.p99)}\n`,
     );
+    const r = l.retries;
+    if (r) {
+      process.stdout.write(
+        r.clientRetries === 0
+          ? `client retries: off (${r.needed} orders were answered 5xx or not at all)\n`
+          : `client retries: ${r.needed} orders needed a retry (${r.attempts} retry attempts): ${r.recovered} accepted on retry, ${r.gaveUp} gave up${r.abandoned ? `, ${r.abandoned} abandoned` : ''}\n`,
+      );
+    }
+    if (results.loadAfterHealSeconds !== undefined) process.stdout.write(`load after the last heal: ${results.loadAfterHealSeconds} s\n`);
   }
   if (!command.keep) process.stdout.write(renderVerdict(results.checks, results.valid, results.exitCode) + '\n');
   process.stdout.write(`results: ${join(results.runDir, 'results.json')}\n`);
@@ -86,4 +100,11 @@ function listing(): string {
   return `scenarios:\n${scenarios}\n\nflaws (--flaw NAME):\n${flaws}`;
 }
 
-runMain(() => main(process.argv.slice(2)));
+/** One line, not a stack: which runs directory and what to do (also for runs/<scenario>/ owned by someone else). */
+function refuseUnwritableRuns(err: unknown): number {
+  if (!(err instanceof RunsDirUnwritableError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  return 2;
+}
+
+runMain(() => main(process.argv.slice(2)).catch(refuseUnwritableRuns));

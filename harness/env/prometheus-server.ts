@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { PrometheusClient } from '../metrics/prometheus-client.ts';
@@ -11,8 +11,8 @@ import {
   type ScrapeTargetGroup,
 } from '../metrics/scrape-config.ts';
 import { logTail, sleep, terminate } from './child-exit.ts';
-import { registerChild } from './child-registry.ts';
 import { freePort } from './free-port.ts';
+import { lifelineGone, spawnWithLifeline } from './lifeline.ts';
 
 /**
  * A private Prometheus for one run, started from the `prometheus` binary on PATH (Debian's 2.42
@@ -130,7 +130,8 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
       const port = await freePort();
       const log = createWriteStream(logFile, { flags: 'a' });
-      const child = spawn(
+      // Under a lifeline (lifeline.ts): whatever ends the harness, SIGKILL included, ends this Prometheus too.
+      const child = spawnWithLifeline(
         binary,
         [
           `--config.file=${config.file}`,
@@ -141,12 +142,11 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
           // A run's TSDB is thrown away with its directory; no WAL compression work on a 2-core machine.
           '--storage.tsdb.retention.time=1d',
         ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+        { stdio: ['ignore', 'pipe', 'pipe'], label: `prometheus ${LOOPBACK}:${port}` },
       );
       const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
       child.stdout?.pipe(log, { end: false });
       child.stderr?.pipe(log, { end: false });
-      registerChild(child, `prometheus ${LOOPBACK}:${port}`);
       const exited = new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.once('error', () => resolve());
@@ -184,6 +184,7 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
 
   async #terminate(): Promise<void> {
     if (this.#running) await terminate(this.#child, STOP_TIMEOUT_MS);
+    await lifelineGone(this.#child);
     await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 

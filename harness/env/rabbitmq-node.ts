@@ -1,12 +1,13 @@
 import amqp from 'amqplib';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { logTail, sleep } from './child-exit.ts';
-import { registerChild } from './child-registry.ts';
 import { freePorts } from './free-port.ts';
+import { lifelineGone, signalGroup, spawnWithLifeline } from './lifeline.ts';
+import { StartedEpmd } from './private-epmd.ts';
 import { findRabbitMq, type RabbitMqBinaries } from './rabbitmq-binary.ts';
 
 const execFileAsync = promisify(execFile);
@@ -17,6 +18,9 @@ const BOOT_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 250;
 const LOOPBACK = '127.0.0.1';
+/** The node's directory holds its password (rabbitmq.conf) and Erlang cookie: its owner's alone. */
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
 
 export class BrokerStartError extends Error {
   constructor(message: string) {
@@ -33,9 +37,13 @@ export interface RabbitNodeOptions {
 
 /**
  * A private RabbitMQ node started from the installed rabbitmq-server: free ports, everything in
- * `dir`, bound to 127.0.0.1, a generated administrator instead of guest, Prometheus (and the
- * management API, for per-channel figures and for people looking around) enabled. It can be
- * stopped gracefully, SIGKILLed, and started again on the same data.
+ * `dir` (0700, its config 0600: it holds the password), bound to 127.0.0.1, a generated
+ * administrator instead of guest, Prometheus (and the management API, for per-channel figures and
+ * for people looking around) enabled, its own epmd (private-epmd.ts). It can be stopped
+ * gracefully, SIGKILLed, and started again on the same data.
+ *
+ * The VM and its epmd run under lifelines (lifeline.ts): whatever ends the harness, SIGKILL
+ * included, ends them too.
  */
 export class StartedRabbitNode {
   readonly nodeName: string;
@@ -44,12 +52,14 @@ export class StartedRabbitNode {
   readonly #dir: string;
   readonly #binaries: RabbitMqBinaries;
   readonly #ports: { amqp: number; dist: number; prometheus: number; management: number };
+  #epmd: StartedEpmd | null = null;
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #log: WriteStream | null = null;
 
   private constructor(dir: string, binaries: RabbitMqBinaries, ports: number[]) {
-    this.#dir = dir;
+    // Absolute: it is the node's HOME and what its command line is recognised by (processes.jsonl).
+    this.#dir = resolve(dir);
     this.#binaries = binaries;
     const [amqpPort, dist, prometheus, management] = ports as [number, number, number, number];
     this.#ports = { amqp: amqpPort, dist, prometheus, management };
@@ -59,8 +69,15 @@ export class StartedRabbitNode {
   static async start(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
     const binaries = options.binaries ?? findRabbitMq();
     const node = new StartedRabbitNode(options.dir, binaries, await freePorts(4));
-    node.#writeConfig();
-    await node.start();
+    node.#makePrivateDir();
+    try {
+      node.#epmd = await StartedEpmd.start(join(node.#dir, 'log', 'epmd.log'), node.nodeName);
+      node.#writeConfig(node.#epmd.port);
+      await node.start();
+    } catch (err) {
+      await node.dispose();
+      throw err;
+    }
     return node;
   }
 
@@ -78,6 +95,13 @@ export class StartedRabbitNode {
   }
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+  /** This node's own epmd (see private-epmd.ts). */
+  get epmdPid(): number | undefined {
+    return this.#epmd?.pid;
+  }
+  get epmdPort(): number | undefined {
+    return this.#epmd?.port;
   }
   get running(): boolean {
     return this.#child !== null;
@@ -97,29 +121,33 @@ export class StartedRabbitNode {
   /** Boots the node (again, on the same data after a stop or kill) and waits until AMQP logins work. */
   async start(): Promise<void> {
     if (this.#child) throw new BrokerStartError(`node ${this.nodeName} is already running (pid ${this.#child.pid})`);
+    if (!this.#epmd) throw new BrokerStartError(`node ${this.nodeName} has been disposed of`);
     mkdirSync(join(this.#dir, 'log'), { recursive: true });
     this.#log ??= createWriteStream(join(this.#dir, 'log', 'console.log'), { flags: 'a' });
-    const child = spawn(this.#binaries.server, [], {
+    const child = spawnWithLifeline(this.#binaries.server, [], {
       env: this.#env(),
       stdio: ['ignore', 'pipe', 'pipe'],
+      label: `rabbitmq ${this.nodeName}`,
+      // The script execs the Erlang VM, whose arguments hold the node's directory (`-home`).
+      commandLineMarker: this.#dir,
     });
     child.stdout?.pipe(this.#log, { end: false });
     child.stderr?.pipe(this.#log, { end: false });
-    registerChild(child, `rabbitmq ${this.nodeName}`);
     this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // Exited means the VM and its lifeline (which takes the rest of its group) are both gone.
+    this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).then(() => lifelineGone(child));
     child.once('exit', () => {
       if (this.#child === child) this.#child = null;
     });
     await this.#waitUntilReady(child);
   }
 
-  /** Graceful stop (SIGTERM: RabbitMQ closes connections and flushes queues), waiting for exit. */
+  /** Graceful stop (SIGTERM to the VM: RabbitMQ closes connections and flushes queues), waiting for exit. */
   async stop(): Promise<void> {
     await this.#signalAndWait('SIGTERM', STOP_TIMEOUT_MS);
   }
 
-  /** SIGKILL: no flush, no goodbye to clients; what was not on disk is gone. */
+  /** SIGKILL to the node's whole process group: no flush, no goodbye to clients; what was not on disk is gone. */
   async kill(): Promise<void> {
     await this.#signalAndWait('SIGKILL', STOP_TIMEOUT_MS);
   }
@@ -140,6 +168,8 @@ export class StartedRabbitNode {
    */
   async dispose(): Promise<void> {
     if (this.#child) await this.#signalAndWait('SIGKILL', 10_000).catch(() => {});
+    await this.#epmd?.stop().catch(() => {});
+    this.#epmd = null;
     this.#log?.end();
     this.#log = null;
   }
@@ -147,7 +177,9 @@ export class StartedRabbitNode {
   async #signalAndWait(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
     const child = this.#child;
     if (!child) return;
-    child.kill(signal);
+    // A graceful stop is the VM's to carry out (it ends its port programs itself); a kill takes the group.
+    if (signal === 'SIGKILL') signalGroup(child, signal);
+    else child.kill(signal);
     const timedOut = await Promise.race([this.#exited.then(() => false), sleep(timeoutMs).then(() => true)]);
     if (timedOut) throw new BrokerStartError(`node ${this.nodeName} (pid ${child.pid}) did not exit within ${timeoutMs} ms of ${signal}`);
   }
@@ -166,7 +198,7 @@ export class StartedRabbitNode {
       }
       await sleep(READY_POLL_MS);
     }
-    child.kill('SIGKILL');
+    signalGroup(child, 'SIGKILL');
     throw new BrokerStartError(`node ${this.nodeName} not ready within ${BOOT_TIMEOUT_MS} ms: ${lastError}`);
   }
 
@@ -174,6 +206,8 @@ export class StartedRabbitNode {
 
   #env(): NodeJS.ProcessEnv {
     const dir = this.#dir;
+    const epmd = this.#epmd;
+    if (!epmd) throw new BrokerStartError(`node ${this.nodeName} has no epmd (disposed of?)`);
     return {
       PATH: process.env.PATH,
       LANG: process.env.LANG ?? 'C.UTF-8',
@@ -187,18 +221,30 @@ export class StartedRabbitNode {
       RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
       RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
-      // Keeps Erlang distribution on loopback (it listens on every interface otherwise).
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+      // Ours instead of the machine's /etc/rabbitmq/rabbitmq-env.conf: that one configures the
+      // system instance, and is sourced after the environment, so it could move our epmd.
+      RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
+      // This node's own epmd, on loopback (see private-epmd.ts); rabbitmqctl finds it the same way.
+      ERL_EPMD_PORT: String(epmd.port),
+      ERL_EPMD_ADDRESS: LOOPBACK,
+      // Keeps Erlang distribution on loopback (it listens on every interface otherwise), and never
+      // lets the VM start an `epmd -daemon` of its own, which would outlive the run.
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false',
       // Makes the script exec the VM directly, so our child PID is the broker itself and a
       // SIGKILL really kills the broker (not a shell wrapper that would leave it running).
       RUNNING_UNDER_SYSTEMD: 'true',
     };
   }
 
-  #writeConfig(): void {
-    mkdirSync(this.#dir, { recursive: true });
+  #makePrivateDir(): void {
+    mkdirSync(this.#dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    // mkdir's mode is cut by the umask and ignored for a directory that existed already.
+    chmodSync(this.#dir, PRIVATE_DIR_MODE);
+  }
+
+  #writeConfig(epmdPort: number): void {
     const p = this.#ports;
-    writeFileSync(
+    writePrivateFile(
       join(this.#dir, 'rabbitmq.conf'),
       [
         `listeners.tcp.default = ${LOOPBACK}:${p.amqp}`,
@@ -214,7 +260,23 @@ export class StartedRabbitNode {
         '',
       ].join('\n'),
     );
-    writeFileSync(join(this.#dir, 'enabled_plugins'), '[rabbitmq_management,rabbitmq_prometheus].\n');
+    writePrivateFile(join(this.#dir, 'enabled_plugins'), '[rabbitmq_management,rabbitmq_prometheus].\n');
+    writePrivateFile(
+      join(this.#dir, 'rabbitmq-env.conf'),
+      [
+        '# Written by the harness (harness/env/rabbitmq-node.ts): this private node reads this file instead of',
+        "# the machine's rabbitmq-env.conf. Sourced after the environment, so it has the last word on epmd.",
+        `ERL_EPMD_PORT=${epmdPort}`,
+        `ERL_EPMD_ADDRESS=${LOOPBACK}`,
+        '',
+      ].join('\n'),
+    );
   }
+}
+
+/** Created 0600, and made so if it existed (writeFileSync's mode applies only to a new file). */
+function writePrivateFile(file: string, text: string): void {
+  writeFileSync(file, text, { mode: PRIVATE_FILE_MODE });
+  chmodSync(file, PRIVATE_FILE_MODE);
 }
 
