@@ -21,6 +21,12 @@ export const REQUEST_TIMEOUT_MS = 8_000;
  */
 const MAX_IN_FLIGHT_PER_RATE = Math.ceil(REQUEST_TIMEOUT_MS / 1000) + 1;
 const MIN_MAX_IN_FLIGHT = 64;
+/**
+ * Every slot is a socket on both sides (the load and the API): above this the pair would run into
+ * the file-descriptor limit (20,000 here) before any broker fault did. At such rates (> 450/s) a
+ * stalled API makes the generator drop, and the load check says the run fell short.
+ */
+const MAX_MAX_IN_FLIGHT = 4_096;
 /** The generator waits this long past the request timeout for a request that never settled. */
 const DRAIN_MARGIN_MS = 1_000;
 
@@ -71,7 +77,7 @@ export interface ClientOrderLoad {
 export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrderLoad {
   const policy = retryPolicy(options.clientRetries, options.retryTiming);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  const maxInFlight = Math.max(MIN_MAX_IN_FLIGHT, Math.ceil(options.rate * MAX_IN_FLIGHT_PER_RATE));
+  const maxInFlight = Math.min(MAX_MAX_IN_FLIGHT, Math.max(MIN_MAX_IN_FLIGHT, Math.ceil(options.rate * MAX_IN_FLIGHT_PER_RATE)));
   // Retries get their own sockets: sharing the generator's would let them queue first attempts inside the agent.
   const client = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs });
   const retryClient = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs });

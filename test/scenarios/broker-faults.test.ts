@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCheckCli, runScenarioCli } from '../support/scenario-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -29,6 +31,12 @@ describe('broker-restart', () => {
     expect(recovery.recoveries[0]).toMatchObject({ fault: 'broker-restart', unavailableSeconds: expect.any(Number), backToFullRateSeconds: expect.any(Number) });
     expect(recovery.recoveries[0]!.unavailableSeconds).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/^recovery +VALID/m);
+    // The broker password is in endpoints.json for the person at the keyboard (0600), never in results.json.
+    const endpointsFile = join(run.results!.runDir, 'endpoints.json');
+    const password = decodeURIComponent(new URL((JSON.parse(readFileSync(endpointsFile, 'utf8')) as { amqpUrl: string }).amqpUrl).password);
+    expect(password.length).toBeGreaterThan(8);
+    expect(statSync(endpointsFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(run.results!.runDir, 'results.json'), 'utf8')).not.toContain(password);
   });
 
   it('catches the transient flaw: non-durable queues forget orders on restart', async () => {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { isLoopbackHost } from '../../../chaos/toxiproxy/address.ts';
 import { NonLoopbackHostError, startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
-import { LOOPBACK, open, roundTrip, startEchoServer, uniqueName, within, type TcpServerFixture } from './support.ts';
+import { LOOPBACK, open, roundTrip, startEchoServer, trackMainProcesses, uniqueName, within, type TcpServerFixture } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = 'chaos/toxiproxy/main.ts';
@@ -159,20 +159,7 @@ describe('a server started with allowNonLoopback', () => {
 });
 
 describe('main.ts', () => {
-  const children = new Set<ChildProcessWithoutNullStreams>();
-  const servers = new Set<number>();
-  afterEach(() => {
-    for (const pid of servers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    servers.clear();
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    children.clear();
-  });
+  const { children, servers } = trackMainProcesses();
 
   function startMain(args: string[]): { child: ChildProcessWithoutNullStreams; exited: Promise<number | null>; stderr: () => string } {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: 'pipe' });

@@ -3,9 +3,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { createProxy, open, roundTrip, startEchoServer, within } from './support.ts';
+import { createProxy, open, roundTrip, startEchoServer, trackMainProcesses, within } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;
@@ -13,22 +13,8 @@ const MAIN = `${ROOT}chaos/toxiproxy/main.ts`;
 const STARTUP_MS = 20_000;
 const EXIT_MS = 5_000;
 
-const children = new Set<ChildProcessWithoutNullStreams>();
-const servers = new Set<number>();
-
-afterEach(() => {
-  // The serving process is tsx's child: kill it by its announced pid too, or a failed test would orphan it.
-  for (const pid of servers) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  servers.clear();
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+// The serving process is tsx's child: it is killed by its announced pid too, or a failed test would orphan it.
+const { children, servers } = trackMainProcesses();
 
 interface Started {
   child: ChildProcessWithoutNullStreams;

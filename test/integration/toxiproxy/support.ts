@@ -1,6 +1,8 @@
 // Fixtures for the Toxiproxy conformance suites: small TCP upstreams on 127.0.0.1:0, client sockets that
 // record what they receive and how they end, and deadlines so that nothing can hang a test.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
 
 export const LOOPBACK = '127.0.0.1';
@@ -156,4 +158,27 @@ export function pattern(length: number, seed = 1): Buffer {
     data[i] = x & 0xff;
   }
   return data;
+}
+
+/**
+ * Children a test starts (tsx running chaos/toxiproxy/main.ts) and the serving processes they
+ * announce (tsx's own child): every one is SIGKILLed by PID after each test, so a failed test
+ * orphans nothing.
+ */
+export function trackMainProcesses(): { children: Set<ChildProcessWithoutNullStreams>; servers: Set<number> } {
+  const children = new Set<ChildProcessWithoutNullStreams>();
+  const servers = new Set<number>();
+  afterEach(() => {
+    for (const pid of servers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    servers.clear();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.clear();
+  });
+  return { children, servers };
 }
