@@ -25,6 +25,12 @@ export interface OrderRetriesOptions {
   policy: RetryPolicy;
   /** most retry attempts in flight at once */
   concurrency: number;
+  /**
+   * Retry budget: at most this many retry attempts start per second, whatever the backlog (a
+   * client fleet's retries must not multiply the load on a system that is coming back, nor starve
+   * the generator's thread). Unlimited when absent.
+   */
+  ratePerSecond?: number;
   send: SendAttempt;
   /** the jitter stream of order `index` (client-retry.ts retryRandom) */
   random: (index: number) => () => number;
@@ -63,6 +69,8 @@ interface Entry {
   /** attempts made so far, the first included */
   attempts: number;
   random: () => number;
+  /** Its last answer left the order in doubt: it may be half done, so it goes first when the budget is short. */
+  inDoubt: boolean;
 }
 
 export class OrderRetries {
@@ -71,6 +79,10 @@ export class OrderRetries {
   readonly #send: SendAttempt;
   readonly #random: (index: number) => () => number;
   readonly #now: () => number;
+  readonly #ratePerSecond: number | undefined;
+  #tokens = 0;
+  #tokensAt = 0;
+  #pumpTimer: NodeJS.Timeout | undefined;
   readonly #timers = new Map<NodeJS.Timeout, Entry>();
   readonly #waiting: Entry[] = [];
   #inFlight = 0;
@@ -88,13 +100,17 @@ export class OrderRetries {
     this.#send = options.send;
     this.#random = options.random;
     this.#now = options.now ?? (() => performance.now());
+    if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0)) throw new InvalidRetryOptionsError(`retry rate: expected a number of retries per second > 0, got ${options.ratePerSecond}`);
+    this.#ratePerSecond = options.ratePerSecond;
+    this.#tokens = options.ratePerSecond ?? 0;
+    this.#tokensAt = this.#now();
   }
 
   /** Takes an order's first answer: retries it later if the system asked for that, otherwise does nothing. */
   afterFirstAttempt(order: RetryOrder, first: AttemptResult): void {
     if (first.outcome === 'ok' || !isRetryable(first.answer)) return;
     this.#c.needed++;
-    this.#schedule({ order, attempts: 1, random: this.#random(order.index) }, first);
+    this.#schedule({ order, attempts: 1, random: this.#random(order.index), inDoubt: first.outcome === 'info' }, first);
   }
 
   /** Orders waiting for a retry or with a retry in flight. */
@@ -107,6 +123,7 @@ export class OrderRetries {
     if (this.#abandoned) return;
     this.#abandoned = true;
     for (const timer of this.#timers.keys()) clearTimeout(timer);
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     this.#c.abandoned += this.#timers.size + this.#waiting.length;
     this.#timers.clear();
     this.#waiting.length = 0;
@@ -155,9 +172,33 @@ export class OrderRetries {
     this.#timers.set(timer, entry);
   }
 
+  /** Takes one retry token if the budget has one; otherwise arranges a pump when the next one is due. */
+  #takeToken(): boolean {
+    const rate = this.#ratePerSecond;
+    if (rate === undefined) return true;
+    const now = this.#now();
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
+    this.#tokensAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    if (!this.#pumpTimer) {
+      this.#pumpTimer = setTimeout(() => {
+        this.#pumpTimer = undefined;
+        this.#pump();
+      }, Math.ceil(((1 - this.#tokens) / rate) * 1000));
+    }
+    return false;
+  }
+
   #pump(): void {
     while (this.#inFlight < this.#concurrency && this.#waiting.length > 0) {
-      const entry = this.#waiting.shift()!;
+      const doubtful = this.#waiting.findIndex((e) => e.inDoubt);
+      const next = this.#waiting[doubtful >= 0 ? doubtful : 0]!;
+      // It waited for a free slot past its deadline: the user it stands for has walked away.
+      if (this.#now() <= next.order.firstStartMs + this.#policy.deadlineMs && !this.#takeToken()) break;
+      const entry = this.#waiting.splice(doubtful >= 0 ? doubtful : 0, 1)[0]!;
       // It waited for a free slot past its deadline: the user it stands for has walked away.
       if (this.#now() > entry.order.firstStartMs + this.#policy.deadlineMs) this.#giveUp('deadline');
       else this.#launch(entry);
@@ -182,7 +223,10 @@ export class OrderRetries {
         if (result.outcome === 'ok') this.#c.recovered++;
         else if (result.answer.kind === 'aborted') this.#c.abandoned++;
         else if (!isRetryable(result.answer)) this.#giveUp('refused');
-        else this.#schedule(entry, result);
+        else {
+          entry.inDoubt = result.outcome === 'info';
+          this.#schedule(entry, result);
+        }
         this.#pump();
       },
       (error: unknown) => {

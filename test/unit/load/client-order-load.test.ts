@@ -206,6 +206,8 @@ describe('startClientOrderLoad: retries stay out of the generator’s slots', ()
       rate: RATE,
       durationSeconds: 3,
       retryTiming: { baseDelayMs: 100, maxDelayMs: 10_000 },
+      // Every retry at once: the budget is tested on its own below.
+      retryBudgetPerSecond: 10_000,
     });
     expect(summary.dropped).toBe(0);
     expect(summary.sent).toBe(300);
@@ -214,4 +216,23 @@ describe('startClientOrderLoad: retries stay out of the generator’s slots', ()
     const lastOutcome = new Map(records.map((r) => [r.orderId, r.outcome]));
     expect([...lastOutcome.values()].every((o) => o === 'ok')).toBe(true);
   }, 20_000);
+
+  it('keeps retries within the budget, in-doubt orders first', async () => {
+    // 50/s for 2 s, every order refused once ('fail'; 1 in 10 in doubt): 100 retries at 20/s take about 5 s.
+    const tenth = (id: string | undefined) => Number((id ?? '').split('-').pop()) % 10 === 0;
+    const { summary, server } = await runLoad((id, nth) => (nth === 1 ? (tenth(id) ? { ...IN_DOUBT } : { status: 503, body: { outcome: 'fail' } }) : ACCEPTED), {
+      rate: 50,
+      durationSeconds: 2,
+      retryTiming: { baseDelayMs: 10, maxDelayMs: 10 },
+      retryBudgetPerSecond: 20,
+    });
+    expect(summary.retries).toMatchObject({ needed: 100, recovered: 100 });
+    const retries = server.received.filter((r) => r.nth > 1);
+    const spanSeconds = (Math.max(...retries.map((r) => r.atMs)) - Math.min(...retries.map((r) => r.atMs))) / 1000;
+    expect(spanSeconds).toBeGreaterThan(3.5);
+    // The in-doubt ones (every tenth) were retried before the refused ones that waited as long.
+    const median = retries[Math.floor(retries.length / 2)]!.atMs;
+    const doubtful = retries.filter((r) => tenth(r.id));
+    expect(doubtful.filter((r) => r.atMs <= median).length).toBeGreaterThan(doubtful.length / 2);
+  }, 30_000);
 });
