@@ -144,6 +144,8 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
     .then(async (summary) => {
       // A first attempt the generator abandoned at its drain timeout may still be recording its answer.
       await Promise.allSettled([...firstAttempts]);
+      // Every order has been sent: only in-doubt ones still need their retries.
+      retries.dropRefused();
       await retries.settled();
       return { ...summary, retries: retries.summary() };
     })
@@ -154,7 +156,10 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
   return {
     stats: run.stats,
     retries: () => retries.summary(),
-    stop: () => stopper.abort(),
+    stop: () => {
+      stopper.abort();
+      retries.dropRefused();
+    },
     abort: () => {
       stopper.abort();
       retries.abandon();

@@ -49,7 +49,7 @@ export interface RetrySummary {
   /** orders still not accepted after their last attempt */
   gaveUp: number;
   gaveUpBy: Record<GiveUpReason | 'refused', number>;
-  /** orders whose retries the load's abort cut short: each keeps its last recorded outcome */
+  /** orders whose retries the load's abort cut short, or certainly refused ones its end did: each keeps its last recorded outcome */
   abandoned: number;
   /** most retry attempts in flight at once */
   maxInFlight: number;
@@ -87,6 +87,8 @@ export class OrderRetries {
   readonly #waiting: Entry[] = [];
   #inFlight = 0;
   #abandoned = false;
+  /** The load has ended: orders certainly refused are not retried any more (see dropRefused). */
+  #refusedDropped = false;
   #failure: RetrySendError | undefined;
   #settleWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   readonly #c = { needed: 0, attempts: 0, recovered: 0, abandoned: 0, maxInFlight: 0, retriesExhausted: 0, deadline: 0, refused: 0 };
@@ -116,6 +118,26 @@ export class OrderRetries {
   /** Orders waiting for a retry or with a retry in flight. */
   pending(): number {
     return this.#timers.size + this.#waiting.length + this.#inFlight;
+  }
+
+  /**
+   * The load has ended: stops retrying orders whose last answer said they were certainly not taken
+   * (they have no effect that a retry could complete), now and for answers still to come. In-doubt
+   * orders keep their retries: one may be half done. Without this a run waited out the retry
+   * deadline (up to 30 s) after its last order for orders that could only end refused.
+   */
+  dropRefused(): void {
+    this.#refusedDropped = true;
+    for (const [timer, entry] of this.#timers) {
+      if (entry.inDoubt) continue;
+      clearTimeout(timer);
+      this.#timers.delete(timer);
+      this.#c.abandoned++;
+    }
+    const kept = this.#waiting.filter((e) => e.inDoubt);
+    this.#c.abandoned += this.#waiting.length - kept.length;
+    this.#waiting.splice(0, this.#waiting.length, ...kept);
+    this.#checkSettled();
   }
 
   /** Starts no further attempt; attempts in flight finish and are recorded. For an aborted load. */
@@ -154,7 +176,7 @@ export class OrderRetries {
   }
 
   #schedule(entry: Entry, last: AttemptResult): void {
-    if (this.#abandoned) {
+    if (this.#abandoned || (this.#refusedDropped && !entry.inDoubt)) {
       this.#c.abandoned++;
       return;
     }

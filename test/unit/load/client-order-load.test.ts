@@ -217,10 +217,9 @@ describe('startClientOrderLoad: retries stay out of the generator’s slots', ()
     expect([...lastOutcome.values()].every((o) => o === 'ok')).toBe(true);
   }, 20_000);
 
-  it('keeps retries within the budget, in-doubt orders first', async () => {
-    // 50/s for 2 s, every order refused once ('fail'; 1 in 10 in doubt): 100 retries at 20/s take about 5 s.
-    const tenth = (id: string | undefined) => Number((id ?? '').split('-').pop()) % 10 === 0;
-    const { summary, server } = await runLoad((id, nth) => (nth === 1 ? (tenth(id) ? { ...IN_DOUBT } : { status: 503, body: { outcome: 'fail' } }) : ACCEPTED), {
+  it('keeps retries within the budget', async () => {
+    // 50/s for 2 s, every order left in doubt once: 100 retries at 20/s take about 5 s (unbounded, well under 1 s).
+    const { summary, server } = await runLoad((_, nth) => (nth === 1 ? { ...IN_DOUBT } : ACCEPTED), {
       rate: 50,
       durationSeconds: 2,
       retryTiming: { baseDelayMs: 10, maxDelayMs: 10 },
@@ -230,9 +229,5 @@ describe('startClientOrderLoad: retries stay out of the generator’s slots', ()
     const retries = server.received.filter((r) => r.nth > 1);
     const spanSeconds = (Math.max(...retries.map((r) => r.atMs)) - Math.min(...retries.map((r) => r.atMs))) / 1000;
     expect(spanSeconds).toBeGreaterThan(3.5);
-    // The in-doubt ones (every tenth) were retried before the refused ones that waited as long.
-    const median = retries[Math.floor(retries.length / 2)]!.atMs;
-    const doubtful = retries.filter((r) => tenth(r.id));
-    expect(doubtful.filter((r) => r.atMs <= median).length).toBeGreaterThan(doubtful.length / 2);
   }, 30_000);
 });

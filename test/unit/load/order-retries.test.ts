@@ -97,6 +97,31 @@ describe('OrderRetries', () => {
     for (const call of script.calls) expect(call.atMs - script.calls[0]!.atMs).toBeLessThan(150);
   });
 
+  it('dropRefused() stops retrying orders certainly not taken, and keeps retrying the in-doubt ones', async () => {
+    const REFUSED: AttemptResult = { outcome: 'fail', answer: { kind: 'response', status: 503 }, status: 503, latencyMs: 1 };
+    const script = scriptedSend((n, id) => (id === order(1).orderId ? (n < 3 ? IN_DOUBT : OK) : REFUSED), 5);
+    const retries = new OrderRetries({ policy: retryPolicy(5, { baseDelayMs: 50, maxDelayMs: 50, deadlineMs: 5_000 }), concurrency: 4, send: script.send, random });
+    retries.afterFirstAttempt(order(1), IN_DOUBT);
+    retries.afterFirstAttempt(order(2), REFUSED);
+    retries.dropRefused();
+    await retries.settled();
+    expect(script.calls.filter((c) => c.orderId === order(2).orderId)).toHaveLength(0);
+    expect(retries.summary()).toMatchObject({ needed: 2, recovered: 1, abandoned: 1 });
+  });
+
+  it('within a budget of retries per second, retries in-doubt orders before certainly refused ones', async () => {
+    const REFUSED: AttemptResult = { outcome: 'fail', answer: { kind: 'response', status: 503 }, status: 503, latencyMs: 1 };
+    const script = scriptedSend(() => OK);
+    const retries = new OrderRetries({ policy: retryPolicy(5, { baseDelayMs: 1, maxDelayMs: 1, deadlineMs: 10_000 }), concurrency: 50, ratePerSecond: 10, send: script.send, random });
+    for (let i = 0; i < 20; i++) retries.afterFirstAttempt(order(i), i % 4 === 0 ? IN_DOUBT : REFUSED);
+    await retries.settled();
+    const span = script.calls[script.calls.length - 1]!.atMs - script.calls[0]!.atMs;
+    expect(span).toBeGreaterThan(800); // 20 retries at 10/s with a burst of 10: about 1 s
+    // The first second's burst (10) goes in the order the retries came due; after it, the in-doubt ones that waited (12, 16) go first.
+    const doubtful = new Set([12, 16].map((i) => order(i).orderId));
+    expect(script.calls.slice(10, 12).map((c) => c.orderId).every((id) => doubtful.has(id))).toBe(true);
+  });
+
   it('abandon() starts no further attempt and settles at once', async () => {
     const script = scriptedSend(() => IN_DOUBT);
     const retries = new OrderRetries({ policy: retryPolicy(5, { baseDelayMs: 200 }), concurrency: 4, send: script.send, random });
