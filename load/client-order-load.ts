@@ -13,17 +13,19 @@ import { OrderRetries, type RetryOrder, type RetrySummary } from './order-retrie
 
 /** A client waits this long for an answer; the API itself gives up on a confirm after 5 s. */
 export const REQUEST_TIMEOUT_MS = 8_000;
+/** How long the reference API holds a request while it waits for the broker's confirm. */
+const API_CONFIRM_HOLD_MS = 5_000;
 /**
  * Concurrency cap of the open-model generator (k6's maxVUs), per order/s of target: enough for an
- * API that holds every request until the client's timeout (a broker outage: the API waits up to 5 s
- * for a confirm), so arrivals during an outage are sent and answered, not dropped for lack of a slot
- * (at 2 per order/s a broker restart at 100/s dropped 72 requests: the run then could not claim its rate).
+ * API that holds every request while it waits for a confirm (up to 5 s in a broker outage), so
+ * arrivals during an outage are sent and answered, not dropped for lack of a slot (at 2 per order/s
+ * a broker restart at 100/s dropped 72 requests: the run then could not claim its rate).
  */
-const MAX_IN_FLIGHT_PER_RATE = Math.ceil(REQUEST_TIMEOUT_MS / 1000) + 1;
+const MAX_IN_FLIGHT_PER_RATE = Math.ceil(API_CONFIRM_HOLD_MS / 1000) + 1;
 const MIN_MAX_IN_FLIGHT = 64;
 /**
  * Every slot is a socket on both sides (the load and the API): above this the pair would run into
- * the file-descriptor limit (20,000 here) before any broker fault did. At such rates (> 450/s) a
+ * the file-descriptor limit (20,000 here) before any broker fault did. At such rates (> 680/s) a
  * stalled API makes the generator drop, and the load check says the run fell short.
  */
 const MAX_MAX_IN_FLIGHT = 4_096;

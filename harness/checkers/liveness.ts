@@ -38,16 +38,20 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       const stages = run.ledger.stages();
       const orders = run.ledger.orders();
       const stuck = stages.filter((s) => s.stuckCount > 0).map((s) => ({ queue: s.queue, stuck: s.stuckCount, ids: s.stuck.slice(0, 10) }));
+      // Where the final read found the messages of the unfinished orders (their follow-ups may never have been confirmed).
+      const unfinished = new Set(orders.stuck);
+      const heldFor = new Map<string, number>();
+      for (const e of run.events) if (e.kind === 'final-read' && e.orderId && unfinished.has(e.orderId)) heldFor.set(e.queue, (heldFor.get(e.queue) ?? 0) + 1);
       const stuckMessages = stuck.reduce((n, s) => n + s.stuck, 0);
       const unnoticed = unnoticedDeadConnections(run.events, options.blackholes ?? [], detectWithinMs);
       const table = {
         columns: ['queue', 'stuck (read back by id)', 'first ids'],
         rows: stuck.map((s) => [s.queue, s.stuck, s.ids.slice(0, 3).join(' ')]),
       };
-      const details = { stuckOrders: orders.stuckCount, stuckOrderIds: orders.stuck, stuck, unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), finalRead: run.finalRead ?? null, table };
+      const details = { stuckOrders: orders.stuckCount, stuckOrderIds: orders.stuck, stuck, heldForUnfinishedOrders: Object.fromEntries(heldFor), unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), finalRead: run.finalRead ?? null, table };
       const problems = [
         stuckMessages || orders.stuckCount
-          ? `stuck: ${orders.stuckCount} accepted orders unfinished and ${stuckMessages} confirmed messages never consumed, still held by the broker (${stuck.map((s) => `${s.queue}: ${s.stuck}`).join(', ') || 'follow-ups never sent'})`
+          ? `stuck: ${orders.stuckCount} accepted orders unfinished and ${stuckMessages} confirmed messages never consumed, still held by the broker (${describeHeld(stuck, heldFor)})`
           : '',
         unnoticed.length
           ? `stuck on dead connections: ${unnoticed.length} connections never noticed the ${[...new Set(unnoticed.map((u) => u.fault))].join('/')} (${unnoticed
@@ -62,6 +66,12 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       return { valid: true, summary: 'nothing stuck: no missing work was left in the broker, every dead connection was noticed', ...details };
     },
   };
+}
+
+/** Per queue: the confirmed messages stuck there, else the messages of unfinished orders the final read found there. */
+function describeHeld(stuck: readonly { queue: string; stuck: number }[], heldFor: ReadonlyMap<string, number>): string {
+  if (stuck.length) return stuck.map((s) => `${s.queue}: ${s.stuck}`).join(', ');
+  return [...heldFor].map(([queue, n]) => `${queue}: ${n} messages of unfinished orders`).join(', ');
 }
 
 /** Connections that stayed "up" through a black hole longer than detection allows. */

@@ -41,6 +41,8 @@ const CHANNEL_SAMPLE_MS = 2_000;
 export const DEFAULT_AFTER_HEAL_SECONDS = 10;
 /** Extra load time allowed beyond the plan for heals that take longer than scheduled (a broker boot). */
 const HEAL_OVERRUN_SECONDS = 60;
+/** After the API stopped, how long the workers may take to consume what it published last. */
+const SETTLE_TIMEOUT_SECONDS = 10;
 /** Setup and teardown allowance on top of load, faults and drain before the watchdog gives up. */
 const WATCHDOG_SLACK_SECONDS = 240;
 /** Mixed into the run's seed so fault randomness differs from the order bodies drawn from the same seed. */
@@ -85,6 +87,8 @@ export interface RunResults {
   /** The read-back of every queue after the drain, with the system's consumers stopped. */
   finalRead?: FinalReadSummary;
   drain?: { drained: boolean; seconds: number; stalled: boolean; pending: { orders: number; messages: number } };
+  /** The drain after the API stopped, before the workers stop for the final read. */
+  settle?: { drained: boolean; seconds: number; stalled: boolean; pending: { orders: number; messages: number } };
   valid: Validity;
   exitCode: 0 | 1 | 2;
   checks: Record<string, CheckResult>;
@@ -280,7 +284,12 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       // Jepsen's final read: with the system's consumers stopped, every message still in a queue is read back by id.
       phase('final-read');
       status.update({ phase: 'final-read', elapsedSeconds: elapsed(), faults: [] });
-      await Promise.all(system.processes.map((p) => p.stop()));
+      // The edge first: an API still working through a backlog may publish after the drain; the workers then get
+      // to consume that (a short second drain) before they stop, or its messages would read back as stuck.
+      await system.api.stop();
+      readHistory();
+      results.settle = await drain(readHistory, ledger, SETTLE_TIMEOUT_SECONDS, abort.signal);
+      await Promise.all(system.workers.map((p) => p.stop()));
       const listed = await inspector.queues().catch(() => []);
       results.finalRead = await finalRead(node.amqpUrl(), queuesToRead(listed.map((q) => q.name)), harnessHistory);
       if (!results.finalRead.complete) status.log(`final read incomplete: ${results.finalRead.error}`);
