@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './order-server.ts';
 
 // A stand-in order API whose answer depends on the order id and on how many times that id came before:
 // what a client retrying an order meets while the broker behind the API is down.
@@ -65,15 +65,9 @@ export async function startFlakyOrderServer(answer: Answerer): Promise<StartedFl
       else send();
     });
   });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = async (): Promise<void> => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     received,
     get answer() {
       return state.answer;
