@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../system/history/history-event.ts';
+import type { HistoryEvent } from '../instrument/history-event.ts';
 
 // How many broker messages the order system moves per order and per second, counted from a
 // step's histories (not assumed from the topology), and how that compares with raw publishing.

@@ -43,7 +43,7 @@ const retryConcurrency = (rate: number) => Math.max(MIN_MAX_IN_FLIGHT, Math.ceil
 /** The generator waits this long past the request timeout for a request that never settled. */
 const DRAIN_MARGIN_MS = 1_000;
 
-/** One attempt as the client's history records it (an `order-request` event of system/history/history-event.ts). */
+/** One attempt as the client's history records it (an `order-request` event of instrument/history-event.ts). */
 export interface OrderAttemptRecord {
   kind: 'order-request';
   orderId: string;

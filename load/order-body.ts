@@ -105,7 +105,7 @@ function assertMix(mix: OrderMix): void {
 }
 
 /**
- * What an order is meant to do, as the client records it (the `Intent` of system/history/history-event.ts):
+ * What an order is meant to do, as the client records it (the `Intent` of instrument/history-event.ts):
  * `normal` must be processed, `poison` must be dead-lettered after its retries, `expire` must see its payment expire.
  */
 export type OrderIntent = 'normal' | 'poison' | 'expire';

@@ -6,7 +6,7 @@ import type { PrefetchFairnessOptions } from '../harness/checkers/prefetch-fairn
 import type { SystemSpec } from '../harness/env/order-system.ts';
 import type { OrderMix } from '../load/order-body.ts';
 import type { FlawName } from '../system/flaws.ts';
-import type { HistoryEvent } from '../system/history/history-event.ts';
+import type { HistoryEvent } from '../instrument/history-event.ts';
 
 /**
  * Dead-letter routing options where the deaths a scenario expects may be derived from the run's

@@ -1,5 +1,5 @@
 import type { SystemProcessConfig } from './config.ts';
-import type { HistoryWriter } from './history/history-writer.ts';
+import type { HistoryWriter } from '../instrument/history-writer.ts';
 import { MeteredHistoryWriter } from './metrics/metered-history.ts';
 import { initSystemMetrics } from './metrics/system-metrics.ts';
 

@@ -1,5 +1,5 @@
 import { routesTo } from '../../system/amqp/topology.ts';
-import type { HistoryEvent, Outcome } from '../../system/history/history-event.ts';
+import type { HistoryEvent, Outcome } from '../../instrument/history-event.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { byTime, HandledIndex, messageKey, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
 import { hasFlaw } from './run-settings.ts';

@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { FinalReadSummary } from '../env/final-read.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BEST_EFFORT_QUEUES, QUEUES } from '../../system/amqp/topology.ts';
-import type { DeadLetteredEvent, DeliverEvent, HistoryEvent } from '../../system/history/history-event.ts';
+import type { DeadLetteredEvent, DeliverEvent, HistoryEvent } from '../../instrument/history-event.ts';
 import { openDatabaseReadOnly, storeFile } from '../../system/stores/sqlite.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { byTime, messageKey } from './delivery-tracking.ts';

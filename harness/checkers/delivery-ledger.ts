@@ -1,5 +1,5 @@
 import { BEST_EFFORT_QUEUES, routesTo, QUEUES, retryTarget, WORK_QUEUES } from '../../system/amqp/topology.ts';
-import type { HistoryEvent, Intent, Outcome } from '../../system/history/history-event.ts';
+import type { HistoryEvent, Intent, Outcome } from '../../instrument/history-event.ts';
 
 /** Order effects that mean "this order has reached the end of its pipeline". */
 export const TERMINAL_EFFECTS: ReadonlySet<string> = new Set(['order-completed', 'order-failed']);

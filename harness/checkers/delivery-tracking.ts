@@ -1,4 +1,4 @@
-import type { DeliverEvent, HandledEvent, HistoryEvent, LifecycleEvent, SettleEvent } from '../../system/history/history-event.ts';
+import type { DeliverEvent, HandledEvent, HistoryEvent, LifecycleEvent, SettleEvent } from '../../instrument/history-event.ts';
 
 /**
  * Rebuilds each consumer's deliveries from the history: which (channel, delivery tag) was settled

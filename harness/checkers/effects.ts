@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { HistoryEvent, Intent, Outcome } from '../../system/history/history-event.ts';
+import type { HistoryEvent, Intent, Outcome } from '../../instrument/history-event.ts';
 import type { OrderItem } from '../../system/messages.ts';
 import { openDatabaseReadOnly, storeFile, type Db } from '../../system/stores/sqlite.ts';
 import type { Checker, CheckResult } from './checker.ts';

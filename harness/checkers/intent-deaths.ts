@@ -1,5 +1,5 @@
 import { BEST_EFFORT_QUEUES, BOUNDED_QUEUES, EXCHANGES, QUEUES, RETRY_DELAYS_MS } from '../../system/amqp/topology.ts';
-import type { HistoryEvent, Intent } from '../../system/history/history-event.ts';
+import type { HistoryEvent, Intent } from '../../instrument/history-event.ts';
 
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 

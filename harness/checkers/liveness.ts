@@ -1,4 +1,4 @@
-import type { FaultEvent, HistoryEvent, LifecycleEvent } from '../../system/history/history-event.ts';
+import type { FaultEvent, HistoryEvent, LifecycleEvent } from '../../instrument/history-event.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { MAX_LISTED_IDS } from './delivery-ledger.ts';
 

@@ -1,5 +1,5 @@
 import { QUEUES } from '../../system/amqp/topology.ts';
-import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { Checker, CheckResult, RunRecord } from './checker.ts';
 import { byTime, HandledIndex, percentile, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
 import { configuredInstances, configuredPrefetch, configuredProcessingMs, hasFlaw } from './run-settings.ts';

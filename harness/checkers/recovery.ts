@@ -1,4 +1,4 @@
-import type { FaultEvent, HistoryEvent, OrderRequestEvent } from '../../system/history/history-event.ts';
+import type { FaultEvent, HistoryEvent, OrderRequestEvent } from '../../instrument/history-event.ts';
 import type { CheckResult, Validity } from './checker.ts';
 
 /** The system is back when it accepts this share of the target rate again. */

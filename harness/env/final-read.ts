@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import type { HistoryWriter } from '../../system/history/history-writer.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 
 /** A bound on the read: a run that left more than this in its queues is broken beyond counting. */
 const MAX_MESSAGES = 200_000;

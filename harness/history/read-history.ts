@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { CheckResult } from '../checkers/checker.ts';
 
 const READ_CHUNK_BYTES = 1 << 20;

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { startClientOrderLoad } from '../../load/client-order-load.ts';
-import { HistoryWriter } from '../../system/history/history-writer.ts';
+import { HistoryWriter } from '../../instrument/history-writer.ts';
 import type { ClientLoadOptions, FromLoadWorker, ToLoadWorker } from './client-load.ts';
 
 const STATS_EVERY_MS = 250;

@@ -1,5 +1,5 @@
 import type { FaultEnv, ScheduledFault } from '../../chaos/fault.ts';
-import type { HistoryWriter } from '../../system/history/history-writer.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 
 /** What actually happened to one scheduled fault; times in seconds since the schedule began. */
 export interface AppliedFault {

@@ -1,7 +1,7 @@
 import amqp, { type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
 import { DEFAULT_EXCHANGE } from '../../system/amqp/topology.ts';
-import type { Outcome } from '../../system/history/history-event.ts';
-import { HistoryWriter } from '../../system/history/history-writer.ts';
+import type { Outcome } from '../../instrument/history-event.ts';
+import { HistoryWriter } from '../../instrument/history-writer.ts';
 import { malformedCatalogue, type MalformedMessage } from './malformed-messages.ts';
 
 /** Five per queue: one of each kind, a few dozen in all, next to thousands of orders. */

@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { ZodType } from 'zod';
-import type { HistoryWriter } from '../history/history-writer.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 import type { OutgoingMessage } from '../messages.ts';
 import { systemMetrics, type QueueMetrics } from '../metrics/system-metrics.ts';
 import type { Publisher } from './publisher.ts';

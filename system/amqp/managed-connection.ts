@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import type { FlawName } from '../flaws.ts';
-import type { HistoryWriter } from '../history/history-writer.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 
 /** Reconnect backoff: fast enough to recover within a second or two of the broker coming back. */
 const RECONNECT = { initialDelay: 200, maxDelay: 2_000, factor: 2, jitter: 0.2 } as const;

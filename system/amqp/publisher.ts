@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import type { Outcome } from '../history/history-event.ts';
-import type { HistoryWriter } from '../history/history-writer.ts';
+import type { Outcome } from '../../instrument/history-event.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 import type { OutgoingMessage } from '../messages.ts';
 import { systemMetrics, type PublishOutcome } from '../metrics/system-metrics.ts';
 import { assertTopology, type TopologyOptions } from './topology.ts';

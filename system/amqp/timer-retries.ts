@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { HistoryWriter } from '../history/history-writer.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 import type { QueueMetrics } from '../metrics/system-metrics.ts';
 import type { Publisher } from './publisher.ts';
 import { mayRetry, retryDelayMs } from './retry.ts';

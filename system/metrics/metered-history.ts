@@ -1,5 +1,5 @@
-import type { HistoryRecord } from '../history/history-event.ts';
-import { HistoryWriter } from '../history/history-writer.ts';
+import type { HistoryRecord } from '../../instrument/history-event.ts';
+import { HistoryWriter } from '../../instrument/history-writer.ts';
 import type { ConnectionPurpose, SystemMetrics } from './system-metrics.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Outcome } from '../history/history-event.ts';
+import type { Outcome } from '../../instrument/history-event.ts';
 import type { Db } from './sqlite.ts';
 
 /**

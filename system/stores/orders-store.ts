@@ -1,5 +1,5 @@
 import type { OrderCreated, OrderItem, OrderStatusUpdate } from '../messages.ts';
-import type { Outcome } from '../history/history-event.ts';
+import type { Outcome } from '../../instrument/history-event.ts';
 import { ORDER_CLAIMS_TABLE, OrderClaims, type Claim } from './order-claims.ts';
 import { openDatabase, PROCESSED_TABLE, storeFile, type Db } from './sqlite.ts';
 

@@ -1,7 +1,7 @@
 import { parseMessage, type QueueHandler } from '../amqp/consumer.ts';
 import { deathsOf } from '../amqp/retry.ts';
 import { QUEUES, retryTarget } from '../amqp/topology.ts';
-import type { HistoryWriter } from '../history/history-writer.ts';
+import type { HistoryWriter } from '../../instrument/history-writer.ts';
 import { orderCreatedSchema } from '../messages.ts';
 import type { AuditStore } from '../stores/audit-store.ts';
 import type { DeadLetterStore } from '../stores/dead-letter-store.ts';

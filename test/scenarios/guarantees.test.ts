@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../harness/checkers/checker.ts';
 import { readHistory } from '../../harness/history/read-history.ts';
 import { MALFORMED_QUEUES } from '../../harness/runner/malformed-messages.ts';
-import type { HistoryEvent } from '../../system/history/history-event.ts';
+import type { HistoryEvent } from '../../instrument/history-event.ts';
 import { runScenarioCli, type CliRun } from '../support/scenario-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

@@ -1,4 +1,4 @@
-import type { HistoryEvent, HistoryRecord, Intent, Outcome } from '../../system/history/history-event.ts';
+import type { HistoryEvent, HistoryRecord, Intent, Outcome } from '../../instrument/history-event.ts';
 
 /**
  * Builds hand-made histories for checker tests: a little DSL over the real event shapes, so a test

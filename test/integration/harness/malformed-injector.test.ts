@@ -10,7 +10,7 @@ import { readHistory } from '../../../harness/history/read-history.ts';
 import { startMalformedInjector } from '../../../harness/runner/malformed-injector.ts';
 import { MALFORMED_QUEUES, malformedCatalogue } from '../../../harness/runner/malformed-messages.ts';
 import { assertTopology } from '../../../system/amqp/topology.ts';
-import type { HistoryEvent, PublishAttemptEvent, PublishResultEvent } from '../../../system/history/history-event.ts';
+import type { HistoryEvent, PublishAttemptEvent, PublishResultEvent } from '../../../instrument/history-event.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const dir = tempDir('malformed-injector');

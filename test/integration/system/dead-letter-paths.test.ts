@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartedOrderSystem } from '../../../harness/env/order-system.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
 import { AUDIT_MAX_LENGTH, EXCHANGES, MAX_ATTEMPTS, QUEUES, RETRY_DELAYS_MS, ROUTING_KEYS, retryQueue } from '../../../system/amqp/topology.ts';
-import type { HistoryEvent } from '../../../system/history/history-event.ts';
+import type { HistoryEvent } from '../../../instrument/history-event.ts';
 import { FLASH_PRODUCT_PREFIX, messageIds, POISON_PRODUCT_PREFIX } from '../../../system/messages.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 

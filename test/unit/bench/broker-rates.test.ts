@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { belongsToStep, brokerRates, loadWindowSeconds, MessageCounter, messagesPerSecond, orderIdPrefix, publishRatio } from '../../../bench/broker-rates.ts';
 import { rawOrderCreatedBody } from '../../../bench/raw-body.ts';
-import type { HistoryEvent } from '../../../system/history/history-event.ts';
+import type { HistoryEvent } from '../../../instrument/history-event.ts';
 
 const base = { t: 1, proc: 'orders-1' };
 /** One order's pipeline as the histories tell it, trimmed to the events the counter looks at. */

@@ -1,6 +1,6 @@
 import type { RunRecord } from '../../../harness/checkers/checker.ts';
 import { DeliveryLedger } from '../../../harness/checkers/delivery-ledger.ts';
-import type { HistoryEvent, HistoryRecord, Outcome } from '../../../system/history/history-event.ts';
+import type { HistoryEvent, HistoryRecord, Outcome } from '../../../instrument/history-event.ts';
 
 /** One delivery as the consumer saw it: what an ack must name. */
 export interface Delivered {

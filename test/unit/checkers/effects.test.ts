@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../harness/checkers/checker.ts';
 import { effectsChecker } from '../../../harness/checkers/effects.ts';
-import type { Outcome } from '../../../system/history/history-event.ts';
+import type { Outcome } from '../../../instrument/history-event.ts';
 import { InventoryStore } from '../../../system/stores/inventory-store.ts';
 import { NotificationsStore } from '../../../system/stores/notifications-store.ts';
 import { OrdersStore } from '../../../system/stores/orders-store.ts';

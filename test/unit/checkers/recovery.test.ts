@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recoveryCheck, type FaultRecovery } from '../../../harness/checkers/recovery.ts';
-import type { HistoryEvent, Outcome } from '../../../system/history/history-event.ts';
+import type { HistoryEvent, Outcome } from '../../../instrument/history-event.ts';
 
 const RATE = 20;
 

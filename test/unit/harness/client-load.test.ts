@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRetryPolicyError } from '../../../load/client-retry.ts';
 import { startClientLoad } from '../../../harness/runner/client-load.ts';
-import type { OrderRequestEvent } from '../../../system/history/history-event.ts';
+import type { OrderRequestEvent } from '../../../instrument/history-event.ts';
 import { ACCEPTED, IN_DOUBT, startFlakyOrderServer, type StartedFlakyOrderServer } from '../load/flaky-order-server.ts';
 
 // The harness's load in its worker thread, against a stand-in API: the client history holds every attempt

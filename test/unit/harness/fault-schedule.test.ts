@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fault, FaultEnv } from '../../../chaos/fault.ts';
 import { faultCheck } from '../../../harness/runner/fault-check.ts';
 import { FaultSchedule } from '../../../harness/runner/fault-schedule.ts';
-import { HistoryWriter } from '../../../system/history/history-writer.ts';
+import { HistoryWriter } from '../../../instrument/history-writer.ts';
 import { readHistory } from '../../../harness/history/read-history.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 

@@ -3,7 +3,7 @@ import type { ZodType } from 'zod';
 import { MALFORMED_KINDS, MALFORMED_QUEUES, malformedBody, malformedCatalogue, WELL_FORMED, type ParsedQueue } from '../../../harness/runner/malformed-messages.ts';
 import { parseMessage, PoisonMessageError, type Delivery, type QueueHandler } from '../../../system/amqp/consumer.ts';
 import { BOUNDED_QUEUES, QUEUES, WORK_QUEUES } from '../../../system/amqp/topology.ts';
-import type { HistoryWriter } from '../../../system/history/history-writer.ts';
+import type { HistoryWriter } from '../../../instrument/history-writer.ts';
 import { notificationSchema, orderCreatedSchema, orderStatusSchema, paymentRequestSchema } from '../../../system/messages.ts';
 import type { AuditStore } from '../../../system/stores/audit-store.ts';
 import type { DeadLetterStore } from '../../../system/stores/dead-letter-store.ts';

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryTail, malformedHistoryCheck, readRunHistory } from '../../../harness/history/read-history.ts';
-import { HistoryWriter } from '../../../system/history/history-writer.ts';
+import { HistoryWriter } from '../../../instrument/history-writer.ts';
 import { runCheckCli } from '../../support/scenario-cli.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 

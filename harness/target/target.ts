@@ -1,0 +1,144 @@
+/**
+ * The system under test, as the harness sees it: a plug-in. Interfaces only (no implementation
+ * imports), so a target can be written against this file alone. The reference order system is one
+ * target (system/target.ts); a black-box system started as plain commands is another
+ * (harness/target/black-box-target.ts, described by a target.json such as examples/plain-orders/).
+ *
+ * Jepsen's rule holds: checkers judge the history and what the target declares here, never the
+ * concrete system behind it.
+ */
+
+/** Where the target's processes reach the broker: through the proxy on each side, or directly. */
+export interface TargetEndpoints {
+  /** AMQP URL for connections that publish (the proxy's producer side). */
+  publishUrl: string;
+  /** AMQP URL for connections that consume (the proxy's consumer side). */
+  consumeUrl: string;
+  /** The broker itself, no proxy: for what no fault should touch (e.g. the harness's own reads). */
+  directUrl: string;
+}
+
+/** What a target gets to decide how to start. */
+export interface TargetStartContext {
+  runDir: string;
+  /** Where the target's processes write history files (one JSON-lines file per process). */
+  historyDir: string;
+  /** Where the target may keep its stores. */
+  dataDir: string;
+  endpoints: TargetEndpoints;
+  /** Flaws planted for this run, by name (each one of `Target.flaws`). */
+  flaws: readonly string[];
+  /** A scenario's changes to the target's shape (instances, speeds, prefetch), as the target understands them. */
+  settings: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One OS process of the target. The harness starts it (with a lifeline so it dies with the
+ * harness), records its PID, and is the one that kills, pauses and restarts it for process faults.
+ */
+export interface TargetProcessSpec {
+  /** Unique in the run, e.g. `payments-2`; names the log and history files. */
+  instance: string;
+  /** What process faults pick victims by: `api` (takes requests), or the consuming stage's name. */
+  role: string;
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  /**
+   * When the process is ready: `json-line` waits for a stdout line `{"ready":true,...}` (may carry
+   * `httpPort`, `metricsPort`); `http` polls `url` until it answers 2xx.
+   */
+  ready: { kind: 'json-line' } | { kind: 'http'; url: string };
+  /** Restarted processes must keep their ports: the env given here is reused as is on a restart. */
+}
+
+/**
+ * The workload, as data (it crosses into the load generator's worker thread): one HTTP request
+ * per order, and how to read its answer.
+ */
+export interface HttpWorkload {
+  /** Path appended to the target's base URL, e.g. `/orders`. */
+  path: string;
+  /**
+   * What the body looks like: `reference-order` (load/order-body.ts, with intents such as poison
+   * orders), or `id-only` (`{"id": "<order id>"}`: a black-box system is asked to process ids).
+   */
+  body: 'reference-order' | 'id-only';
+  /** Statuses meaning "accepted: the system promises to process it". */
+  okStatuses: readonly number[];
+  /** Statuses meaning "certainly not accepted" (e.g. 503 while the broker is away). Anything else, or no answer, is in doubt. */
+  refusedStatuses: readonly number[];
+}
+
+/**
+ * The declared topology: what checkers are generic over. Queues the target's consumers work on,
+ * which publishes lead where, and what retries and dead letters look like.
+ */
+export interface DeclaredTopology {
+  /** Queues consumed as pipeline stages, in pipeline order. */
+  workQueues: readonly string[];
+  /** Queues whose loss is allowed (an audit tap that may overflow), with their max length when bounded. */
+  bestEffortQueues: readonly string[];
+  boundedQueues: Readonly<Record<string, number>>;
+  deadLetterQueue?: string;
+  /** The delay queues a work queue retries through, in order. */
+  retryQueues(workQueue: string): readonly string[];
+  /** The work queue a retry queue feeds back into, if `queue` is one. */
+  retryTarget(queue: string): string | undefined;
+  /** Which queues a publish to `exchange` with `routingKey` lands in. */
+  routesTo(exchange: string, routingKey: string): readonly string[];
+  /** Retries before a message is dead-lettered as poison. */
+  maxRetries: number;
+}
+
+/** One effect of an order, read back from the target's stores after the run. */
+export interface EffectRow {
+  orderId: string;
+  /** The effect's kind, e.g. `payment`, `reservation`, `notification`, `order-status:paid`. */
+  kind: string;
+  /** How many times the store holds it (an exactly-once effect must be 1). */
+  count: number;
+}
+
+export interface TargetEffects {
+  rows: readonly EffectRow[];
+  /** Effect kinds every completed order must have exactly once. */
+  requiredKinds: readonly string[];
+  /** Orders the target stored as accepted (its own record of what it promised). */
+  storedOrders?: readonly string[];
+}
+
+export interface FlawSpec {
+  description: string;
+}
+
+/** A running target: its processes are the harness's to control; this is what else it offers. */
+export interface StartedTarget {
+  /** Base URL of the workload endpoint (e.g. `http://127.0.0.1:41234`). */
+  apiUrl: string;
+  /** Answers whether the target serves again after a fault (e.g. `GET /health` is 2xx). */
+  healthy(): Promise<boolean>;
+  /** Reads the target's effects back after the run; absent when the target keeps none the harness can read. */
+  readEffects?(): Promise<TargetEffects>;
+  /** A black-box target's own view of what it processed (ids, repeats kept), read after the drain. */
+  readProcessed?(): Promise<readonly string[]>;
+  /** Scrape targets for the run's Prometheus, by job name. */
+  metrics?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A plug-in target. Everything here is data or a pure function, except `start`. */
+export interface Target {
+  name: string;
+  description: string;
+  /** Defects the target can be started with on purpose, by name. */
+  flaws: Readonly<Record<string, FlawSpec>>;
+  workload: HttpWorkload;
+  topology: DeclaredTopology;
+  /** Checks every scenario makes on this target, by checker name (e.g. zero-loss, effects, set). */
+  baselineChecks: readonly string[];
+  /** The processes to start, in order (ready one by one where order matters: the first is awaited first). */
+  processes(context: TargetStartContext): readonly TargetProcessSpec[];
+  /** Called once every process is ready. */
+  started(context: TargetStartContext, ready: ReadonlyMap<string, { httpPort?: number; metricsPort?: number }>): StartedTarget;
+}
