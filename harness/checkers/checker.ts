@@ -1,5 +1,6 @@
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { FinalReadSummary } from '../env/final-read.ts';
+import type { DeclaredTopology, TargetEffects } from '../target/target.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
 
 /** Jepsen's three-valued verdict: `unknown` when the checker could not decide. */
@@ -17,6 +18,15 @@ export interface CheckResult {
 /** Everything a checker may look at after a run. */
 export interface RunRecord {
   runDir: string;
+  /** The target's name (`reference` for the order system in system/). */
+  target: string;
+  /** What the target declares about its queues: checkers are generic over it, never over a concrete system. */
+  topology: DeclaredTopology;
+  /** The target's effects, read back from its stores after the final read; absent when it keeps none the harness can read. */
+  effects?: TargetEffects;
+  /** A black-box target's own list of what it processed (repeats kept), read after the drain. */
+  processed?: readonly string[];
+  /** The reference system's store directory: on its way out (checkers are to read `effects`). */
   dataDir: string;
   events: readonly HistoryEvent[];
   ledger: DeliveryLedger;

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { REFERENCE_TOPOLOGY } from '../../system/target/declared-topology.ts';
 import { join, resolve } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { exitCodeFor, mergeValidity, runCheckers } from '../checkers/checker.ts';
@@ -45,6 +46,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const verdict = await runCheckers(checkersFor(scenarioChecks(scenario, stored.options)), {
     runDir,
     dataDir: join(runDir, 'data'),
+    target: 'reference',
+    topology: REFERENCE_TOPOLOGY,
     events,
     ledger,
     system: { ...stored.system },

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { REFERENCE_TOPOLOGY } from '../../system/target/declared-topology.ts';
 import { join } from 'node:path';
 import type { FaultEnv } from '../../chaos/fault.ts';
 import { seededRandom } from '../../load/seeded-random.ts';
@@ -315,6 +316,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     const verdict = await runCheckers(checkersFor(checks), {
       runDir,
       dataDir: system.dataDir,
+      target: 'reference',
+      topology: REFERENCE_TOPOLOGY,
       events,
       ledger,
       system: { ...spec },

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../../harness/checkers/checker.ts';
+import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
 import { DeliveryLedger } from '../../../harness/checkers/delivery-ledger.ts';
 import type { HistoryEvent, HistoryRecord, Outcome } from '../../../instrument/history-event.ts';
 
@@ -92,5 +93,5 @@ export class ConsumerHistory {
 export function runRecord(events: readonly HistoryEvent[], extra: Partial<RunRecord> = {}): RunRecord {
   const ledger = new DeliveryLedger();
   ledger.ingest(events);
-  return { runDir: '/nonexistent', dataDir: '/nonexistent', events, ledger, ...extra };
+  return { runDir: '/nonexistent', dataDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events, ledger, ...extra };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
 import type { RunRecord } from '../../../harness/checkers/checker.ts';
 import { DeliveryLedger } from '../../../harness/checkers/delivery-ledger.ts';
 import { livenessChecker } from '../../../harness/checkers/liveness.ts';
@@ -13,7 +14,7 @@ function record(history: HistoryBuilder, read: boolean | Queue[] = true, queues?
   ledger.ingest(history.events);
   const figures = Array.isArray(read) ? read : queues;
   const complete = read !== false;
-  return { runDir: '/x', dataDir: '/x', events: history.events, ledger, finalRead: { complete, messages: 0, queues: [] }, ...(figures ? { broker: { queues: figures } } : {}) };
+  return { runDir: '/x', dataDir: '/x', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, finalRead: { complete, messages: 0, queues: [] }, ...(figures ? { broker: { queues: figures } } : {}) };
 }
 
 const emptyQueues: Queue[] = ['order.created', 'inventory.update', 'payment.process', 'order.status', 'notification.send'].map((name) => ({ name, ready: 0, unacked: 0, consumers: 2 }));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
 import { exitCodeFor, mergeValidity, runCheckers, type Checker, type RunRecord } from '../../../harness/checkers/checker.ts';
 import { DeliveryLedger } from '../../../harness/checkers/delivery-ledger.ts';
 import { zeroLossChecker } from '../../../harness/checkers/zero-loss.ts';
@@ -8,7 +9,7 @@ import { HistoryBuilder } from '../../support/history-builder.ts';
 function record(history: HistoryBuilder, finalRead: RunRecord['finalRead'] = { complete: true, messages: 0, queues: [] }): RunRecord {
   const ledger = new DeliveryLedger();
   ledger.ingest(history.events);
-  return { runDir: '/nonexistent', dataDir: '/nonexistent', events: history.events, ledger, ...(finalRead ? { finalRead } : {}) };
+  return { runDir: '/nonexistent', dataDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, ...(finalRead ? { finalRead } : {}) };
 }
 
 async function check(history: HistoryBuilder, finalRead?: RunRecord['finalRead']) {
