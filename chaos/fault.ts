@@ -87,9 +87,37 @@ export interface FaultEnv {
   log(message: string): void;
 }
 
+/**
+ * What a fault does, as checkers may need to know it (they read the traits the fault schedule writes
+ * into the history, never a fault's name): a new fault declares its traits and every checker
+ * treats it right without being told its name.
+ */
+export type FaultTrait =
+  /** The broker dies without a clean shutdown: a publish not yet confirmed may be lost, rightly. */
+  | 'crashes-broker'
+  /** The broker stops cleanly and starts again: everything confirmed must survive. */
+  | 'stops-broker'
+  /** Connections are closed or reset: clients must notice and reconnect. */
+  | 'cuts-connections'
+  /** Bytes vanish while connections stay open: only heartbeats can notice. */
+  | 'silences-connections'
+  /** Bytes arrive late or slowly. */
+  | 'slows-network'
+  /** A process of the system is SIGKILLed (and restarted on heal). */
+  | 'kills-process'
+  /** A process of the system is SIGSTOPped (and continued on heal). */
+  | 'freezes-process'
+  /** The broker blocks publishing connections (a resource alarm). */
+  | 'blocks-publishers'
+  /** Which side of the system a network fault touches. */
+  | 'producer-side'
+  | 'consumer-side';
+
 export interface Fault {
   /** Short identifier shown in status lines and results, e.g. `broker-restart`. */
   name: string;
+  /** What it does, for checkers (see FaultTrait). */
+  traits: readonly FaultTrait[];
   /** What it does, in a sentence a person understands. */
   description: string;
   start(env: FaultEnv): Promise<void>;

@@ -151,6 +151,8 @@ export interface FaultEvent extends EventBase {
   kind: 'fault';
   name: string;
   phase: 'start' | 'stop';
+  /** What the fault does (chaos/fault.ts FaultTrait), so checkers never match faults by name. */
+  traits?: readonly string[];
   detail?: string;
 }
 

@@ -20,6 +20,7 @@ export function bandwidth(options: BandwidthOptions = {}): Fault {
   if (!(Number.isInteger(rate) && rate > 0)) throw new BadFaultOptionError('bandwidth', `rateKBps must be a whole number > 0, got ${rate}`);
   return toxicFault({
     name: 'bandwidth',
+    traits: ['slows-network'],
     description: `cap ${stream === 'both' ? 'both directions' : stream} of ${describeSide(side)} at ${rate} KB/s`,
     side,
     stream,

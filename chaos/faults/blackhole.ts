@@ -12,6 +12,7 @@ export function blackhole(options: BlackholeOptions = {}): Fault {
   const { side = 'both' } = options;
   return toxicFault({
     name: 'blackhole',
+    traits: ['silences-connections'],
     description: `silently drop every byte of ${describeSide(side)} in both directions, connections left open (only heartbeats notice)`,
     side,
     stream: 'both',

@@ -4,6 +4,7 @@ import type { Fault } from '../fault.ts';
 export function brokerKill(): Fault {
   return {
     name: 'broker-kill',
+    traits: ['crashes-broker', 'cuts-connections'],
     description: 'SIGKILL the broker (no flush, no goodbye to clients), then start it again on the same data',
     start: (env) => env.broker.kill(),
     stop: async (env) => {

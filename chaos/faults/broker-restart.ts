@@ -4,6 +4,7 @@ import type { Fault } from '../fault.ts';
 export function brokerRestart(): Fault {
   return {
     name: 'broker-restart',
+    traits: ['stops-broker', 'cuts-connections'],
     description: 'stop the broker gracefully (connections closed, queues flushed), then start it again on the same data',
     start: (env) => env.broker.stop(),
     stop: async (env) => {

@@ -1,5 +1,5 @@
 import type { Fault } from '../fault.ts';
-import { describeSide, proxiesOf, requireNonNegative, type ProxyTarget } from './proxy-sides.ts';
+import { describeSide, proxiesOf, requireNonNegative, type ProxyTarget, sideTraits } from './proxy-sides.ts';
 
 export interface ConnectionCutOptions extends ProxyTarget {
   /**
@@ -22,6 +22,7 @@ export function connectionCut(options: ConnectionCutOptions = {}): Fault {
   const dropMs = requireNonNegative('connection-cut', 'dropInFlightMs', options.dropInFlightMs ?? DEFAULT_DROP_IN_FLIGHT_MS);
   return {
     name: 'connection-cut',
+    traits: ['cuts-connections', ...sideTraits(side)],
     description: `drop everything in flight on ${describeSide(side)} for ${dropMs} ms, then close them and refuse new ones until healed`,
     async start(env) {
       const proxies = proxiesOf(env, side);

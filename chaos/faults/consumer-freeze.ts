@@ -17,6 +17,7 @@ export function consumerFreeze(options: ConsumerFreezeOptions = {}): Fault {
   let victim: string | undefined;
   return {
     name: 'consumer-freeze',
+    traits: ['freezes-process'],
     description: `freeze (SIGSTOP) a ${options.instance ?? `${role} worker`} with its connections open and messages unacked, then thaw it (SIGCONT)`,
     async start(env) {
       const chosen = pickVictim(env, 'consumer-freeze', role, options.instance);

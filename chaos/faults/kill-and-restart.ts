@@ -9,6 +9,7 @@ export function killAndRestart(spec: { name: string; description: string; role: 
   let victim: string | undefined;
   return {
     name: spec.name,
+    traits: ['kills-process'],
     description: spec.description,
     async start(env) {
       const chosen = pickVictim(env, spec.name, spec.role, spec.instance);

@@ -21,6 +21,7 @@ export function latency(options: LatencyOptions = {}): Fault {
   const jitterMs = requireNonNegative('latency', 'jitterMs', options.jitterMs ?? DEFAULT_JITTER_MS);
   return toxicFault({
     name: 'latency',
+    traits: ['slows-network'],
     description: `delay ${stream === 'both' ? 'both directions' : stream} of ${describeSide(side)} by ${latencyMs} ms ± ${jitterMs} ms`,
     side,
     stream,

@@ -1,4 +1,4 @@
-import { TOXIC_STREAMS, type Fault, type FaultEnv, type ProxyControl, type ToxicSpec, type ToxicStream } from '../fault.ts';
+import { TOXIC_STREAMS, type Fault, type FaultEnv, type FaultTrait, type ProxyControl, type ToxicSpec, type ToxicStream } from '../fault.ts';
 
 /** Which proxy a network fault acts on: the system's publishing connections, its consuming ones, or both. */
 export type ProxySide = 'producer' | 'consumer' | 'both';
@@ -48,6 +48,8 @@ export function requireToxicity(fault: string, value: number): number {
 export function toxicFault(spec: {
   name: string;
   description: string;
+  /** What the toxic does (the side traits are added from `side`). */
+  traits: readonly FaultTrait[];
   side: ProxySide;
   stream: StreamChoice;
   toxic: Omit<ToxicSpec, 'name' | 'stream'>;
@@ -57,6 +59,7 @@ export function toxicFault(spec: {
   return {
     name: spec.name,
     description: spec.description,
+    traits: [...spec.traits, ...sideTraits(spec.side)],
     async start(env) {
       for (const { proxy, stream } of placements(env)) {
         await proxy.addToxic({ ...spec.toxic, name: toxicName(stream), stream });
@@ -67,4 +70,9 @@ export function toxicFault(spec: {
       await Promise.all(placements(env).map(({ proxy, stream }) => proxy.removeToxic(toxicName(stream))));
     },
   };
+}
+
+/** The side traits of a network fault on `side`. */
+export function sideTraits(side: ProxySide): FaultTrait[] {
+  return side === 'both' ? ['producer-side', 'consumer-side'] : side === 'producer' ? ['producer-side'] : ['consumer-side'];
 }

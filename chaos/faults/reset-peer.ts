@@ -15,6 +15,7 @@ export function resetPeer(options: ResetPeerOptions = {}): Fault {
   const afterMs = requireNonNegative('reset-peer', 'afterMs', options.afterMs ?? 0);
   return toxicFault({
     name: 'reset-peer',
+    traits: ['cuts-connections'],
     description: `reset (TCP RST) ${describeSide(side)} ${afterMs > 0 ? `${afterMs} ms after` : 'on'} their next data`,
     side,
     stream,

@@ -55,6 +55,7 @@ export function resourceAlarmFault(spec: {
   let saved: string | null = null;
   return {
     name: spec.name,
+    traits: ['blocks-publishers'],
     description: spec.description,
     async start(env) {
       const term = (await env.broker.ctl(...spec.read)).trim();

@@ -27,6 +27,7 @@ export function slicer(options: SlicerOptions = {}): Fault {
   if (sizeVariation >= averageSize) throw new BadFaultOptionError('slicer', `sizeVariation (${sizeVariation}) must be smaller than averageSize (${averageSize})`);
   return toxicFault({
     name: 'slicer',
+    traits: ['slows-network'],
     description: `slice ${stream === 'both' ? 'both directions' : stream} of ${describeSide(side)} into ~${averageSize}-byte pieces ${delay} µs apart`,
     side,
     stream,

@@ -94,7 +94,7 @@ export class FaultSchedule {
     const record = this.#applied.get(item)!;
     record.startedAt = this.#seconds();
     this.#active.add(item);
-    this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'start', detail: item.fault.description });
+    this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'start', traits: item.fault.traits, detail: item.fault.description });
     const starting = item.fault.start(this.#env).then(
       () => {
         record.inEffectAt = this.#seconds();
@@ -126,7 +126,7 @@ export class FaultSchedule {
       this.#env.log(`fault ${item.fault.name} failed to heal: ${record.healError}`);
     } finally {
       record.healedAt = this.#seconds();
-      this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'stop' });
+      this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'stop', traits: item.fault.traits });
     }
   }
 

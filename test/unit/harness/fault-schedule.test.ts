@@ -10,6 +10,7 @@ import { tempDir } from '../../support/temp-dir.ts';
 function fake(name: string, log: string[], startMs = 0): Fault {
   return {
     name,
+    traits: [],
     description: `fake ${name}`,
     start: async () => {
       log.push(`${name} start`);
