@@ -33,8 +33,6 @@ const CATALOGUE: readonly ((random: Random) => Fault)[] = [
   () => brokerKill(),
 ];
 
-export const CHAOS_MIX_FAULT_COUNT = CATALOGUE.length;
-
 export interface ChaosMixOptions {
   /** Seconds of load the schedule must fit in. */
   durationSeconds: number;

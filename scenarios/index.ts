@@ -13,7 +13,3 @@ import redeliveryStorm from './redelivery-storm.ts';
 
 /** Every scenario the CLI knows, in the order `--list` shows them and `--all` runs them. */
 export const SCENARIOS: readonly ScenarioDefinition[] = [brokerRestart, brokerKill, latency, connectionCut, blackhole, consumerCrash, memoryAlarm, chaosMix, prefetchFairness, dlx, redeliveryStorm];
-
-export function findScenario(name: string): ScenarioDefinition | undefined {
-  return SCENARIOS.find((s) => s.name === name);
-}

@@ -7,10 +7,6 @@ export const DIRECTIONS: readonly Direction[] = [Direction.Upstream, Direction.D
 
 const DIRECTION_NAMES = ['upstream', 'downstream'] as const;
 
-export function directionName(direction: Direction): (typeof DIRECTION_NAMES)[number] {
-  return DIRECTION_NAMES[direction];
-}
-
 /** Case-insensitive, as Toxiproxy's stream.ParseDirection. */
 export function parseDirection(value: string): Direction | undefined {
   const index = DIRECTION_NAMES.indexOf(value.toLowerCase() as (typeof DIRECTION_NAMES)[number]);
