@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { connect } from 'node:net';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { logTail, sleep, terminate } from './child-exit.ts';
+import { executableCandidates, findOnPath } from './find-on-path.ts';
 import { freePort } from './free-port.ts';
 import { lifelineGone, spawnWithLifeline } from './lifeline.ts';
 
@@ -109,14 +110,8 @@ function canConnect(port: number): Promise<void> {
 
 /** epmd ships with Erlang: on PATH beside erl, or in Debian's Erlang directory. */
 export function findEpmd(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ERLANG_BIN_DIR].map((dir) => join(dir, 'epmd'));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new EpmdStartError(`epmd not found (looked at ${candidates.join(', ')}): it comes with Erlang, which rabbitmq-server needs anyway`);
+  const found = findOnPath('epmd', env, [ERLANG_BIN_DIR]);
+  if (found) return found;
+  const looked = executableCandidates('epmd', env, [ERLANG_BIN_DIR]);
+  throw new EpmdStartError(`epmd not found (looked at ${looked.join(', ')}): it comes with Erlang, which rabbitmq-server needs anyway`);
 }

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
-import { basename, delimiter, dirname, join } from 'node:path';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PrometheusClient } from '../metrics/prometheus-client.ts';
 import {
   DEFAULT_SCRAPE_INTERVAL_SECONDS,
@@ -11,6 +11,7 @@ import {
   type ScrapeTargetGroup,
 } from '../metrics/scrape-config.ts';
 import { logTail, sleep, terminate } from './child-exit.ts';
+import { findOnPath } from './find-on-path.ts';
 import { freePort } from './free-port.ts';
 import { lifelineGone, spawnWithLifeline } from './lifeline.ts';
 
@@ -314,15 +315,8 @@ export function findPromtool(): string {
 }
 
 function findExecutable(name: string): string {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new PrometheusNotInstalledError(name);
+  const found = findOnPath(name);
+  if (found === undefined) throw new PrometheusNotInstalledError(name);
+  return found;
 }
 

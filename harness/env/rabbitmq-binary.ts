@@ -1,5 +1,6 @@
-import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { executableCandidates, isExecutable } from './find-on-path.ts';
 
 /** Debian puts the real scripts here; /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user. */
 const DEBIAN_BIN_DIR = '/usr/lib/rabbitmq/bin';
@@ -29,9 +30,7 @@ export function findRabbitMq(env: NodeJS.ProcessEnv = process.env): RabbitMqBina
     if (isExecutable(server) && isExecutable(ctl)) return { server, ctl };
     throw new RabbitMqNotFoundError([`RABBITMQ_SERVER_BIN=${server} (with rabbitmqctl beside it)`]);
   }
-  const candidates = [join(DEBIAN_BIN_DIR, 'rabbitmq-server'), ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'rabbitmq-server'))].filter(
-    (c): c is string => Boolean(c),
-  );
+  const candidates = [join(DEBIAN_BIN_DIR, 'rabbitmq-server'), ...executableCandidates('rabbitmq-server', env)];
   for (const candidate of candidates) {
     if (!isExecutable(candidate)) continue;
     const real = realpathSync(candidate);
@@ -41,13 +40,4 @@ export function findRabbitMq(env: NodeJS.ProcessEnv = process.env): RabbitMqBina
     if (isExecutable(server) && isExecutable(ctl)) return { server, ctl };
   }
   throw new RabbitMqNotFoundError(candidates);
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
