@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { recordChildren } from '../harness/env/child-registry.ts';
+import { recordRunChildren } from '../harness/env/child-registry.ts';
 import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem } from '../harness/env/order-system.ts';
 import { StartedProxyEnv } from '../harness/env/proxy-env.ts';
 import { StartedRabbitNode } from '../harness/env/rabbitmq-node.ts';
@@ -22,7 +22,7 @@ export class BenchEnv implements AsyncDisposable {
 
   constructor(runDir: string) {
     this.runDir = runDir;
-    this.#stopRecording = recordChildren(join(runDir, 'processes.jsonl'));
+    this.#stopRecording = recordRunChildren(runDir);
   }
 
   async start(signal: AbortSignal, log: (message: string) => void): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: StartedOrderSystem }> {

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { processIdentity } from './proc-info.ts';
 
 /**
@@ -17,6 +18,9 @@ export interface ChildOptions {
    */
   commandLineMarker?: string;
 }
+
+/** Every process a run started, in its run directory: written by recordRunChildren, read by orphan-reaper.ts. */
+export const PROCESSES_FILE = 'processes.jsonl';
 
 /** One line of `processes.jsonl`: enough to find the process again and be sure it is still the same one. */
 export interface ChildRecord {
@@ -48,7 +52,7 @@ export function registerChild(child: ChildProcess, label: string, options: Child
 }
 
 /** Hears of every process started from now on (a run records them in `processes.jsonl`). */
-export function onChildStarted(listener: (pid: number, label: string, record: ChildRecord) => void): () => void {
+function onChildStarted(listener: (pid: number, label: string, record: ChildRecord) => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
@@ -59,6 +63,11 @@ export function onChildStarted(listener: (pid: number, label: string, record: Ch
  */
 export function recordChildren(file: string): () => void {
   return onChildStarted((_pid, _label, record) => appendFileSync(file, JSON.stringify(record) + '\n'));
+}
+
+/** recordChildren into `<runDir>/processes.jsonl`, where the next harness looks for orphans: what every run and bench does. */
+export function recordRunChildren(runDir: string): () => void {
+  return recordChildren(join(runDir, PROCESSES_FILE));
 }
 
 export function liveChildren(): { pid: number; label: string }[] {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildRecord } from './child-registry.ts';
+import { PROCESSES_FILE, type ChildRecord } from './child-registry.ts';
 import { bootTimeMs, processIdentity, type ProcessIdentity } from './proc-info.ts';
 
 /**
@@ -15,7 +15,6 @@ import { bootTimeMs, processIdentity, type ProcessIdentity } from './proc-info.t
 export const LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** A run writes results.json just before its teardown; one that did so this long ago has finished tearing down. */
 export const TEARDOWN_WINDOW_MS = 24 * 3_600_000;
-const PROCESSES_FILE = 'processes.jsonl';
 const RESULTS_FILE = 'results.json';
 
 export interface ReapedProcess {
