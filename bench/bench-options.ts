@@ -1,4 +1,6 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../load/command-line.ts';
+import { parseOptionalNumeric } from '../load/numeric-option.ts';
+import { UsageError } from '../load/usage-error.ts';
 
 // Command-line options of `npm run bench`, parsed without side effects so they can be tested.
 
@@ -75,67 +77,41 @@ compare with what the broker does raw (persistent publishes with confirms)?
   --help                this text
 exit codes: 0 a sustained rate was found, 1 no step passed, 2 bad options, could not run or interrupted`;
 
-export class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
-
-function number(flag: string, raw: string | undefined, fallback: number, check: { min: number; integer?: boolean; max?: number }): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  const bad = raw.trim() === '' || !Number.isFinite(n) || n < check.min || (check.max !== undefined && n > check.max) || (check.integer === true && !Number.isInteger(n));
-  if (bad) {
-    const kind = check.integer ? 'an integer' : 'a number';
-    const range = check.max !== undefined ? `between ${check.min} and ${check.max}` : `>= ${check.min}`;
-    throw new BenchUsageError(`--${flag}: expected ${kind} ${range}, got "${raw}"`);
-  }
-  return n;
-}
-
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'start-rate': { type: 'string' },
-        'max-rate': { type: 'string' },
-        'step-seconds': { type: 'string' },
-        'p99-ms': { type: 'string' },
-        'max-backlog-seconds': { type: 'string' },
-        'max-steps': { type: 'string' },
-        'search-seconds': { type: 'string' },
-        tolerance: { type: 'string' },
-        'baseline-seconds': { type: 'string' },
-        window: { type: 'string' },
-        'drain-seconds': { type: 'string' },
-        'warmup-seconds': { type: 'string' },
-        'no-proxy-baseline': { type: 'boolean' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new BenchUsageError((error as Error).message);
-  }
+  const values = parseCommandLine(argv, {
+    'start-rate': { type: 'string' },
+    'max-rate': { type: 'string' },
+    'step-seconds': { type: 'string' },
+    'p99-ms': { type: 'string' },
+    'max-backlog-seconds': { type: 'string' },
+    'max-steps': { type: 'string' },
+    'search-seconds': { type: 'string' },
+    tolerance: { type: 'string' },
+    'baseline-seconds': { type: 'string' },
+    window: { type: 'string' },
+    'drain-seconds': { type: 'string' },
+    'warmup-seconds': { type: 'string' },
+    'no-proxy-baseline': { type: 'boolean' },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const options: BenchOptions = {
-    startRate: number('start-rate', values['start-rate'], D.startRate, { min: 1, integer: true }),
-    maxRate: number('max-rate', values['max-rate'], D.maxRate, { min: 1, integer: true }),
-    stepSeconds: number('step-seconds', values['step-seconds'], D.stepSeconds, { min: 1 }),
-    p99Ms: number('p99-ms', values['p99-ms'], D.p99Ms, { min: 1 }),
-    maxBacklogSeconds: number('max-backlog-seconds', values['max-backlog-seconds'], D.maxBacklogSeconds, { min: 0 }),
-    maxSteps: number('max-steps', values['max-steps'], D.maxSteps, { min: 1, integer: true }),
-    searchSeconds: number('search-seconds', values['search-seconds'], D.searchSeconds, { min: 1 }),
-    tolerance: number('tolerance', values.tolerance, D.tolerance, { min: 0.01, max: 1 }),
-    baselineSeconds: number('baseline-seconds', values['baseline-seconds'], D.baselineSeconds, { min: 1 }),
-    confirmWindow: number('window', values.window, D.confirmWindow, { min: 1, integer: true }),
-    drainSeconds: number('drain-seconds', values['drain-seconds'], D.drainSeconds, { min: 1 }),
-    warmupSeconds: number('warmup-seconds', values['warmup-seconds'], D.warmupSeconds, { min: 0 }),
+    startRate: parseOptionalNumeric({ flag: '--start-rate', min: 1, integer: true }, values['start-rate']) ?? D.startRate,
+    maxRate: parseOptionalNumeric({ flag: '--max-rate', min: 1, integer: true }, values['max-rate']) ?? D.maxRate,
+    stepSeconds: parseOptionalNumeric({ flag: '--step-seconds', min: 1 }, values['step-seconds']) ?? D.stepSeconds,
+    p99Ms: parseOptionalNumeric({ flag: '--p99-ms', min: 1 }, values['p99-ms']) ?? D.p99Ms,
+    maxBacklogSeconds: parseOptionalNumeric({ flag: '--max-backlog-seconds', min: 0 }, values['max-backlog-seconds']) ?? D.maxBacklogSeconds,
+    maxSteps: parseOptionalNumeric({ flag: '--max-steps', min: 1, integer: true }, values['max-steps']) ?? D.maxSteps,
+    searchSeconds: parseOptionalNumeric({ flag: '--search-seconds', min: 1 }, values['search-seconds']) ?? D.searchSeconds,
+    tolerance: parseOptionalNumeric({ flag: '--tolerance', min: 0.01, max: 1 }, values.tolerance) ?? D.tolerance,
+    baselineSeconds: parseOptionalNumeric({ flag: '--baseline-seconds', min: 1 }, values['baseline-seconds']) ?? D.baselineSeconds,
+    confirmWindow: parseOptionalNumeric({ flag: '--window', min: 1, integer: true }, values.window) ?? D.confirmWindow,
+    drainSeconds: parseOptionalNumeric({ flag: '--drain-seconds', min: 1 }, values['drain-seconds']) ?? D.drainSeconds,
+    warmupSeconds: parseOptionalNumeric({ flag: '--warmup-seconds', min: 0 }, values['warmup-seconds']) ?? D.warmupSeconds,
     proxyBaseline: values['no-proxy-baseline'] !== true,
-    seed: number('seed', values.seed, D.seed, { min: 0, integer: true }),
+    seed: parseOptionalNumeric({ flag: '--seed', min: 0, integer: true }, values.seed) ?? D.seed,
     help: values.help === true,
   };
-  if (options.startRate > options.maxRate) throw new BenchUsageError(`--start-rate (${options.startRate}) must not exceed --max-rate (${options.maxRate})`);
+  if (options.startRate > options.maxRate) throw new UsageError(`--start-rate (${options.startRate}) must not exceed --max-rate (${options.maxRate})`);
   return options;
 }

@@ -6,9 +6,10 @@ import { DEFAULT_SYSTEM_SPEC } from '../harness/env/order-system.ts';
 import { interruptOnSignals, rabbitMqAvailable, runMain } from '../harness/cli/process-guards.ts';
 import { REPO_ROOT } from '../harness/env/system-process.ts';
 import { createRunDir } from '../harness/runner/run-dir.ts';
+import { UsageError } from '../load/usage-error.ts';
 import { StatusLine } from '../harness/runner/status-line.ts';
 import { BenchEnv, BenchInterruptedError } from './bench-env.ts';
-import { BenchUsageError, parseBenchArgs, USAGE, WARMUP_SEED_OFFSET, type BenchOptions } from './bench-options.ts';
+import { parseBenchArgs, USAGE, WARMUP_SEED_OFFSET, type BenchOptions } from './bench-options.ts';
 import { renderStepTable, renderSummary } from './bench-report.ts';
 import { summarize, type BaselineResult, type BenchSummary, type StepRecord } from './bench-result.ts';
 import { RateSearch } from './rate-search.ts';
@@ -56,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     options = parseBenchArgs(argv);
   } catch (err) {
-    if (err instanceof BenchUsageError) {
+    if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       return 2;
     }

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { MAX_CLIENT_RETRIES } from './client-retry.ts';
+import { parseCommandLine } from './command-line.ts';
+import { parseOptionalNumeric, type NumericOption } from './numeric-option.ts';
+import { UsageError } from './usage-error.ts';
 
 // Command-line options of `npm run load`, parsed without side effects so they can be tested.
 
@@ -33,50 +35,28 @@ export interface LoadCliOptions {
   help: boolean;
 }
 
-export class LoadUsageError extends Error {
-  override readonly name = 'LoadUsageError';
-}
-
 export class EndpointsNotFoundError extends Error {
   override readonly name = 'EndpointsNotFoundError';
 }
 
-function integer(flag: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw new LoadUsageError(`--${flag}: expected an integer >= ${min}, got "${raw}"`);
-  return n;
-}
+const RATE_OPTION: NumericOption = { flag: '--rate', min: 1, integer: true };
+const DURATION_OPTION: NumericOption = { flag: '--duration', min: 1 };
+const MAX_IN_FLIGHT_OPTION: NumericOption = { flag: '--max-in-flight', min: 1, integer: true };
+const SEED_OPTION: NumericOption = { flag: '--seed', min: 0, integer: true };
+const CLIENT_RETRIES_OPTION: NumericOption = { flag: '--client-retries', min: 0, max: MAX_CLIENT_RETRIES, integer: true };
 
 export function parseLoadArgs(argv: readonly string[]): LoadCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        profile: { type: 'string' },
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        url: { type: 'string' },
-        'max-in-flight': { type: 'string' },
-        seed: { type: 'string' },
-        'client-retries': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new LoadUsageError((error as Error).message);
-  }
-  let duration: number | undefined;
-  if (values.duration !== undefined) {
-    duration = Number(values.duration);
-    if (values.duration.trim() === '' || !Number.isFinite(duration) || duration < 1) {
-      throw new LoadUsageError(`--duration: expected seconds >= 1, got "${values.duration}"`);
-    }
-  }
+  const values = parseCommandLine(argv, {
+    profile: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    url: { type: 'string' },
+    'max-in-flight': { type: 'string' },
+    seed: { type: 'string' },
+    'client-retries': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.url !== undefined) {
     let parsed: URL | undefined;
     try {
@@ -85,24 +65,22 @@ export function parseLoadArgs(argv: readonly string[]): LoadCliOptions {
       parsed = undefined;
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-      throw new LoadUsageError(`--url: expected an http(s) URL such as http://127.0.0.1:3000, got "${values.url}"`);
+      throw new UsageError(`--url: expected an http(s) URL such as http://127.0.0.1:3000, got "${values.url}"`);
     }
   }
   const options: LoadCliOptions = {
     profile: values.profile ?? DEFAULT_PROFILE,
-    seed: integer('seed', values.seed, 0) ?? DEFAULT_SEED,
+    seed: parseOptionalNumeric(SEED_OPTION, values.seed) ?? DEFAULT_SEED,
     json: values.json ?? false,
     help: values.help ?? false,
   };
-  const rate = integer('rate', values.rate, 1);
-  const maxInFlight = integer('max-in-flight', values['max-in-flight'], 1);
+  const rate = parseOptionalNumeric(RATE_OPTION, values.rate);
+  const duration = parseOptionalNumeric(DURATION_OPTION, values.duration);
+  const maxInFlight = parseOptionalNumeric(MAX_IN_FLIGHT_OPTION, values['max-in-flight']);
+  const clientRetries = parseOptionalNumeric(CLIENT_RETRIES_OPTION, values['client-retries']);
   if (rate !== undefined) options.rate = rate;
   if (duration !== undefined) options.duration = duration;
   if (maxInFlight !== undefined) options.maxInFlight = maxInFlight;
-  const clientRetries = integer('client-retries', values['client-retries'], 0);
-  if (clientRetries !== undefined && clientRetries > MAX_CLIENT_RETRIES) {
-    throw new LoadUsageError(`--client-retries: expected an integer from 0 to ${MAX_CLIENT_RETRIES}, got "${values['client-retries']}"`);
-  }
   if (clientRetries !== undefined) options.clientRetries = clientRetries;
   if (values.url !== undefined) options.url = values.url;
   return options;

@@ -1,4 +1,4 @@
-import { EndpointsNotFoundError, LoadUsageError, USAGE, parseLoadArgs, readApiUrl, type LoadCliOptions } from './cli-options.ts';
+import { EndpointsNotFoundError, USAGE, parseLoadArgs, readApiUrl, type LoadCliOptions } from './cli-options.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import type { ClientLoadSummary } from './client-order-load.ts';
 import { ORDER_RETRY_DEADLINE_MS } from './client-retry.ts';
@@ -6,6 +6,7 @@ import type { LiveStats } from './open-model-generator.ts';
 import { startOrderLoad } from './order-load.ts';
 import { InvalidProfileOverrideError, ProfileValidationError, UnknownProfileError, resolveProfile, type ResolvedProfile } from './profiles.ts';
 import { evaluateThresholds, type ThresholdVerdict } from './thresholds.ts';
+import { UsageError } from './usage-error.ts';
 
 // `npm run load -- --rate N --duration S [--profile NAME] [--url URL]`: load alone against a running system.
 // Always ends by itself: the schedule is finite, every request has a deadline, and a watchdog backs both up.
@@ -108,7 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return await run(options);
   } catch (error) {
-    if (error instanceof LoadUsageError) {
+    if (error instanceof UsageError) {
       process.stderr.write(`load: ${error.message}\n${USAGE}\n`);
       return EXIT_USAGE;
     }

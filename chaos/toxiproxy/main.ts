@@ -3,6 +3,7 @@
 // Prints one JSON line {"url": ..., "pid": ...} on stdout once listening, and stops cleanly on SIGTERM or
 // SIGINT, or when stdin closes if asked to, so a parent that dies cannot leave it orphaned.
 // The API and every proxy listen on loopback only, unless --allow-non-loopback says otherwise.
+import { parseArgs } from 'node:util';
 import { isLoopbackHost } from './address.ts';
 import { startEmbeddedToxiproxy, type EmbeddedToxiproxyOptions } from './index.ts';
 
@@ -10,8 +11,13 @@ const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_BAD_USAGE = 2;
 const MAX_PORT = 65_535;
+const PORT_PATTERN = /^\d+$/;
 const USAGE = 'usage: tsx chaos/toxiproxy/main.ts [--host 127.0.0.1] [--port N] [--exit-on-stdin-close] [--allow-non-loopback]';
 
+/**
+ * Its own, not load/usage-error.ts: chaos/ imports only its own files, so that the proxy runs
+ * (and could be lifted out) without the rest of the harness.
+ */
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -20,24 +26,30 @@ interface CliOptions extends EmbeddedToxiproxyOptions {
   exitOnStdinClose: boolean;
 }
 
-function parseArgs(args: readonly string[]): CliOptions {
-  const options: CliOptions = { exitOnStdinClose: false };
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index];
-    const value = (): string => {
-      const next = args[++index];
-      if (next === undefined) throw new UsageError(`${arg} needs a value`);
-      return next;
-    };
-    if (arg === '--host') options.host = value();
-    else if (arg === '--port') {
-      const text = value();
-      const port = Number(text);
-      if (!/^\d+$/.test(text) || port > MAX_PORT) throw new UsageError(`--port expects 0-${MAX_PORT}, got "${text}"`);
-      options.port = port;
-    } else if (arg === '--exit-on-stdin-close') options.exitOnStdinClose = true;
-    else if (arg === '--allow-non-loopback') options.allowNonLoopback = true;
-    else throw new UsageError(`unknown argument "${arg}"`);
+function parseCliArgs(args: readonly string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'exit-on-stdin-close': { type: 'boolean' },
+        'allow-non-loopback': { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const options: CliOptions = { exitOnStdinClose: values['exit-on-stdin-close'] === true };
+  if (values.host !== undefined) options.host = values.host;
+  if (values['allow-non-loopback'] === true) options.allowNonLoopback = true;
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!PORT_PATTERN.test(values.port) || port > MAX_PORT) throw new UsageError(`--port: expected an integer from 0 to ${MAX_PORT}, got "${values.port}"`);
+    options.port = port;
   }
   if (options.host !== undefined && !isLoopbackHost(options.host) && options.allowNonLoopback !== true) {
     throw new UsageError(`--host ${options.host} is not loopback: expected 127.0.0.1, ::1 or localhost, or add --allow-non-loopback`);
@@ -48,7 +60,7 @@ function parseArgs(args: readonly string[]): CliOptions {
 async function main(): Promise<void> {
   let options: CliOptions;
   try {
-    options = parseArgs(process.argv.slice(2));
+    options = parseCliArgs(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${error.message}\n${USAGE}\n`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BenchUsageError, DEFAULT_BENCH_OPTIONS, parseBenchArgs } from '../../../bench/bench-options.ts';
+import { DEFAULT_BENCH_OPTIONS, parseBenchArgs } from '../../../bench/bench-options.ts';
+import { UsageError } from '../../../load/usage-error.ts';
 
 describe('parseBenchArgs', () => {
   it('defaults', () => {
@@ -32,16 +33,24 @@ describe('parseBenchArgs', () => {
   it.each([
     [['--max-rate', 'lots'], /--max-rate: expected an integer >= 1, got "lots"/],
     [['--start-rate', '2.5'], /--start-rate: expected an integer >= 1/],
-    [['--step-seconds', '0'], /--step-seconds: expected a number >= 1, got "0"/],
+    [['--step-seconds', '0'], /--step-seconds: expected a number >= 1, got 0$/],
     [['--p99-ms', ''], /--p99-ms: expected a number >= 1, got ""/],
-    [['--tolerance', '2'], /--tolerance: expected a number between 0.01 and 1, got "2"/],
+    [['--tolerance', '2'], /--tolerance: expected a number from 0.01 to 1, got 2$/],
+    [['--start-rate', '-5'], /^--start-rate: expected an integer >= 1, got -5$/],
+    [['--warmup-seconds', '-.5'], /^--warmup-seconds: expected a number >= 0, got -.5$/],
+    [['--seed=-1'], /^--seed: expected an integer >= 0, got -1$/],
     [['--window', '0'], /--window: expected an integer >= 1/],
     [['--start-rate', '500', '--max-rate', '400'], /--start-rate \(500\) must not exceed --max-rate \(400\)/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /positional/],
   ])('%j is a usage error', (argv, message) => {
-    expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseBenchArgs(argv)).toThrow(message);
+  });
+
+  it('reads a negative number after a flag as its value, so the refusal names the flag instead of calling it ambiguous', () => {
+    expect(() => parseBenchArgs(['--max-steps', '-3'])).not.toThrow(/ambiguous/);
+    expect(() => parseBenchArgs(['--max-steps', '-3'])).toThrow('--max-steps: expected an integer >= 1, got -3');
   });
 
   it('--help', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { joinNegativeValues, NumericOptionError, parseNumericOption } from '../../../harness/cli/numeric-option.ts';
+import { joinNegativeValues, NumericOptionError, parseNumericOption, parseOptionalNumeric } from '../../../load/numeric-option.ts';
+import { UsageError } from '../../../load/usage-error.ts';
 
 const RATE = { flag: '--rate', min: 1, max: 100, whyMax: 'no more here' };
 
@@ -36,6 +37,15 @@ describe('numeric command-line options', () => {
     expect(() => parseNumericOption(retries, '1.5')).toThrow('--retries: expected an integer >= 0, got 1.5');
     expect(() => parseNumericOption(retries, '1e300')).toThrow('--retries: expected an integer >= 0, got 1e300');
     expect(() => parseNumericOption({ flag: '--n', min: 1, max: 9, integer: true }, '10')).toThrow(/^--n: expected an integer from 1 to 9, got 10$/);
+  });
+});
+
+describe('every command line catches one class', () => {
+  it('a numeric refusal is a UsageError, and an absent option is undefined rather than refused', () => {
+    expect(() => parseNumericOption(RATE, '0')).toThrow(UsageError);
+    expect(parseOptionalNumeric(RATE, undefined)).toBeUndefined();
+    expect(parseOptionalNumeric(RATE, '5')).toBe(5);
+    expect(() => parseOptionalNumeric(RATE, '')).toThrow('--rate: expected a number from 1 to 100, got ""');
   });
 });
 

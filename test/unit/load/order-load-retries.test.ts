@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoadUsageError, parseLoadArgs } from '../../../load/cli-options.ts';
+import { parseLoadArgs } from '../../../load/cli-options.ts';
+import { UsageError } from '../../../load/usage-error.ts';
 import { startOrderLoad } from '../../../load/order-load.ts';
 import { resolveProfile } from '../../../load/profiles.ts';
 import { ACCEPTED, IN_DOUBT, startFlakyOrderServer, type StartedFlakyOrderServer } from './flaky-order-server.ts';
@@ -38,7 +39,7 @@ describe('parseLoadArgs --client-retries', () => {
   });
 
   it.each(['21', '-1', 'x', '1.5'])('refuses %s naming the range', (raw) => {
-    expect(() => parseLoadArgs(['--client-retries', raw])).toThrow(LoadUsageError);
+    expect(() => parseLoadArgs(['--client-retries', raw])).toThrow(UsageError);
     expect(() => parseLoadArgs([`--client-retries=${raw}`])).toThrow(/--client-retries: expected an integer/);
   });
 });
