@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HistoryEvent, HistoryRecord } from './history-event.ts';
+import type { HistoryRecorder } from './recorder.ts';
 
 /**
  * Appends history events as JSON lines with one synchronous write(2) per event.
@@ -12,7 +13,7 @@ import type { HistoryEvent, HistoryRecord } from './history-event.ts';
  * that reopens the file ends that line first, so the torn line stays one malformed line (counted by
  * the reader) instead of swallowing this writer's first event.
  */
-export class HistoryWriter {
+export class HistoryWriter implements HistoryRecorder {
   readonly #fd: number;
   readonly #proc: string;
   #closed = false;

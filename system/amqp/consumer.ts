@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { ZodType } from 'zod';
-import type { HistoryWriter } from '../../instrument/history-writer.ts';
+import { TrackedDelivery, type HistoryRecorder } from '../../instrument/index.ts';
 import type { OutgoingMessage } from '../messages.ts';
 import { systemMetrics, type QueueMetrics } from '../metrics/system-metrics.ts';
 import type { Publisher } from './publisher.ts';
@@ -56,7 +56,7 @@ export interface QueueHandler {
 
 export interface ConsumerOptions {
   instance: string;
-  history: HistoryWriter;
+  history: HistoryRecorder;
   publisher: Publisher;
   handlers: readonly QueueHandler[];
   prefetch: number;
@@ -76,8 +76,6 @@ export interface ConsumerOptions {
 
 const PUBLISH_RETRY_MIN_MS = 100;
 const PUBLISH_RETRY_MAX_MS = 1_000;
-
-type Where = { id: string; queue: QueueName; consumer: string; deliveryTag: number; channel: number };
 
 /**
  * Consumes the worker's queues with the reference discipline: an explicit per-consumer prefetch,
@@ -164,13 +162,8 @@ export class Consumer {
   async #process(channel: Channel, handler: QueueHandler, msg: ConsumeMessage, metrics: QueueMetrics): Promise<void> {
     const started = performance.now();
     metrics.received(msg.fields.redelivered);
-    const { history, instance } = this.#options;
-    const channelId = (channel as unknown as { ch: number }).ch;
-    const tag = msg.fields.deliveryTag;
-    const id = typeof msg.properties.messageId === 'string' ? msg.properties.messageId : `no-id:${handler.queue}:${tag}`;
-    const where: Where = { id, queue: handler.queue, consumer: instance, deliveryTag: tag, channel: channelId };
-    const orderId = headerString(msg, 'x-order-id');
-    history.append({ kind: 'deliver', ...where, ...(orderId ? { orderId } : {}), redelivered: msg.fields.redelivered });
+    const delivery = TrackedDelivery.receive(this.#options.history, channel, handler.queue, msg, { consumer: this.#options.instance });
+    const { id } = delivery;
 
     let handled: Handled;
     try {
@@ -178,10 +171,10 @@ export class Consumer {
       if (processingMs > 0 && handler.simulatedWork !== false) await this.#slots.get(handler.queue)!.run(() => sleep(processingMs));
       handled = await handler.handle({ id, queue: handler.queue, content: msg.content, redelivered: msg.fields.redelivered, headers: msg.properties.headers ?? {} });
     } catch (err) {
-      await this.#settleFailure(channel, msg, where, orderId, err as Error, metrics);
+      await this.#settleFailure(channel, handler.queue, delivery, err as Error, metrics);
       return;
     }
-    history.append({ kind: 'handled', id, orderId: handled.orderId, queue: handler.queue, consumer: instance, applied: handled.applied, effect: handled.effect });
+    delivery.effect(handled.effect, { orderId: handled.orderId, applied: handled.applied });
 
     const confirmed = await Promise.all(handled.publish.map((out) => this.#publishUntilConfirmed(channel, out)));
     // The input will be redelivered (its channel died) and replayed idempotently: stop here.
@@ -189,9 +182,8 @@ export class Consumer {
     metrics.processed((performance.now() - started) / 1000);
     if (this.#options.autoAck) return;
     if (!this.#open.has(channel)) return;
-    channel.ack(msg);
+    delivery.ack();
     metrics.acked();
-    history.append({ kind: 'ack', ...where });
   }
 
   async #publishUntilConfirmed(channel: Channel, out: OutgoingMessage): Promise<boolean> {
@@ -205,46 +197,42 @@ export class Consumer {
     }
   }
 
-  async #settleFailure(channel: Channel, msg: ConsumeMessage, where: Where, orderId: string | undefined, err: Error, metrics: QueueMetrics): Promise<void> {
-    const { history } = this.#options;
+  async #settleFailure(channel: Channel, queue: QueueName, delivery: TrackedDelivery, err: Error, metrics: QueueMetrics): Promise<void> {
     if (this.#options.autoAck || !this.#open.has(channel)) return;
+    const msg = delivery.message;
     if (err instanceof PoisonMessageError) {
-      if (this.#options.dropMalformed) return this.#dropMalformed(channel, msg, where, err.message, metrics);
-      return this.#reject(channel, msg, where, err.message, metrics);
+      if (this.#options.dropMalformed) return this.#dropMalformed(delivery, err.message, metrics);
+      return this.#reject(delivery, err.message, metrics);
     }
     if (err instanceof DeadlineExceededError) {
-      if (msg.properties.expiration === undefined) return this.#reject(channel, msg, where, err.message, metrics);
+      if (msg.properties.expiration === undefined) return this.#reject(delivery, err.message, metrics);
       // Requeued past its expiration, the message is dead-lettered by the broker (`expired`), not redelivered.
-      channel.nack(msg, false, true);
+      delivery.nack({ requeue: true, reason: err.message });
       metrics.nacked();
-      history.append({ kind: 'nack', ...where, requeue: true, reason: err.message });
       return;
     }
-    if (this.#timerRetries) return this.#timerRetries.fail(channel, msg, where, orderId, err, metrics, history);
+    if (this.#timerRetries) return this.#timerRetries.fail(queue, delivery, err, metrics);
     const attempt = attemptOf(msg);
-    if (!mayRetry(attempt)) return this.#reject(channel, msg, where, `gave up after ${attempt} attempts: ${err.message}`, metrics);
+    if (!mayRetry(attempt)) return this.#reject(delivery, `gave up after ${attempt} attempts: ${err.message}`, metrics);
     // The copy must be safe in the broker before the delivery is acked; if the channel dies first,
     // the delivery comes back and is retried again (at worst a duplicate copy, never none).
-    const confirmed = await this.#publishUntilConfirmed(channel, retryCopy(where.queue, msg, attempt, orderId ?? '', where.id));
+    const confirmed = await this.#publishUntilConfirmed(channel, retryCopy(queue, msg, attempt, delivery.orderId ?? '', delivery.id));
     if (!confirmed || !this.#open.has(channel)) return;
-    history.append({ kind: 'retry', ...where, ...(orderId ? { orderId } : {}), attempt, delayMs: retryDelayMs(attempt), reason: err.message });
-    channel.ack(msg);
+    delivery.retry({ attempt, delayMs: retryDelayMs(attempt), reason: err.message });
+    delivery.ack();
     metrics.retried();
-    history.append({ kind: 'ack', ...where });
   }
 
   /** The `drop-malformed` flaw: "nothing can be done with it", so it is logged and acked; the broker forgets it. */
-  #dropMalformed(channel: Channel, msg: ConsumeMessage, where: Where, reason: string, metrics: QueueMetrics): void {
-    process.stderr.write(`${this.#options.instance}: dropping unparseable message ${where.id} from ${where.queue}: ${reason}\n`);
-    channel.ack(msg);
+  #dropMalformed(delivery: TrackedDelivery, reason: string, metrics: QueueMetrics): void {
+    process.stderr.write(`${this.#options.instance}: dropping unparseable message ${delivery.id} from ${delivery.queue}: ${reason}\n`);
+    delivery.ack();
     metrics.acked();
-    this.#options.history.append({ kind: 'ack', ...where });
   }
 
-  #reject(channel: Channel, msg: ConsumeMessage, where: Where, reason: string, metrics: QueueMetrics): void {
-    channel.reject(msg, false);
+  #reject(delivery: TrackedDelivery, reason: string, metrics: QueueMetrics): void {
+    delivery.reject({ requeue: false, reason });
     metrics.rejected();
-    this.#options.history.append({ kind: 'reject', ...where, requeue: false, reason });
   }
 }
 
@@ -262,11 +250,6 @@ export function parseMessage<T>(delivery: Delivery, schema: ZodType<T>): T {
     throw new PoisonMessageError(`${delivery.queue}: invalid message: ${problems}`);
   }
   return parsed.data;
-}
-
-function headerString(msg: ConsumeMessage, name: string): string | undefined {
-  const value = msg.properties.headers?.[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 export function sleep(ms: number): Promise<void> {

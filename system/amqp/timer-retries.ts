@@ -1,11 +1,8 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
-import type { HistoryWriter } from '../../instrument/history-writer.ts';
+import type { TrackedDelivery } from '../../instrument/index.ts';
 import type { QueueMetrics } from '../metrics/system-metrics.ts';
 import type { Publisher } from './publisher.ts';
 import { mayRetry, retryDelayMs } from './retry.ts';
 import { DEFAULT_EXCHANGE, type QueueName } from './topology.ts';
-
-type Where = { id: string; queue: QueueName; consumer: string; deliveryTag: number; channel: number };
 
 /**
  * The `timer-retry` flaw, after the article's payments service: attempts are counted in a map in
@@ -21,21 +18,20 @@ export class TimerRetries {
     this.#publisher = publisher;
   }
 
-  fail(channel: Channel, msg: ConsumeMessage, where: Where, orderId: string | undefined, err: Error, metrics: QueueMetrics, history: HistoryWriter): void {
-    const attempt = this.#attempts.get(where.id) ?? 1;
+  fail(queue: QueueName, delivery: TrackedDelivery, err: Error, metrics: QueueMetrics): void {
+    const attempt = this.#attempts.get(delivery.id) ?? 1;
     if (!mayRetry(attempt)) {
-      this.#attempts.delete(where.id);
-      channel.nack(msg, false, false);
+      this.#attempts.delete(delivery.id);
+      delivery.nack({ requeue: false, reason: `gave up after ${attempt} attempts: ${err.message}` });
       metrics.rejected();
-      history.append({ kind: 'nack', ...where, requeue: false, reason: `gave up after ${attempt} attempts: ${err.message}` });
       return;
     }
-    this.#attempts.set(where.id, attempt + 1);
-    channel.ack(msg);
+    this.#attempts.set(delivery.id, attempt + 1);
+    delivery.ack();
     metrics.acked();
-    history.append({ kind: 'ack', ...where });
+    const { message } = delivery;
     setTimeout(() => {
-      void this.#publisher.publish({ exchange: DEFAULT_EXCHANGE, routingKey: where.queue, messageId: where.id, orderId: orderId ?? '', body: undefined, content: msg.content, headers: msg.properties.headers ?? {} });
+      void this.#publisher.publish({ exchange: DEFAULT_EXCHANGE, routingKey: queue, messageId: delivery.id, orderId: delivery.orderId ?? '', body: undefined, content: message.content, headers: message.properties.headers ?? {} });
     }, retryDelayMs(attempt));
   }
 }

@@ -1,5 +1,4 @@
-import type { HistoryRecord } from '../../instrument/history-event.ts';
-import { HistoryWriter } from '../../instrument/history-writer.ts';
+import { HistoryWriter, type HistoryRecord } from '../../instrument/index.ts';
 import type { ConnectionPurpose, SystemMetrics } from './system-metrics.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { parseMessage, type QueueHandler } from '../amqp/consumer.ts';
 import { deathsOf } from '../amqp/retry.ts';
 import { QUEUES, retryTarget } from '../amqp/topology.ts';
-import type { HistoryWriter } from '../../instrument/history-writer.ts';
+import type { HistoryRecorder } from '../../instrument/index.ts';
 import { orderCreatedSchema } from '../messages.ts';
 import type { AuditStore } from '../stores/audit-store.ts';
 import type { DeadLetterStore } from '../stores/dead-letter-store.ts';
@@ -17,7 +17,7 @@ import type { DeadLetterStore } from '../stores/dead-letter-store.ts';
  * Recording a dead letter is not the process's simulated slow work; the audit feed is (a slow
  * auditor is how the feed overflows).
  */
-export function deadLetterHandlers(store: DeadLetterStore, audit: AuditStore, history: HistoryWriter): QueueHandler[] {
+export function deadLetterHandlers(store: DeadLetterStore, audit: AuditStore, history: HistoryRecorder): QueueHandler[] {
   return [
     {
       queue: QUEUES.deadLetter,
