@@ -55,6 +55,8 @@ export interface DeliverEvent extends EventBase {
   redelivered: boolean;
   /** Identifies the channel the delivery arrived on: delivery tags are only unique within it. */
   channel: number;
+  /** The channel consumes with noAck: the broker settled this delivery as it sent it (absent: manual acks). */
+  autoAck?: boolean;
 }
 
 export interface SettleEvent extends EventBase {

@@ -1,8 +1,8 @@
-import { routesTo } from '../../system/amqp/topology.ts';
-import type { HistoryEvent, Outcome } from '../../instrument/history-event.ts';
+import type { FaultEvent, HistoryEvent, Outcome } from '../../instrument/history-event.ts';
+import { historyIndex } from '../history/history-index.ts';
+import type { DeclaredTopology } from '../target/target.ts';
 import type { Checker, CheckResult } from './checker.ts';
-import { byTime, HandledIndex, messageKey, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
-import { hasFlaw } from './run-settings.ts';
+import { handledIndex, HandledIndex, messageKey, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
 import { ViolationList } from './violation-list.ts';
 
 /** Unsettled deliveries this close to the end of the history are still being worked on, not abandoned. */
@@ -11,7 +11,7 @@ export const DEFAULT_IN_FLIGHT_GRACE_MS = 5_000;
 export interface AcknowledgementsOptions {
   /** See DEFAULT_IN_FLIGHT_GRACE_MS (the default covers a publisher-confirm timeout). */
   inFlightGraceMs?: number;
-  /** Overrides what `run.system.flaws` says about the `auto-ack` flaw. */
+  /** Overrides what the history says about automatic acknowledgement (deliveries with `autoAck: true`). */
   autoAck?: boolean;
 }
 
@@ -74,26 +74,33 @@ export interface AcknowledgementCounts {
  * - nothing is settled twice, and no settle names a (channel, tag) that is not an open delivery
  *   of the current connection with that id (a stale tag acks someone else's message or kills the channel);
  * - redeliveries carry redelivered=true (the rule is on `redeliveredFlagRule` below).
- * With the `auto-ack` flaw the broker settles on delivery: nothing to match, so every delivery
- * must have been handled; one that never was is a message lost to auto-ack.
+ * A consumer that consumes with automatic acknowledgement says so on its deliveries (`autoAck`):
+ * the broker settles on delivery, nothing to match, so every delivery must have been handled; one
+ * that never was is a message lost to auto-ack. The rules follow what the history shows, never
+ * which flaw was planted.
  */
 export function acknowledgementsChecker(options: AcknowledgementsOptions = {}): Checker {
   return {
     name: 'acknowledgements',
     check(run): CheckResult {
-      const autoAck = options.autoAck ?? hasFlaw(run, 'auto-ack');
+      const autoAck = options.autoAck ?? consumesWithAutoAck(run.events);
       const grace = options.inFlightGraceMs ?? DEFAULT_IN_FLIGHT_GRACE_MS;
-      return autoAck ? checkAutoAck(run.events, grace) : checkManual(run.events, grace);
+      return autoAck ? checkAutoAck(run.events, grace) : checkManual(run.events, grace, run.topology);
     },
   };
 }
 
-function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckResult {
+/** Whether the consumers said they consume with automatic acknowledgement (see DeliverEvent.autoAck). */
+export function consumesWithAutoAck(events: readonly HistoryEvent[]): boolean {
+  return historyIndex(events).ofKind('deliver').some((e) => e.autoAck === true);
+}
+
+function checkManual(events: readonly HistoryEvent[], graceMs: number, topology: DeclaredTopology): CheckResult {
   const track = trackDeliveries(events);
-  const handled = new HandledIndex(events);
+  const handled = handledIndex(events);
   const retried = retryIndex(events);
   const comesBack = recoveryIndex(events, track.deliveries, handled);
-  const lostInBrokerCrash = brokerCrashIndex(events);
+  const lostInBrokerCrash = brokerCrashIndex(events, topology);
   const violations = new ViolationList<AckViolationKind, AckViolationExample>();
   const counts: AcknowledgementCounts = { deliveries: 0, redelivered: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, abandonedRecovered: 0, inFlightAtEnd: 0, abandonedUnconfirmed: 0 };
   const rows = new RowCounter();
@@ -150,7 +157,7 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckRes
     rows.get(s.queue, s.proc).violations++;
   }
 
-  for (const d of redeliveredFlagRule(events, track.deliveries)) {
+  for (const d of redeliveredFlagRule(events, track.deliveries, topology)) {
     violations.add('redelivered-flag-missing', example(d, 'more first deliveries (redelivered=false) than copies that can have been published'));
     rows.get(d.deliver.queue, d.deliver.proc).violations++;
   }
@@ -171,7 +178,7 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number): CheckRes
 
 function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckResult {
   const track = trackDeliveries(events);
-  const handled = new HandledIndex(events);
+  const handled = handledIndex(events);
   const dead = deadLetteredKeys(events);
   const violations = new ViolationList<AckViolationKind, AckViolationExample>();
   const rows = new RowCounter();
@@ -202,7 +209,7 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
     violations.add('lost-to-auto-ack', example(d, 'delivered with automatic acknowledgement, never handled: the broker forgot it on delivery'));
     row.violations++;
   }
-  for (const s of byTime(events)) {
+  for (const s of historyIndex(events).ofKinds(['ack', 'nack', 'reject'])) {
     if (s.kind !== 'ack' && s.kind !== 'nack' && s.kind !== 'reject') continue;
     violations.add('settled-in-auto-ack-mode', { id: s.id, consumer: s.proc, queue: s.queue, channel: s.channel, deliveryTag: s.deliveryTag, t: s.t, note: `${s.kind} on a channel that consumes with noAck` });
     rows.get(s.queue, s.proc).violations++;
@@ -228,9 +235,9 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
  * routed to (the dead-letter queue, fed by the broker) and ids without publish attempts are not judged.
  * Returns the offending deliveries (the ones after the allowed first deliveries, in time order).
  */
-function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[]): TrackedDelivery[] {
+function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], topology: DeclaredTopology): TrackedDelivery[] {
   const copies = new Map<string, number>();
-  for (const { id, queues, outcome } of publishOutcomes(events)) {
+  for (const { id, queues, outcome } of publishOutcomes(events, topology)) {
     const landed = outcome === 'fail' ? 0 : 1;
     for (const q of queues) copies.set(messageKey(q, id), (copies.get(messageKey(q, id)) ?? 0) + landed);
   }
@@ -257,13 +264,23 @@ function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readon
  * `publish-result` followed, e.g. the publisher died). Results pair with their process's
  * attempts of the same id in order.
  */
-function publishOutcomes(events: readonly HistoryEvent[]): { id: string; queues: string[]; outcome?: Outcome }[] {
-  const all: { id: string; queues: string[]; outcome?: Outcome }[] = [];
+function publishOutcomes(events: readonly HistoryEvent[], topology: DeclaredTopology): readonly PublishOutcome[] {
+  return historyIndex(events).derived('publish-outcomes', (index) => pairPublishes(index.ofKinds(['publish-attempt', 'publish-result']), topology));
+}
+
+interface PublishOutcome {
+  id: string;
+  queues: readonly string[];
+  outcome?: Outcome;
+}
+
+function pairPublishes(events: readonly HistoryEvent[], topology: DeclaredTopology): PublishOutcome[] {
+  const all: PublishOutcome[] = [];
   /** proc/id -> attempts still waiting for their result, oldest first. */
-  const pending = new Map<string, { id: string; queues: string[]; outcome?: Outcome }[]>();
-  for (const e of byTime(events)) {
+  const pending = new Map<string, PublishOutcome[]>();
+  for (const e of events) {
     if (e.kind === 'publish-attempt') {
-      const attempt = { id: e.id, queues: routesTo(e.exchange, e.routingKey) };
+      const attempt: PublishOutcome = { id: e.id, queues: topology.routesTo(e.exchange, e.routingKey) };
       all.push(attempt);
       const k = `${e.proc}\u0000${e.id}`;
       const list = pending.get(k);
@@ -281,21 +298,22 @@ function publishOutcomes(events: readonly HistoryEvent[]): { id: string; queues:
  * Did the broker lose this abandoned delivery's message in a crash it was allowed to forget it in?
  * RabbitMQ promises to keep only what it confirmed: a message can be delivered before it is
  * written to disk, and when the broker then goes down, the unconfirmed message may be gone.
- * "Then" is a broker-kill fault (a crash, never a graceful restart) whose window (its `start` event to its `stop`)
- * overlaps the delivery's life (deliver to channel death): the `start` event is written just before
- * the signal, so the broker can still deliver for a few ms after it.
+ * "Then" is a fault that crashes the broker (never a graceful restart: a clean stop loses nothing
+ * it delivered) whose window (its `start` event to its `stop`) overlaps the delivery's life
+ * (deliver to channel death): the `start` event is written just before the signal, so the broker
+ * can still deliver for a few ms after it.
  * Its publisher saw no `ok`, so the order was never promised (zero-loss counts it in doubt);
  * the consumer did nothing wrong by not acking it.
  */
-function brokerCrashIndex(events: readonly HistoryEvent[]): (d: TrackedDelivery) => boolean {
+function brokerCrashIndex(events: readonly HistoryEvent[], topology: DeclaredTopology): (d: TrackedDelivery) => boolean {
   const confirmed = new Set<string>();
-  for (const { id, queues, outcome } of publishOutcomes(events)) if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
-  const windows: { from: number; to: number }[] = [];
-  for (const e of events) {
-    if (e.kind !== 'fault' || !BROKER_DOWN_FAULTS.has(e.name)) continue;
-    if (e.phase === 'start') windows.push({ from: e.t, to: Infinity });
-    else {
-      const open = windows.find((w) => w.to === Infinity);
+  for (const { id, queues, outcome } of publishOutcomes(events, topology)) if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
+  const windows: { name: string; from: number; to: number }[] = [];
+  for (const e of historyIndex(events).ofKind('fault')) {
+    if (e.phase === 'start') {
+      if (crashesBroker(e)) windows.push({ name: e.name, from: e.t, to: Infinity });
+    } else {
+      const open = windows.find((w) => w.name === e.name && w.to === Infinity);
       if (open) open.to = e.t;
     }
   }
@@ -308,11 +326,16 @@ function brokerCrashIndex(events: readonly HistoryEvent[]): (d: TrackedDelivery)
 }
 
 /**
- * Faults that crash the broker, by the names the fault schedule writes to the history. A graceful
- * restart is not one: a clean stop loses nothing it delivered, so an unsettled delivery that never
- * came back after it is the consumer side's fault.
+ * A fault that crashes the broker says so by its traits in the history (chaos/fault.ts: `crashes-broker`).
+ * Histories written before faults carried traits name the one such fault there was.
  */
-const BROKER_DOWN_FAULTS: ReadonlySet<string> = new Set(['broker-kill']);
+function crashesBroker(e: FaultEvent): boolean {
+  const traits = (e as FaultEvent & { traits?: unknown }).traits;
+  if (Array.isArray(traits)) return traits.includes('crashes-broker');
+  return e.name === LEGACY_BROKER_CRASH_FAULT;
+}
+
+const LEGACY_BROKER_CRASH_FAULT = 'broker-kill';
 
 /** Did the message of an abandoned delivery come back: delivered again, handled by another consumer, or dead-lettered from that queue? */
 function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], handled: HandledIndex): (d: TrackedDelivery) => boolean {
@@ -336,8 +359,7 @@ function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly Tra
 /** Was a retry copy of this delivery confirmed (a `retry` event of the same process, queue and id) in (after, upTo]? */
 function retryIndex(events: readonly HistoryEvent[]): (proc: string, queue: string, id: string, after: number, upTo: number) => boolean {
   const times = new Map<string, number[]>();
-  for (const e of events) {
-    if (e.kind !== 'retry') continue;
+  for (const e of historyIndex(events).ofKind('retry')) {
     const k = `${e.proc}\u0000${messageKey(e.queue, e.id)}`;
     const list = times.get(k);
     if (list) list.push(e.t);
@@ -348,7 +370,7 @@ function retryIndex(events: readonly HistoryEvent[]): (proc: string, queue: stri
 
 function deadLetteredKeys(events: readonly HistoryEvent[]): Set<string> {
   const keys = new Set<string>();
-  for (const e of events) if (e.kind === 'dead-lettered') keys.add(messageKey(e.queue, e.id));
+  for (const e of historyIndex(events).ofKind('dead-lettered')) keys.add(messageKey(e.queue, e.id));
   return keys;
 }
 

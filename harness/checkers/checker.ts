@@ -26,8 +26,6 @@ export interface RunRecord {
   effects?: TargetEffects;
   /** A black-box target's own list of what it processed (repeats kept), read after the drain. */
   processed?: readonly string[];
-  /** The reference system's store directory: on its way out (checkers are to read `effects`). */
-  dataDir: string;
   events: readonly HistoryEvent[];
   ledger: DeliveryLedger;
   /** Broker-side figures captured at the end of the run, when available (e.g. from the management API). */

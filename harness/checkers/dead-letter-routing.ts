@@ -1,20 +1,18 @@
-import { existsSync } from 'node:fs';
-import { BEST_EFFORT_QUEUES, QUEUES } from '../../system/amqp/topology.ts';
 import type { DeadLetteredEvent, DeliverEvent, HistoryEvent } from '../../instrument/history-event.ts';
-import { openDatabaseReadOnly, storeFile } from '../../system/stores/sqlite.ts';
+import { historyIndex } from '../history/history-index.ts';
+import type { DeclaredTopology, TargetEffects } from '../target/target.ts';
 import type { Checker, CheckResult } from './checker.ts';
-import { byTime, messageKey } from './delivery-tracking.ts';
+import { messageKey } from './delivery-tracking.ts';
+import { intentDeaths, IntentIndex, type ExpectedDeadLetter, type IntentDeathRules } from './intent-deaths.ts';
 import { ViolationList } from './violation-list.ts';
-
-import { intentDeaths, IntentIndex, REFERENCE_INTENT_DEATHS, type ExpectedDeadLetter, type IntentDeath } from './intent-deaths.ts';
 
 export type { DeadLetterReason, ExpectedDeadLetter } from './intent-deaths.ts';
 
 export interface DeadLetterRoutingOptions {
   /** Deaths beyond those the workload's intents call for (the checker derives those itself). */
   expectDeadLetters?: readonly ExpectedDeadLetter[];
-  /** How poison and expiring messages must die; the reference system's rules by default. */
-  intentDeaths?: Readonly<Record<'poison' | 'expire', IntentDeath>>;
+  /** How poison and expiring messages must die; what the target declares (`topology.intentDeaths`) by default. */
+  intentDeaths?: IntentDeathRules;
   /** Dead letters nobody expected and nobody processed fail the check unless this is set. */
   allowUnexpected?: boolean;
 }
@@ -77,22 +75,25 @@ interface Expectation {
  * - nothing processed successfully there (`handled` applied=true) was dead-lettered unless it was
  *   also rejected there (a handled message can fail on a later redelivery and be rejected);
  * - nothing else was dead-lettered (`unexpected`, unless allowed);
- * - when `dead-letters.sqlite` exists, its rows per reason match the distinct (id, queue) of the events.
+ * - when the target reads back its own dead-letter record (`run.effects.deadLetters`), its rows per
+ *   reason match the distinct (id, queue) of the events.
  */
 export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {}): Checker {
   return {
     name: 'dead-letter-routing',
     check(run): CheckResult {
-      const events = byTime(run.events);
-      const rules = options.intentDeaths ?? REFERENCE_INTENT_DEATHS;
-      const expected = expectations(events, [...intentDeaths(events, rules), ...(options.expectDeadLetters ?? [])]);
+      const events = run.events;
+      const index = historyIndex(events);
+      const rules = options.intentDeaths ?? run.topology.intentDeaths ?? {};
+      const bestEffort: readonly string[] = run.topology.bestEffortQueues;
+      const expected = expectations(events, [...intentDeaths(events, run.topology, rules), ...(options.expectDeadLetters ?? [])]);
       const intents = new IntentIndex(events);
       const listed = new Set((options.expectDeadLetters ?? []).map((x) => messageKey(x.queue, x.id)));
       const injectedTo = new Map<string, string>();
-      for (const e of events) if (e.kind === 'publish-attempt' && e.intent) injectedTo.set(e.id, e.routingKey);
+      for (const e of index.ofKind('publish-attempt')) if (e.intent) injectedTo.set(e.id, e.routingKey);
       const processed = new Set<string>();
-      for (const e of events) if (e.kind === 'handled' && e.applied) processed.add(messageKey(e.queue, e.id));
-      const recorded = countedDeadLetters(events);
+      for (const e of index.ofKind('handled')) if (e.applied) processed.add(messageKey(e.queue, e.id));
+      const recorded = countedDeadLetters(events, run.topology);
       const violations = new ViolationList<DeadLetterViolationKind, DeadLetterExample>();
       const rows = new Map<string, { queue: string; reason: string; expected: number; deadLettered: number; missing: number; unexpected: number; duplicates: number }>();
       const row = (queue: string, reason: string) => {
@@ -126,7 +127,7 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
           row(queue, e.reason).deadLettered++;
           if (exp && !exp.reasons.has(e.reason)) violations.add('wrong-reason', { id, queue, expected: [...exp.reasons].join('|'), actual: e.reason });
           // A best-effort feed may drop anything; a death the scenario lists explicitly is declared intent too.
-          if ((BEST_EFFORT_QUEUES as readonly string[]).includes(queue) || listed.has(k)) continue;
+          if (bestEffort.includes(queue) || listed.has(k)) continue;
           const intent = intents.of(id, e.orderId);
           const death = intents.deathFor(intent, injectedTo.get(id), rules);
           if (!death) violations.add('normal-dead-lettered', { id, queue, actual: e.reason, note: `${intents.orderOf(id, e.orderId) ? `order ${intents.orderOf(id, e.orderId)}` : 'message'} meant to be processed` });
@@ -141,7 +142,7 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
         }
         // A best-effort feed that overflows drops from its head, and a handled entry whose ack was lost with its
         // consumer goes back to the head: dropped after it was handled, the entry was still recorded once.
-        const droppedAfterHandling = processed.has(k) && (BEST_EFFORT_QUEUES as readonly string[]).includes(queue) && list.every((e) => e.reason === 'maxlen');
+        const droppedAfterHandling = processed.has(k) && bestEffort.includes(queue) && list.every((e) => e.reason === 'maxlen');
         if (droppedAfterHandling) continue;
         if (processed.has(k) && !(exp && exp.rejects > 0)) {
           violations.add('processed-and-dead-lettered', { id, queue, actual: list[0]!.reason, note: 'handled with applied=true at this queue, never rejected there' });
@@ -151,7 +152,7 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
         }
       }
 
-      const store = compareStore(run.dataDir, recorded, violations);
+      const store = compareStore(run.effects, recorded, violations);
       const table = {
         columns: ['queue', 'reason', 'expected', 'dead-lettered', 'missing', 'unexpected', 'duplicates'],
         rows: [...rows.values()]
@@ -163,7 +164,7 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
       const details = { mustDie, deadLettered, perReason, perQueue, handledThenRejected, store, violations: violations.toRecord(), table };
       if (violations.count() > 0) return { valid: false, summary: violations.describe(PHRASES), ...details };
       if (events.length === 0) return { valid: 'unknown', summary: 'empty history: nothing to check', ...details };
-      if (store.status === 'unreadable') return { valid: 'unknown', summary: `history agrees, but the dead-letter store could not be read: ${store.error}`, ...details };
+      if (store.status === 'unreadable') return { valid: 'unknown', summary: `history agrees, but the target's dead-letter record could not be read: ${store.error}`, ...details };
       const storeNote = store.status === 'checked' ? `; store agrees (${store.rows} rows)` : '';
       if (mustDie === 0 && deadLettered === 0) return { valid: true, summary: `no message had to die and none was dead-lettered${storeNote}`, ...details };
       const reasons = Object.entries(perReason).map(([r, n]) => `${n} ${r}`).join(', ');
@@ -182,7 +183,7 @@ function expectations(events: readonly HistoryEvent[], listed: readonly Expected
     if (reject) exp.rejects++;
     exp.reasons.add(reason);
   };
-  for (const e of events) {
+  for (const e of historyIndex(events).ofKinds(['reject', 'nack'])) {
     const dies = (e.kind === 'reject' && e.requeue !== true) || (e.kind === 'nack' && e.requeue === false);
     if (dies) add(e.queue, e.id, 'rejected', true);
   }
@@ -191,12 +192,12 @@ function expectations(events: readonly HistoryEvent[], listed: readonly Expected
 }
 
 /** Dead-lettered events per (queue, id), without the auditor's replays of a dead letter it already recorded. */
-function countedDeadLetters(events: readonly HistoryEvent[]): Map<string, DeadLetteredEvent[]> {
+function countedDeadLetters(events: readonly HistoryEvent[], topology: DeclaredTopology): Map<string, DeadLetteredEvent[]> {
   const out = new Map<string, DeadLetteredEvent[]>();
   /** proc/id -> that auditor's latest delivery of the id from the dead-letter queue. */
   const lastDelivery = new Map<string, DeliverEvent>();
-  for (const e of events) {
-    if (e.kind === 'deliver' && e.queue === QUEUES.deadLetter) lastDelivery.set(`${e.proc}\u0000${e.id}`, e);
+  for (const e of historyIndex(events).ofKinds(['deliver', 'dead-lettered'])) {
+    if (e.kind === 'deliver' && e.queue === topology.deadLetterQueue) lastDelivery.set(`${e.proc}\u0000${e.id}`, e);
     if (e.kind !== 'dead-lettered') continue;
     const k = messageKey(e.queue, e.id);
     const list = out.get(k) ?? [];
@@ -213,24 +214,14 @@ type StoreComparison =
   | { status: 'checked'; rows: number; perReason: Record<string, { events: number; store: number }> };
 
 /**
- * The store keeps one row per (message, queue), with the reason first seen: each counted
- * (id, queue) of the history must have its row with the reason of its first event, and each row
- * its events. Per-reason totals are reported; every disagreeing (id, queue) is a violation.
+ * The target's dead-letter record keeps one row per (message, queue), with the reason first seen:
+ * each counted (id, queue) of the history must have its row with the reason of its first event,
+ * and each row its events. Per-reason totals are reported; every disagreeing (id, queue) is a violation.
  */
-function compareStore(dataDir: string, recorded: ReadonlyMap<string, DeadLetteredEvent[]>, violations: ViolationList<DeadLetterViolationKind, DeadLetterExample>): StoreComparison {
-  const file = storeFile(dataDir, 'dead-letters');
-  if (!existsSync(file)) return { status: 'absent' };
-  let rows: { message_id: string; queue: string; reason: string }[];
-  try {
-    const db = openDatabaseReadOnly(file);
-    try {
-      rows = db.prepare('SELECT message_id, queue, reason FROM dead_letters').all() as typeof rows;
-    } finally {
-      db.close();
-    }
-  } catch (err) {
-    return { status: 'unreadable', error: (err as Error).message };
-  }
+function compareStore(effects: TargetEffects | undefined, recorded: ReadonlyMap<string, DeadLetteredEvent[]>, violations: ViolationList<DeadLetterViolationKind, DeadLetterExample>): StoreComparison {
+  if (effects?.deadLettersUnreadable) return { status: 'unreadable', error: effects.deadLettersUnreadable };
+  if (!effects?.deadLetters) return { status: 'absent' };
+  const rows = effects.deadLetters.map((r) => ({ message_id: r.messageId, queue: r.queue, reason: r.reason }));
   const perReason: Record<string, { events: number; store: number }> = {};
   const bump = (reason: string, side: 'events' | 'store') => {
     perReason[reason] ??= { events: 0, store: 0 };
@@ -246,13 +237,13 @@ function compareStore(dataDir: string, recorded: ReadonlyMap<string, DeadLettere
     bump(reason, 'events');
     const [queue, id] = splitKey(k);
     const stored = inStore.get(k);
-    if (stored === undefined) violations.add('store-mismatch', { id, queue, expected: reason, note: 'dead-lettered in the history, no row in dead-letters.sqlite' });
+    if (stored === undefined) violations.add('store-mismatch', { id, queue, expected: reason, note: "dead-lettered in the history, no row in the target's dead-letter record" });
     else if (stored !== reason) violations.add('store-mismatch', { id, queue, expected: reason, actual: stored, note: 'the store row has another reason' });
   }
   for (const [k, reason] of inStore) {
     if (recorded.has(k)) continue;
     const [queue, id] = splitKey(k);
-    violations.add('store-mismatch', { id, queue, actual: reason, note: 'row in dead-letters.sqlite, no dead-lettered event in the history' });
+    violations.add('store-mismatch', { id, queue, actual: reason, note: "row in the target's dead-letter record, no dead-lettered event in the history" });
   }
   return { status: 'checked', rows: rows.length, perReason };
 }

@@ -1,8 +1,5 @@
-import { BEST_EFFORT_QUEUES, routesTo, QUEUES, retryTarget, WORK_QUEUES } from '../../system/amqp/topology.ts';
 import type { HistoryEvent, Intent, Outcome } from '../../instrument/history-event.ts';
-
-/** Order effects that mean "this order has reached the end of its pipeline". */
-export const TERMINAL_EFFECTS: ReadonlySet<string> = new Set(['order-completed', 'order-failed']);
+import type { DeclaredTopology } from '../target/target.ts';
 
 /** How many ids a result lists per category: enough to act on, not a dump. */
 export const MAX_LISTED_IDS = 50;
@@ -70,9 +67,12 @@ export interface OrderAccount {
 /**
  * A Jepsen total-queue style ledger, per pipeline stage (queue) and end to end (orders). It
  * ingests history events incrementally, so the drain phase can ask "is anything still pending?"
- * while the run goes on, and the zero-loss checker reads the same figures at the end.
+ * while the run goes on, and the zero-loss checker reads the same figures at the end. Which queues
+ * a publish lands in and which effects end an order come from the target's declared topology.
  */
 export class DeliveryLedger {
+  readonly #topology: DeclaredTopology;
+  readonly #terminalEffects: ReadonlySet<string>;
   readonly #messages = new Map<string, MessageRecord>();
   /** queue -> message id -> times handled */
   readonly #handled = new Map<string, Map<string, number>>();
@@ -87,6 +87,11 @@ export class DeliveryLedger {
   readonly #readBackOrders = new Set<string>();
   #terminalCount = 0;
 
+  constructor(topology: DeclaredTopology) {
+    this.#topology = topology;
+    this.#terminalEffects = new Set([...(topology.terminalEffects?.completed ?? []), ...(topology.terminalEffects?.failed ?? [])]);
+  }
+
   ingest(events: Iterable<HistoryEvent>): void {
     for (const e of events) this.#ingestOne(e);
   }
@@ -96,7 +101,7 @@ export class DeliveryLedger {
       case 'publish-attempt': {
         let m = this.#messages.get(e.id);
         if (!m) {
-          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: routesTo(e.exchange, e.routingKey), ...(e.intent ? { intent: e.intent } : {}) };
+          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: this.#topology.routesTo(e.exchange, e.routingKey), ...(e.intent ? { intent: e.intent } : {}) };
           this.#messages.set(e.id, m);
         }
         m.attempts++;
@@ -111,7 +116,7 @@ export class DeliveryLedger {
         let byId = this.#handled.get(e.queue);
         if (!byId) this.#handled.set(e.queue, (byId = new Map()));
         byId.set(e.id, (byId.get(e.id) ?? 0) + 1);
-        if (TERMINAL_EFFECTS.has(e.effect) && !this.#terminal.has(e.orderId)) {
+        if (this.#terminalEffects.has(e.effect) && !this.#terminal.has(e.orderId)) {
           this.#terminal.set(e.orderId, e.effect);
           this.#terminalCount++;
         }
@@ -122,7 +127,7 @@ export class DeliveryLedger {
         if (!ids) this.#deadLettered.set(e.queue, (ids = new Set()));
         ids.add(e.id);
         // A dropped entry of a best-effort feed (the audit log) says nothing about the order's own fate.
-        if (e.orderId && !(BEST_EFFORT_QUEUES as readonly string[]).includes(e.queue)) this.#deadLetteredOrders.add(e.orderId);
+        if (e.orderId && !this.#topology.bestEffortQueues.includes(e.queue)) this.#deadLetteredOrders.add(e.orderId);
         return;
       }
       case 'order-request': {
@@ -134,7 +139,7 @@ export class DeliveryLedger {
       }
       case 'final-read': {
         // A copy waiting in a retry delay queue, or dead-lettered but not yet audited, is still held for its work queue.
-        const queue = e.diedIn ?? retryTarget(e.queue) ?? e.queue;
+        const queue = e.diedIn ?? this.#topology.retryTarget(e.queue) ?? e.queue;
         let ids = this.#readBack.get(queue);
         if (!ids) this.#readBack.set(queue, (ids = new Set()));
         ids.add(e.id);
@@ -170,10 +175,10 @@ export class DeliveryLedger {
 
   /** Every stage of the declared topology gets a row, also one nothing was published to. */
   stages(): StageAccount[] {
-    const queues = new Set<string>(WORK_QUEUES);
+    const queues = new Set<string>(this.#topology.workQueues);
     for (const m of this.#messages.values()) for (const q of m.queues) queues.add(q);
     for (const q of this.#handled.keys()) queues.add(q);
-    queues.delete(QUEUES.deadLetter);
+    if (this.#topology.deadLetterQueue !== undefined) queues.delete(this.#topology.deadLetterQueue);
     return [...queues].sort().map((q) => this.#stage(q));
   }
 
@@ -243,9 +248,9 @@ export class DeliveryLedger {
         }
         accountedFor++;
         const effect = this.#terminal.get(orderId);
-        if (effect === 'order-completed') completed++;
-        else if (effect === 'order-failed') failed++;
-        else deadLettered++;
+        if (effect === undefined) deadLettered++;
+        else if (this.#topology.terminalEffects?.completed.includes(effect)) completed++;
+        else failed++;
       } else if (outcome === 'info') {
         inDoubt++;
         if (accounted) recovered++;

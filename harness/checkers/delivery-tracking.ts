@@ -1,4 +1,5 @@
 import type { DeliverEvent, HandledEvent, HistoryEvent, LifecycleEvent, SettleEvent } from '../../instrument/history-event.ts';
+import { historyIndex } from '../history/history-index.ts';
 
 /**
  * Rebuilds each consumer's deliveries from the history: which (channel, delivery tag) was settled
@@ -37,9 +38,9 @@ export interface DeliveryTrack {
   endOfHistory: number;
 }
 
-/** Events in time order; ties keep their order in the input (one process's file order). */
-export function byTime(events: readonly HistoryEvent[]): HistoryEvent[] {
-  return [...events].sort((a, b) => a.t - b.t);
+/** Events in time order; ties keep their order in the input (one process's file order). Sorted once per history (see history-index.ts). */
+export function byTime(events: readonly HistoryEvent[]): readonly HistoryEvent[] {
+  return historyIndex(events).sorted;
 }
 
 export function isConsumeBoundary(e: HistoryEvent): e is LifecycleEvent {
@@ -52,7 +53,12 @@ export function isSettle(e: HistoryEvent): e is SettleEvent {
   return e.kind === 'ack' || e.kind === 'nack' || e.kind === 'reject';
 }
 
+/** Built once per history, whichever checker asks first. */
 export function trackDeliveries(events: readonly HistoryEvent[]): DeliveryTrack {
+  return historyIndex(events).derived('tracked-deliveries', (index) => track(index.sorted));
+}
+
+function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
   const deliveries: TrackedDelivery[] = [];
   const strays: SettleEvent[] = [];
   const boundaries = new Map<string, { t: number; why: 'disconnected' | 'restart' }[]>();
@@ -71,7 +77,7 @@ export function trackDeliveries(events: readonly HistoryEvent[]): DeliveryTrack 
     current.set(proc, new Map());
   };
 
-  for (const e of byTime(events)) {
+  for (const e of sorted) {
     endOfHistory = Math.max(endOfHistory, e.t);
     lastEventAt.set(e.proc, e.t);
     if (isConsumeBoundary(e)) {
@@ -106,14 +112,20 @@ function slot(channel: number, tag: number): string {
   return `${channel}/${tag}`;
 }
 
+/** The HandledIndex of this history, built once. */
+export function handledIndex(events: readonly HistoryEvent[]): HandledIndex {
+  return historyIndex(events).derived('handled', (index) => new HandledIndex(index.ofKind('handled')));
+}
+
 /** `handled` events by (process, queue, message id), for "was the effect committed between these two moments?". */
 export class HandledIndex {
   readonly #times = new Map<string, number[]>();
   /** queue/id -> every handled event of that message at that queue. */
   readonly #byMessage = new Map<string, HandledEvent[]>();
 
+  /** `events` in time order (see handledIndex). */
   constructor(events: readonly HistoryEvent[]) {
-    for (const e of byTime(events)) {
+    for (const e of events) {
       if (e.kind !== 'handled') continue;
       push(this.#times, key3(e.proc, e.queue, e.id), e.t);
       push(this.#byMessage, messageKey(e.queue, e.id), e);

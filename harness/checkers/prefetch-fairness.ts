@@ -1,8 +1,9 @@
-import { QUEUES } from '../../system/amqp/topology.ts';
 import type { HistoryEvent } from '../../instrument/history-event.ts';
+import { historyIndex } from '../history/history-index.ts';
+import { consumesWithAutoAck } from './acknowledgements.ts';
 import type { Checker, CheckResult, RunRecord } from './checker.ts';
-import { byTime, HandledIndex, percentile, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
-import { configuredInstances, configuredPrefetch, configuredProcessingMs, hasFlaw } from './run-settings.ts';
+import { handledIndex, HandledIndex, percentile, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
+import { configuredInstances, configuredPrefetch, configuredProcessingMs } from './run-settings.ts';
 import { ViolationList } from './violation-list.ts';
 
 export const DEFAULT_JAIN_THRESHOLD = 0.8;
@@ -14,7 +15,7 @@ export const DEFAULT_HOARD_WAIT_MS = 1_000;
 const HOARD_PERCENTILE = 0.95;
 
 export interface PrefetchFairnessOptions {
-  /** The prefetch the consumers were configured with; default `run.system.prefetch`, else the system default. */
+  /** The prefetch the consumers were configured with; default `run.system.prefetch`, else the target's declared default. */
   prefetch?: number;
   /** Relative speed per consumer instance (e.g. 1 / processingMs); absent = all equal. Missing instances count 1. */
   capacityByConsumer?: Record<string, number>;
@@ -90,8 +91,8 @@ export interface QueueFairness {
 /**
  * Prefetch and work distribution, per queue and consumer (process):
  * - bound: the unacked count rebuilt from the history (deliver +1; ack, nack, reject -1; a dead
- *   consume connection or a restart resets it) never exceeds the prefetch. With the `auto-ack`
- *   flaw the broker ignores prefetch: the count is deliveries not yet handled, and the bound is
+ *   consume connection or a restart resets it) never exceeds the prefetch. When the consumers
+ *   consume with automatic acknowledgement (their deliveries say `autoAck`) the broker ignores prefetch: the count is deliveries not yet handled, and the bound is
  *   still what a consumer must not exceed. Broker channel samples, when given, must show
  *   unacked <= prefetch_count and prefetch_count = the configured prefetch (channels with consumers).
  * - fairness: a consumer's fair share of a queue is its capacity times its presence (the part of
@@ -113,6 +114,7 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
     name: 'prefetch-fairness',
     check(run): CheckResult {
       const prefetch = options.prefetch ?? configuredPrefetch(run);
+      if (prefetch === undefined) return { valid: 'unknown', summary: `cannot check the prefetch bound: neither the run's settings nor target ${run.target} say what prefetch the consumers use` };
       const settings = {
         prefetch,
         jainThreshold: options.jainThreshold ?? DEFAULT_JAIN_THRESHOLD,
@@ -121,10 +123,10 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
         hoardWaitMs: options.hoardWaitMs ?? DEFAULT_HOARD_WAIT_MS,
         capacity: options.capacityByConsumer ? 'option' : 'equal',
       };
-      const autoAck = hasFlaw(run, 'auto-ack');
+      const autoAck = consumesWithAutoAck(run.events);
       const violations = new ViolationList<PrefetchViolationKind, Record<string, unknown>>();
       const track = trackDeliveries(run.events);
-      const handled = new HandledIndex(run.events);
+      const handled = handledIndex(run.events);
       const holds = buildHolds(track.deliveries, handled, autoAck);
       const presence = presenceIntervals(run.events, track.endOfHistory);
       const consumersOf = queueConsumers(run, holds);
@@ -399,16 +401,7 @@ class RangeMin {
   }
 }
 
-/** Which roles consume which queues in the reference system (mirrors system/main.ts). */
-const QUEUES_BY_ROLE: Record<string, readonly string[]> = {
-  orders: [QUEUES.orderCreated, QUEUES.orderStatus],
-  payments: [QUEUES.paymentProcess],
-  inventory: [QUEUES.inventoryUpdate],
-  notifications: [QUEUES.notificationSend],
-  'dead-letter': [QUEUES.deadLetter],
-};
-
-/** Consumers per queue: whoever got deliveries there, plus configured instances of the consuming role (a starved one got none). */
+/** Consumers per queue: whoever got deliveries there, plus configured instances of the role the target declares consuming it (a starved one got none). */
 function queueConsumers(run: RunRecord, holds: ReadonlyMap<string, ChannelHolds>): Map<string, string[]> {
   const out = new Map<string, Set<string>>();
   const add = (queue: string, consumer: string) => {
@@ -418,7 +411,7 @@ function queueConsumers(run: RunRecord, holds: ReadonlyMap<string, ChannelHolds>
   };
   for (const ch of holds.values()) add(ch.queue, ch.consumer);
   for (const [role, instances] of configuredInstances(run)) {
-    for (const queue of QUEUES_BY_ROLE[role] ?? []) if (out.has(queue)) for (const i of instances) add(queue, i);
+    for (const queue of run.topology.queuesByRole?.[role] ?? []) if (out.has(queue)) for (const i of instances) add(queue, i);
   }
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)).map(([q, s]) => [q, [...s].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))]));
 }
@@ -431,7 +424,7 @@ function queueConsumers(run: RunRecord, holds: ReadonlyMap<string, ChannelHolds>
  */
 function presenceIntervals(events: readonly HistoryEvent[], endOfHistory: number): Map<string, [number, number][]> {
   const byProc = new Map<string, HistoryEvent[]>();
-  for (const e of byTime(events)) {
+  for (const e of historyIndex(events).sorted) {
     const list = byProc.get(e.proc);
     if (list) list.push(e);
     else byProc.set(e.proc, [e]);

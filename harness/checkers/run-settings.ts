@@ -1,20 +1,17 @@
-import { DEFAULT_PREFETCH } from '../../system/config.ts';
 import type { RunRecord } from './checker.ts';
 
 /**
- * What checkers may read from `run.system` (the run's SystemSpec: flaws, prefetch, processing
- * times), defensively: the record is loosely typed, and a checker must not crash on a missing field.
+ * What checkers may read from `run.system` (the settings the target was started with: prefetch,
+ * instances, processing times), defensively: the record is loosely typed, and a checker must not
+ * crash on a missing field. Which flaws were planted is deliberately not offered: a checker judges
+ * what the history shows, the same whatever flaw was planted.
  */
 
-export function hasFlaw(run: RunRecord, flaw: string): boolean {
-  const flaws = run.system?.flaws;
-  return Array.isArray(flaws) && flaws.includes(flaw);
-}
-
-/** The prefetch every consumer was started with. */
-export function configuredPrefetch(run: RunRecord): number {
+/** The prefetch every consumer was started with: the run's settings, else the target's declared default; undefined when neither says. */
+export function configuredPrefetch(run: RunRecord): number | undefined {
   const p = run.system?.prefetch;
-  return typeof p === 'number' && p > 0 ? p : DEFAULT_PREFETCH;
+  if (typeof p === 'number' && p > 0) return p;
+  return run.topology.defaultPrefetch;
 }
 
 /** `payments-2` -> `payments`: instances are named `<role>-<n>`. */

@@ -90,6 +90,23 @@ export interface DeclaredTopology {
   routesTo(exchange: string, routingKey: string): readonly string[];
   /** Retries before a message is dead-lettered as poison. */
   maxRetries: number;
+  /** `handled` effects that end an order, by how it ended (absent: no order ever ends in the history). */
+  terminalEffects?: { completed: readonly string[]; failed: readonly string[] };
+  /** How a message sent with a `poison` or `expire` intent must die (absent: such intents are not part of the target's workload). */
+  intentDeaths?: Readonly<Partial<Record<'poison' | 'expire', IntentDeath>>>;
+  /** Which queues each process role consumes (`payments` -> [`payment.process`]): a configured consumer that got nothing still counts. */
+  queuesByRole?: Readonly<Record<string, readonly string[]>>;
+  /** The prefetch every consumer uses unless the run's settings say otherwise. */
+  defaultPrefetch?: number;
+}
+
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** How a message sent with an intent must die: in which queue, with which reason, after how many broker-side retries. */
+export interface IntentDeath {
+  queue: string;
+  reason: DeadLetterReason;
+  retries: number;
 }
 
 /** One effect of an order, read back from the target's stores after the run. */
@@ -107,6 +124,32 @@ export interface TargetEffects {
   requiredKinds: readonly string[];
   /** Orders the target stored as accepted (its own record of what it promised). */
   storedOrders?: readonly string[];
+  /** Effect kinds every failed order must have exactly once. */
+  requiredWhenFailed?: readonly string[];
+  /** Effect kinds a completed order must not have (e.g. a refused reservation). */
+  forbiddenWhenCompleted?: readonly string[];
+  /** Effect kinds a failed order must not have (e.g. reserved stock). */
+  forbiddenWhenFailed?: readonly string[];
+  /** Pairs of kinds a finished order has both or neither of (a charge and its notification). */
+  together?: readonly (readonly [string, string])[];
+  /** Kinds that record where an order stands, not work done: an unfinished order holding only these is not partial. */
+  bookkeepingKinds?: readonly string[];
+  /** Rules the target checks over its own stores that no single order carries (stock conservation), with what broke them. */
+  invariants?: readonly EffectInvariant[];
+  /** Stores that were absent or unreadable: the effects cannot be vouched for (violations found elsewhere still count). */
+  unreadable?: readonly string[];
+  /** The target's own record of dead letters, one row per (message, queue) with the reason first seen; absent when it keeps none (or could not read it: see `unreadable`). */
+  deadLetters?: readonly { messageId: string; queue: string; reason: string }[];
+  /** Why the dead-letter record exists but could not be read. */
+  deadLettersUnreadable?: string;
+}
+
+export interface EffectInvariant {
+  /** What holds, in a sentence (e.g. `stock conserved: initial - reserved = remaining`). */
+  name: string;
+  /** How many things were checked (products, accounts). */
+  checked: number;
+  violations: readonly { subject: string; note: string }[];
 }
 
 export interface FlawSpec {
@@ -137,8 +180,18 @@ export interface Target {
   topology: DeclaredTopology;
   /** Checks every scenario makes on this target, by checker name (e.g. zero-loss, effects, set). */
   baselineChecks: readonly string[];
-  /** The processes to start, in order (ready one by one where order matters: the first is awaited first). */
-  processes(context: TargetStartContext): readonly TargetProcessSpec[];
+  /**
+   * The settings the target runs with: a scenario's `settings` with the target's defaults filled in,
+   * refusing what it does not understand (throw). The result is what `processes()` gets as
+   * `context.settings`, what results.json records and what checkers read as `run.system`.
+   * Absent: the settings are used as given.
+   */
+  resolveSettings?(settings: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /**
+   * The processes to start (the first is awaited before the others start). May be async: a target
+   * that fixes its ports up front (so a restarted process keeps them) allocates them here.
+   */
+  processes(context: TargetStartContext): readonly TargetProcessSpec[] | Promise<readonly TargetProcessSpec[]>;
   /** Called once every process is ready. */
   started(context: TargetStartContext, ready: ReadonlyMap<string, { httpPort?: number; metricsPort?: number }>): StartedTarget;
 }

@@ -179,6 +179,19 @@ describe('acknowledgements checker', () => {
     expect(violation(await check(crashed('info', 'broker-restart')), 'abandoned-not-redelivered')?.count).toBe(1);
   });
 
+  it('knows a crash by the traits the fault wrote to the history, whatever its name', async () => {
+    const withTraits = (traits: string[]) => {
+      const h = new ConsumerHistory();
+      h.publish('orders-1', 'm1', 'payments', 'process', 'info');
+      h.deliver('payments-1', 'm1', Q);
+      h.add('harness', { kind: 'fault', name: 'power-cut', phase: 'start', traits } as never);
+      h.disconnected('payments-1');
+      return h.at(60_000).tick('payments-2');
+    };
+    expect((await check(withTraits(['crashes-broker', 'cuts-connections']))).counts).toMatchObject({ abandonedUnconfirmed: 1 });
+    expect(violation(await check(withTraits(['stops-broker'])), 'abandoned-not-redelivered')?.count).toBe(1);
+  });
+
   it('fails a dead-letter auditor that acks a dead letter before recording it (acks are checked where dead letters flow)', async () => {
     const h = new ConsumerHistory();
     const d = h.deliver('dead-letter-1', 'bad1', 'dead_letter_queue');
@@ -209,14 +222,14 @@ describe('acknowledgements checker', () => {
     expect(result.valid).toBe('unknown');
   });
 
-  describe('with the auto-ack flaw', () => {
-    const autoAck = { system: { flaws: ['auto-ack'] } };
+  describe('when the consumers say they consume with automatic acknowledgement', () => {
+    const auto = { autoAck: true };
 
     it('says acknowledgements are automatic and passes when every delivery was handled', async () => {
       const h = new ConsumerHistory();
-      const d = h.deliver('payments-1', 'm1', Q);
+      const d = h.deliver('payments-1', 'm1', Q, auto);
       h.handled(d);
-      const result = await check(h, autoAck);
+      const result = await check(h);
       expect(result.valid).toBe(true);
       expect(result.mode).toBe('automatic');
       expect(result.summary).toMatch(/automatic/);
@@ -224,19 +237,28 @@ describe('acknowledgements checker', () => {
 
     it('fails on a delivery never handled: the message was lost to auto-ack', async () => {
       const h = new ConsumerHistory();
-      h.deliver('payments-1', 'm1', Q); // the process died while "processing"; the broker had already forgotten it
-      h.at(60_000).handled(h.deliver('payments-2', 'm2', Q));
-      const result = await check(h, autoAck);
+      h.deliver('payments-1', 'm1', Q, auto); // the process died while "processing"; the broker had already forgotten it
+      h.at(60_000).handled(h.deliver('payments-2', 'm2', Q, auto));
+      const result = await check(h);
       expect(result.valid).toBe(false);
       expect(violation(result, 'lost-to-auto-ack')).toMatchObject({ count: 1, examples: [{ id: 'm1', consumer: 'payments-1' }] });
     });
 
     it('fails on an explicit ack on an auto-ack channel', async () => {
       const h = new ConsumerHistory();
+      const d = h.deliver('payments-1', 'm1', Q, auto);
+      h.handled(d).ack(d);
+      const result = await check(h);
+      expect(violation(result, 'settled-in-auto-ack-mode')?.count).toBe(1);
+    });
+
+    it('judges the history, not the planted flaw: a run said to have auto-ack whose deliveries are manual gets manual rules', async () => {
+      const h = new ConsumerHistory();
       const d = h.deliver('payments-1', 'm1', Q);
       h.handled(d).ack(d);
-      const result = await check(h, autoAck);
-      expect(violation(result, 'settled-in-auto-ack-mode')?.count).toBe(1);
+      const result = await check(h, { system: { flaws: ['auto-ack'] } });
+      expect(result.mode).toBe('manual');
+      expect(result.valid).toBe(true);
     });
   });
 });

@@ -42,12 +42,13 @@ export class ConsumerHistory {
     return this;
   }
 
-  deliver(proc: string, id: string, queue: string, options: { channel?: number; redelivered?: boolean } = {}): Delivered {
+  /** `autoAck`: the channel consumes with noAck (the consumer says so on each delivery). */
+  deliver(proc: string, id: string, queue: string, options: { channel?: number; redelivered?: boolean; autoAck?: boolean } = {}): Delivered {
     const channel = options.channel ?? 1;
     const key = `${proc}/${channel}`;
     const deliveryTag = (this.#tags.get(key) ?? 0) + 1;
     this.#tags.set(key, deliveryTag);
-    this.add(proc, { kind: 'deliver', id, queue, consumer: proc, deliveryTag, channel, redelivered: options.redelivered ?? false });
+    this.add(proc, { kind: 'deliver', id, queue, consumer: proc, deliveryTag, channel, redelivered: options.redelivered ?? false, ...(options.autoAck ? { autoAck: true } : {}) });
     return { proc, id, queue, channel, deliveryTag };
   }
 
@@ -91,7 +92,7 @@ export class ConsumerHistory {
 }
 
 export function runRecord(events: readonly HistoryEvent[], extra: Partial<RunRecord> = {}): RunRecord {
-  const ledger = new DeliveryLedger();
+  const ledger = new DeliveryLedger(extra.topology ?? REFERENCE_TOPOLOGY);
   ledger.ingest(events);
-  return { runDir: '/nonexistent', dataDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events, ledger, ...extra };
+  return { runDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events, ledger, ...extra };
 }

@@ -2,14 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../harness/checkers/checker.ts';
 import { deadLetterRoutingChecker, type DeadLetterRoutingOptions } from '../../../harness/checkers/dead-letter-routing.ts';
 import { DeadLetterStore } from '../../../system/stores/dead-letter-store.ts';
+import { readReferenceEffects } from '../../../system/target/read-effects.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { ConsumerHistory, runRecord } from './consumer-history.ts';
 
 const Q = 'payment.process';
 const DLQ = 'dead_letter_queue';
 
-async function check(h: ConsumerHistory, options: DeadLetterRoutingOptions = {}, dataDir = '/nonexistent'): Promise<CheckResult> {
-  return deadLetterRoutingChecker(options).check(runRecord(h.events, { dataDir }));
+/** With `dataDir`, the reference target's stores there are read back as the runner does (run.effects). */
+async function check(h: ConsumerHistory, options: DeadLetterRoutingOptions = {}, dataDir?: string): Promise<CheckResult> {
+  const effects = dataDir ? await readReferenceEffects(dataDir) : undefined;
+  return deadLetterRoutingChecker(options).check(runRecord(h.events, effects ? { effects } : {}));
 }
 
 function violation(result: CheckResult, kind: string): { count: number; examples: { id: string; queue: string; expected?: string; actual?: string; note?: string }[] } | undefined {

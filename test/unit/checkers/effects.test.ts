@@ -6,16 +6,21 @@ import { InventoryStore } from '../../../system/stores/inventory-store.ts';
 import { NotificationsStore } from '../../../system/stores/notifications-store.ts';
 import { OrdersStore } from '../../../system/stores/orders-store.ts';
 import { PaymentsStore } from '../../../system/stores/payments-store.ts';
+import { readReferenceEffects } from '../../../system/target/read-effects.ts';
+import type { TargetEffects } from '../../../harness/target/target.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
 import { ConsumerHistory, runRecord } from './consumer-history.ts';
 
 const INITIAL_STOCK = 10;
 
-function violation(result: CheckResult, kind: string): { count: number; examples: { orderId?: string; productId?: string; messageId?: string; note: string }[] } | undefined {
-  return (result.violations as Record<string, { count: number; examples: { orderId?: string; productId?: string; messageId?: string; note: string }[] }>)[kind];
+type Example = { orderId?: string; kind?: string; subject?: string; note: string };
+
+function violation(result: CheckResult, kind: string): { count: number; examples: Example[] } | undefined {
+  return (result.violations as Record<string, { count: number; examples: Example[] }>)[kind];
 }
 
-describe('effects checker', () => {
+describe('effects checker on the reference target (its stores read back by read-effects.ts)', () => {
   let dir: ReturnType<typeof tempDir>;
   let payments: PaymentsStore;
   let inventory: InventoryStore;
@@ -36,7 +41,7 @@ describe('effects checker', () => {
     dir.remove();
   });
 
-  const check = (clientRetries = 5) => effectsChecker().check(runRecord(h.events, { dataDir: dir.path, clientRetries }));
+  const check = async (clientRetries = 5) => effectsChecker().check(runRecord(h.events, { effects: await readReferenceEffects(dir.path), clientRetries }));
 
   /** What the reference pipeline does for one order: the client's answer, the effects, the notifications, the final state. */
   function order(orderId: string, options: { outcome?: Outcome; quantity?: number; charge?: boolean; notify?: boolean } = {}): void {
@@ -67,7 +72,7 @@ describe('effects checker', () => {
     h.order('o4', 'fail'); // refused: nothing happened
     const result = await check();
     expect(result.valid).toBe(true);
-    expect(result.counts).toMatchObject({ accepted: 2, refused: 1, completed: 2, failed: 1, charged: 3, reservations: 3, notifications: 6 });
+    expect(result.counts).toMatchObject({ accepted: 2, refused: 1, completed: 2, failed: 1, ordersPerKind: { charge: 3, reservation: 3, 'notification:payment_succeeded': 3 } });
     expect(result.table).toMatchObject({ columns: ['check', 'checked', 'violations'] });
   });
 
@@ -77,15 +82,15 @@ describe('effects checker', () => {
     payments.db.prepare('INSERT INTO payments (order_id, user_id, amount_cents, charged_at) VALUES (?, ?, ?, ?)').run('o1', 'u1', 100, Date.now());
     const result = await check();
     expect(result.valid).toBe(false);
-    expect(result.summary).toMatch(/^order o1 charged 2 times/);
-    expect(result.doubleCharged).toEqual(['o1']);
-    expect(violation(result, 'double-charge')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', note: 'order o1 charged 2 times' }] });
+    expect(result.summary).toMatch(/^order o1: charge x2/);
+    expect(result.duplicated).toEqual({ charge: ['o1'] });
+    expect(violation(result, 'duplicate-effect')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', kind: 'charge', note: 'order o1: charge x2' }] });
   });
 
   it('fails on a completed order that was never charged', async () => {
     order('o1', { charge: false });
     const result = await check();
-    expect(violation(result, 'not-charged')?.examples[0]?.orderId).toBe('o1');
+    expect(violation(result, 'missing-effect')?.examples[0]).toMatchObject({ orderId: 'o1', kind: 'charge' });
   });
 
   it('fails on a charge for an order the client was told failed, but allows one for an order in doubt', async () => {
@@ -95,21 +100,21 @@ describe('effects checker', () => {
     order('o3');
     const result = await check();
     expect(result.valid).toBe(false);
-    expect(violation(result, 'charged-refused-order')).toMatchObject({ count: 1, examples: [{ orderId: 'o1' }] });
+    expect(violation(result, 'effect-of-refused-order')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', note: expect.stringMatching(/holds charge/) }] });
   });
 
   it('fails on a charge for an order nobody placed', async () => {
     order('o1');
     payments.chargeOnce({ orderId: 'ghost', userId: 'u1', amountCents: 100 });
     const result = await check();
-    expect(violation(result, 'charged-unknown-order')?.examples[0]?.orderId).toBe('ghost');
+    expect(violation(result, 'effect-of-unknown-order')?.examples[0]?.orderId).toBe('ghost');
   });
 
   it('fails on two reservations for one order', async () => {
     order('o1');
     inventory.db.prepare('INSERT INTO reservations (order_id, items, ok, reason, at) VALUES (?, ?, ?, ?, ?)').run('o1', '[]', 0, 'again', Date.now());
     const result = await check();
-    expect(violation(result, 'double-reservation')?.examples[0]?.orderId).toBe('o1');
+    expect(violation(result, 'duplicate-effect')?.examples[0]).toMatchObject({ orderId: 'o1', kind: 'reservation' });
   });
 
   it('fails on a finished order without any reservation', async () => {
@@ -117,7 +122,7 @@ describe('effects checker', () => {
     inventory.db.prepare('DELETE FROM reservations WHERE order_id = ?').run('o1');
     inventory.db.prepare('UPDATE stock SET remaining = initial').run();
     const result = await check();
-    expect(violation(result, 'not-reserved')?.examples[0]?.orderId).toBe('o1');
+    expect(violation(result, 'missing-effect')?.examples[0]).toMatchObject({ orderId: 'o1', kind: 'reservation' });
   });
 
   it('fails when a completed order’s reservation was refused, or a failed order holds stock', async () => {
@@ -125,7 +130,7 @@ describe('effects checker', () => {
     order('o2', { quantity: 50 });
     inventory.db.prepare('UPDATE reservations SET ok = 1 - ok').run();
     const result = await check();
-    expect(violation(result, 'reservation-mismatch')?.examples.map((e) => e.orderId).sort()).toEqual(['o1', 'o2']);
+    expect(violation(result, 'forbidden-effect')?.examples.map((e) => `${e.orderId} ${e.kind}`).sort()).toEqual(['o1 reservation-refused', 'o2 reservation-ok']);
   });
 
   it('fails on stock reserved for an order the client was told failed', async () => {
@@ -133,41 +138,41 @@ describe('effects checker', () => {
     inventory.reserveOnce('o1', [{ productId: 'p1', quantity: 1, priceCents: 100 }]);
     order('o2');
     const result = await check();
-    expect(violation(result, 'reserved-refused-order')?.examples[0]?.orderId).toBe('o1');
+    expect(violation(result, 'effect-of-refused-order')?.examples[0]?.orderId).toBe('o1');
   });
 
   it('fails when a product’s stock does not add up', async () => {
     order('o1', { quantity: 3 });
     inventory.db.prepare('UPDATE stock SET remaining = remaining - 1 WHERE product_id = ?').run('p1');
     const result = await check();
-    expect(violation(result, 'stock-not-conserved')?.examples[0]).toMatchObject({ productId: 'p1', note: 'p1: initial 10 - reserved 3 = 7, but remaining is 6' });
+    expect(violation(result, 'invariant')?.examples[0]).toMatchObject({ subject: 'p1', note: 'p1: initial 10 - reserved 3 = 7, but remaining is 6' });
   });
 
   it('fails on a notification sent twice', async () => {
     order('o1');
     notifications.db.prepare('INSERT INTO notifications (message_id, order_id, type, sent_at) VALUES (?, ?, ?, ?)').run('notification.payment_succeeded:o1', 'o1', 'payment_succeeded', Date.now());
     const result = await check();
-    expect(violation(result, 'duplicate-notification')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', messageId: 'notification.payment_succeeded:o1' }] });
+    expect(violation(result, 'duplicate-effect')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', kind: 'notification:payment_succeeded' }] });
   });
 
   it('fails on the same notification sent under two message ids', async () => {
     order('o1');
     notifications.sendOnce('some-other-id', { orderId: 'o1', type: 'inventory_reserved' });
     const result = await check();
-    expect(violation(result, 'duplicate-notification')?.examples[0]?.note).toMatch(/inventory_reserved sent 2 times under different message ids/);
+    expect(violation(result, 'duplicate-effect')?.examples[0]?.note).toBe('order o1: notification:inventory_reserved x2');
   });
 
   it('fails on a finished order missing a notification', async () => {
     order('o1', { notify: false });
     const result = await check();
-    expect(violation(result, 'missing-notification')?.count).toBe(2);
+    expect(violation(result, 'effects-disagree')?.examples.map((e) => e.kind)).toEqual(['notification:payment_succeeded', 'notification:inventory_reserved']);
   });
 
   it('fails on a notification that contradicts the order’s outcome', async () => {
     order('o1');
     notifications.sendOnce('notification.inventory_failed:o1', { orderId: 'o1', type: 'inventory_failed' });
     const result = await check();
-    expect(violation(result, 'unexpected-notification')?.examples[0]?.note).toMatch(/inventory_failed sent/);
+    expect(violation(result, 'effects-disagree')?.examples[0]?.note).toMatch(/holds notification:inventory_failed without reservation-refused/);
   });
 
   it('is unknown, naming the files, when a store is missing', async () => {
@@ -175,9 +180,9 @@ describe('effects checker', () => {
     notifications.db.close();
     const empty = tempDir('effects-checker-empty');
     try {
-      const result = await effectsChecker().check(runRecord(h.events, { dataDir: empty.path }));
+      const result = await effectsChecker().check(runRecord(h.events, { effects: await readReferenceEffects(empty.path) }));
       expect(result.valid).toBe('unknown');
-      expect(result.summary).toMatch(/missing payments\.sqlite, inventory\.sqlite, notifications\.sqlite/);
+      expect(result.summary).toMatch(/payments\.sqlite \(missing .*inventory\.sqlite \(missing .*notifications\.sqlite \(missing/);
     } finally {
       empty.remove();
     }
@@ -203,7 +208,7 @@ describe('effects checker', () => {
       chargedNotReserved('o2', 'info');
       const result = await check(5);
       expect(result.valid).toBe(false);
-      expect(violation(result, 'partial-order')?.examples[0]).toMatchObject({ orderId: 'o2', note: expect.stringMatching(/has charge, notification payment_succeeded, orders-store progress; lacks reservation/) });
+      expect(violation(result, 'partial-order')?.examples[0]).toMatchObject({ orderId: 'o2', note: expect.stringMatching(/has charge, notification:payment_succeeded, paid; lacks reservation/) });
     });
 
     it('only reports an in-doubt partial order when client retries are off (the system told the client to retry)', async () => {
@@ -231,8 +236,7 @@ describe('effects checker', () => {
       notifications.sendOnce('notification.inventory_failed:o2', { orderId: 'o2', type: 'inventory_failed' });
       store('o2', { accepted: false, paid: false, reserved: false });
       const result = await check();
-      expect(violation(result, 'notified-refused-order')?.examples[0]?.orderId).toBe('o2');
-      expect(violation(result, 'stored-refused-order')?.examples[0]?.orderId).toBe('o2');
+      expect(violation(result, 'effect-of-refused-order')?.examples[0]).toMatchObject({ orderId: 'o2', note: expect.stringMatching(/holds notification:inventory_failed, status:processing,/) });
     });
 
     it('fails when the orders store contradicts the history or misses an accepted order', async () => {
@@ -246,7 +250,36 @@ describe('effects checker', () => {
       store('o2', { accepted: false, paid: true, reserved: false });
       const result = await check();
       expect(violation(result, 'accepted-not-stored')?.examples[0]?.orderId).toBe('o2');
-      expect(violation(result, 'store-status-mismatch')?.examples[0]).toMatchObject({ orderId: 'o2', note: 'order o2 completed in the history, processing in orders.sqlite' });
+      expect(violation(result, 'missing-effect')?.examples[0]).toMatchObject({ orderId: 'o2', kind: 'status:completed' });
     });
+  });
+});
+
+describe('effects checker, generic over what the target declares', () => {
+  /** A target that ships parcels: each completed order must hold one `shipment`. */
+  const shipping = (rows: TargetEffects['rows']): TargetEffects => ({ rows, requiredKinds: ['shipment'] });
+  const completed = (orderId: string, h: ConsumerHistory) => h.order(orderId, 'ok').handled({ proc: 'w-1', id: `m:${orderId}`, queue: 'q' }, true, 'order-completed', orderId);
+
+  it('is unknown when the target gave no effects to read (never valid by default)', async () => {
+    const h = completed('o1', new ConsumerHistory());
+    const result = await effectsChecker().check(runRecord(h.events));
+    expect(result.valid).toBe('unknown');
+    expect(result.summary).toMatch(/no run\.effects/);
+  });
+
+  it('passes when every completed order holds its required kinds once, and names a double one', async () => {
+    const h = completed('o2', completed('o1', new ConsumerHistory()));
+    expect((await effectsChecker().check(runRecord(h.events, { effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 1 }, { orderId: 'o2', kind: 'shipment', count: 1 }]) }))).valid).toBe(true);
+    const twice = await effectsChecker().check(runRecord(h.events, { effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 2 }, { orderId: 'o2', kind: 'shipment', count: 1 }]) }));
+    expect(twice.valid).toBe(false);
+    expect(twice.summary).toMatch(/^order o1: shipment x2/);
+  });
+
+  it('knows a completed order only by the terminal effects the topology declares', async () => {
+    const h = completed('o1', new ConsumerHistory());
+    const noTerminal = { ...REFERENCE_TOPOLOGY, terminalEffects: { completed: ['parcel-delivered'], failed: [] } };
+    // Under that declaration o1 never finished, and holding a shipment makes it partial.
+    const result = await effectsChecker().check(runRecord(h.events, { topology: noTerminal, effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 1 }]) }));
+    expect(violation(result, 'partial-order')?.examples[0]?.orderId).toBe('o1');
   });
 });

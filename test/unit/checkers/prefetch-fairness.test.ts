@@ -65,11 +65,12 @@ describe('prefetch-fairness checker', () => {
     expect(consumer(result, 'payments-1').maxUnacked).toBe(2);
   });
 
-  it('with auto-ack counts deliveries not yet handled, since the broker ignores prefetch', async () => {
+  it('with auto-ack deliveries counts those not yet handled, since the broker ignores prefetch', async () => {
     const h = new ConsumerHistory();
-    const ds = [h.deliver('payments-1', 'm1', Q), h.deliver('payments-1', 'm2', Q), h.deliver('payments-1', 'm3', Q)];
+    const auto = { autoAck: true };
+    const ds = [h.deliver('payments-1', 'm1', Q, auto), h.deliver('payments-1', 'm2', Q, auto), h.deliver('payments-1', 'm3', Q, auto)];
     for (const d of ds) h.handled(d);
-    const result = await check(h, {}, { system: { flaws: ['auto-ack'] } });
+    const result = await check(h);
     expect(violation(result, 'over-prefetch')?.examples[0]).toMatchObject({ maxUnacked: 3, note: expect.stringMatching(/auto-ack/) });
   });
 

@@ -10,11 +10,11 @@ type Queue = { name: string; ready: number; unacked: number; consumers: number }
 
 /** `read`: whether the final read of the queues completed; broker figures may be given too, and must never excuse a loss. */
 function record(history: HistoryBuilder, read: boolean | Queue[] = true, queues?: Queue[]): RunRecord {
-  const ledger = new DeliveryLedger();
+  const ledger = new DeliveryLedger(REFERENCE_TOPOLOGY);
   ledger.ingest(history.events);
   const figures = Array.isArray(read) ? read : queues;
   const complete = read !== false;
-  return { runDir: '/x', dataDir: '/x', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, finalRead: { complete, messages: 0, queues: [] }, ...(figures ? { broker: { queues: figures } } : {}) };
+  return { runDir: '/x', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, finalRead: { complete, messages: 0, queues: [] }, ...(figures ? { broker: { queues: figures } } : {}) };
 }
 
 const emptyQueues: Queue[] = ['order.created', 'inventory.update', 'payment.process', 'order.status', 'notification.send'].map((name) => ({ name, ready: 0, unacked: 0, consumers: 2 }));

@@ -7,9 +7,9 @@ import { HistoryBuilder } from '../../support/history-builder.ts';
 
 /** A run record whose final read of the queues completed (its ids, if any, are `final-read` events in the history). */
 function record(history: HistoryBuilder, finalRead: RunRecord['finalRead'] = { complete: true, messages: 0, queues: [] }): RunRecord {
-  const ledger = new DeliveryLedger();
+  const ledger = new DeliveryLedger(REFERENCE_TOPOLOGY);
   ledger.ingest(history.events);
-  return { runDir: '/nonexistent', dataDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, ...(finalRead ? { finalRead } : {}) };
+  return { runDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, ...(finalRead ? { finalRead } : {}) };
 }
 
 async function check(history: HistoryBuilder, finalRead?: RunRecord['finalRead']) {
@@ -173,7 +173,7 @@ describe('zero-loss checker', () => {
 describe('delivery ledger, incrementally', () => {
   it('reports pending work until the last stage is consumed', () => {
     const full = new HistoryBuilder().completeOrder('o1').events;
-    const ledger = new DeliveryLedger();
+    const ledger = new DeliveryLedger(REFERENCE_TOPOLOGY);
     ledger.ingest(full.slice(0, 5));
     expect(ledger.pending().orders).toBe(1);
     ledger.ingest(full.slice(5));
