@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../harness/checkers/checker.ts';
 import { readHistory } from '../../harness/history/read-history.ts';
-import { MALFORMED_QUEUES } from '../../harness/runner/malformed-messages.ts';
+import { malformedQueues } from '../../harness/runner/malformed-messages.ts';
+import { REFERENCE_TOPOLOGY } from '../../system/target/declared-topology.ts';
+
+const MALFORMED_QUEUES = malformedQueues(REFERENCE_TOPOLOGY);
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import { runScenarioCli, type CliRun } from '../support/scenario-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -149,12 +152,12 @@ describe('redelivery-storm', () => {
   it('catches no-idempotency: redelivered payments charge again, named by the effects checker', async () => {
     const run = await runScenarioCli(['redelivery-storm', '--flaw', 'no-idempotency'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    const effects = check(run, 'effects') as CheckResult & { doubleCharged: string[]; violations: Violations };
+    const effects = check(run, 'effects') as CheckResult & { duplicated: Record<string, string[]>; violations: Violations };
     expect(effects.valid).toBe(false);
-    expect(effects.doubleCharged.length).toBeGreaterThan(0);
-    expect(effects.doubleCharged[0]).toMatch(/^order-1-\d+$/);
-    expect(effects.summary).toMatch(/order order-1-\d+ charged 2 times/);
-    expect(effects.violations['duplicate-notification']!.count).toBeGreaterThan(0);
+    expect(effects.duplicated['charge']!.length).toBeGreaterThan(0);
+    expect(effects.duplicated['charge']![0]).toMatch(/^order-1-\d+$/);
+    expect(effects.summary).toMatch(/order order-1-\d+: charge x2/);
+    expect(Object.keys(effects.duplicated).some((kind) => kind.startsWith('notification:'))).toBe(true);
     // Nothing was lost: this flaw breaks exactly-once effects, not delivery.
     expect(check(run, 'zero-loss').valid).toBe(true);
   });
