@@ -8,10 +8,12 @@ import {
   createProxy,
   LOOPBACK,
   open,
+  rawCall,
   roundTrip,
   startEchoServer,
   uniqueName,
   within,
+  type RawReply,
   type Recorder,
   type TcpServerFixture,
 } from './support.ts';
@@ -42,26 +44,9 @@ afterEach(async () => {
   proxyNames.clear();
 });
 
-interface RawReply {
-  status: number;
-  contentType: string | null;
-  text: string;
-  json: unknown;
-}
-
-/** A raw API call; `body` is sent as-is when it is a string, as JSON otherwise. */
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawReply> {
-  const init: RequestInit = { method, headers };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${toxiproxy.url}${path}`, init);
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), text, json };
+/** A raw call to this file's server. */
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawReply> {
+  return rawCall(toxiproxy.url, method, path, body, headers);
 }
 
 async function newProxy(prefix: string, upstream = echo.address): Promise<Proxy> {

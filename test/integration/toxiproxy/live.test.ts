@@ -1,64 +1,21 @@
 // Do changes reach connections that are already open, as with the real Toxiproxy? Toxics added, updated
 // and removed mid-stream must apply at once without losing or reordering a byte; disabling, deleting and
 // POST /reset must act on live sockets too.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
-import { startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
-import {
-  connect,
-  createProxy,
-  open,
-  pattern,
-  removeProxies,
-  roundTrip,
-  sleep,
-  startEchoServer,
-  within,
-  type Recorder,
-  type TcpServerFixture,
-} from './support.ts';
+import { describe, expect, it } from 'vitest';
+import type { Proxy } from 'toxiproxy-node-client';
+import { connect, pattern, roundTrip, sleep, startEchoServer, useEmbeddedToxiproxy, within, type Recorder, type TcpServerFixture } from './support.ts';
 
 const FAST_MS = 150;
 const RECORD_BYTES = 16;
 const PUMP_INTERVAL_MS = 2;
 const PHASE_MS = 400;
 
-let toxiproxy: StartedToxiproxy;
-let client: Toxiproxy;
-const proxies = new Set<Proxy>();
-const upstreams = new Set<TcpServerFixture>();
-const recorders = new Set<Recorder>();
-
-beforeAll(async () => {
-  toxiproxy = await startEmbeddedToxiproxy();
-  client = new Toxiproxy(toxiproxy.url);
-});
-
-afterAll(async () => {
-  await toxiproxy.stop();
-});
-
-afterEach(async () => {
-  for (const recorder of recorders) recorder.socket.destroy();
-  recorders.clear();
-  await removeProxies(proxies);
-  proxies.clear();
-  await Promise.all([...upstreams].map((upstream) => upstream.close()));
-  upstreams.clear();
-});
+const suite = useEmbeddedToxiproxy();
+const { openThrough } = suite;
 
 async function echoProxy(prefix: string): Promise<{ proxy: Proxy; echo: TcpServerFixture }> {
-  const echo = await startEchoServer();
-  upstreams.add(echo);
-  const proxy = await createProxy(client, prefix, echo.address);
-  proxies.add(proxy);
-  return { proxy, echo };
-}
-
-async function openThrough(proxy: Proxy): Promise<Recorder> {
-  const recorder = await open(proxy.listen);
-  recorders.add(recorder);
-  return recorder;
+  const echo = await suite.upstream(startEchoServer());
+  return { proxy: await suite.proxyTo(prefix, echo), echo };
 }
 
 /**
@@ -131,7 +88,7 @@ describe('live connections', () => {
       const removed = performance.now();
       await sleep(PHASE_MS);
       const clearing = performance.now();
-      await client.reset();
+      await suite.client.reset();
       const cleared = performance.now();
       await sleep(PHASE_MS);
       await stream.stop();
@@ -177,7 +134,6 @@ describe('live connections', () => {
     const conn = await openThrough(proxy);
     expect(await roundTrip(conn, 'alive')).toBeLessThan(FAST_MS);
     await proxy.remove();
-    proxies.delete(proxy);
     await within(2_000, 'live client closed', conn.ended);
     await expect(connect(proxy.listen)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
@@ -186,8 +142,7 @@ describe('live connections', () => {
     const { proxy } = await echoProxy('repoint');
     const conn = await openThrough(proxy);
     expect(await roundTrip(conn, 'old')).toBeLessThan(FAST_MS);
-    const other = await startEchoServer();
-    upstreams.add(other);
+    const other = await suite.upstream(startEchoServer());
     const moved = await proxy.update({ ...proxy.toJson(), upstream: other.address });
     expect(moved.upstream).toBe(other.address);
     expect(moved.listen).toBe(proxy.listen);
@@ -208,14 +163,14 @@ describe('POST /reset', () => {
     const live = await openThrough(slow);
     expect(await roundTrip(live, 'slow')).toBeGreaterThanOrEqual(1_000);
 
-    await client.reset();
+    await suite.client.reset();
 
-    const all = await client.getAll();
+    const all = await suite.client.getAll();
     for (const proxy of [down, slow]) {
       expect(all[proxy.name]?.enabled).toBe(true);
-      expect((await client.get(proxy.name)).toJson().enabled).toBe(true);
+      expect((await suite.client.get(proxy.name)).toJson().enabled).toBe(true);
     }
-    const listed = (await (await fetch(`${toxiproxy.url}/proxies/${slow.name}/toxics`)).json()) as unknown[];
+    const listed = (await (await fetch(`${suite.url}/proxies/${slow.name}/toxics`)).json()) as unknown[];
     expect(listed).toEqual([]);
     expect(await roundTrip(live, 'healed')).toBeLessThan(FAST_MS);
     const revived = await openThrough(down);

@@ -1,43 +1,32 @@
 // Can an API call open a proxy to the network? By default the embedded Toxiproxy refuses any listen
 // address off loopback (400, Toxiproxy's error JSON) and binds nothing; only a server started with
 // allowNonLoopback (--allow-non-loopback) takes one. Its own API listens on loopback unless told otherwise.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { isLoopbackHost } from '../../../chaos/toxiproxy/address.ts';
 import { NonLoopbackHostError, startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
-import { LOOPBACK, open, roundTrip, startEchoServer, trackMainProcesses, uniqueName, within, type TcpServerFixture } from './support.ts';
+import { LOOPBACK, open, rawCall, roundTrip, startEchoServer, trackMainProcesses, uniqueName, within, type RawReply, type TcpServerFixture } from './support.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = 'chaos/toxiproxy/main.ts';
 const STARTUP_MS = 20_000;
 const NOT_LOOPBACK = /^listen address .* is not loopback: proxies listen only on 127\.0\.0\.1, ::1 or localhost unless the server allows others \(--allow-non-loopback\)$/;
 
-interface Reply {
-  status: number;
-  contentType: string | null;
-  body: { error?: string; status?: number; proxies?: unknown } | undefined;
+/** What the API says when it refuses a call (Toxiproxy's error JSON), and the fields these tests read. */
+interface ErrorJson {
+  error?: string;
+  status?: number;
+  proxies?: unknown;
+  listen?: string;
 }
 
-async function call(url: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(`${url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await response.text();
-  let parsed: Reply['body'];
-  try {
-    parsed = JSON.parse(text) as Reply['body'];
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), body: parsed };
+function call(url: string, method: string, path: string, body?: unknown): Promise<RawReply<ErrorJson>> {
+  return rawCall<ErrorJson>(url, method, path, body);
 }
 
-function expectRefused(reply: Reply, listen: string): void {
+function expectRefused(reply: RawReply<ErrorJson>, listen: string): void {
   expect(reply.status).toBe(400);
-  expect(reply.body?.status).toBe(400);
-  expect(reply.body?.error).toMatch(NOT_LOOPBACK);
-  expect(reply.body?.error).toContain(`listen address ${listen} `);
+  expect(reply.json?.status).toBe(400);
+  expect(reply.json?.error).toMatch(NOT_LOOPBACK);
+  expect(reply.json?.error).toContain(`listen address ${listen} `);
 }
 
 describe('which hosts are loopback', () => {
@@ -116,11 +105,12 @@ describe('a default server', () => {
   it('refuses moving a proxy off loopback, and the proxy keeps working where it was', async () => {
     const name = track('move');
     const created = await call(toxiproxy.url, 'POST', '/proxies', { name, listen: `${LOOPBACK}:0`, upstream: echo.address });
-    const listen = (created.body as unknown as { listen: string }).listen;
+    const listen = created.json?.listen;
+    if (listen === undefined) throw new Error(`expected the created proxy's listen address, got ${created.text}`);
     expectRefused(await call(toxiproxy.url, 'POST', `/proxies/${name}`, { listen: '0.0.0.0:0' }), '0.0.0.0:0');
     expectRefused(await call(toxiproxy.url, 'PATCH', `/proxies/${name}`, { listen: ':0', enabled: false }), ':0');
     const after = await call(toxiproxy.url, 'GET', `/proxies/${name}`);
-    expect(after.body).toMatchObject({ listen, enabled: true });
+    expect(after.json).toMatchObject({ listen, enabled: true });
     const conn = await open(listen);
     try {
       expect(await roundTrip(conn, 'still on loopback')).toBeLessThan(1_000);
@@ -137,8 +127,8 @@ describe('a default server', () => {
     ]);
     expect(reply.status).toBe(400);
     expect(reply.contentType).toBe('application/json');
-    expect(reply.body).toMatchObject({ status: 400, proxies: null });
-    expect(reply.body?.error).toMatch(NOT_LOOPBACK);
+    expect(reply.json).toMatchObject({ status: 400, proxies: null });
+    expect(reply.json?.error).toMatch(NOT_LOOPBACK);
     expect((await call(toxiproxy.url, 'GET', `/proxies/${first}`)).status).toBe(404);
   });
 
@@ -154,42 +144,24 @@ describe('a server started with allowNonLoopback', () => {
     expect(toxiproxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const reply = await call(toxiproxy.url, 'POST', '/proxies', { name: uniqueName('allowed'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false });
     expect(reply.status).toBe(201);
-    expect(reply.body).toMatchObject({ listen: '0.0.0.0:0', enabled: false });
+    expect(reply.json).toMatchObject({ listen: '0.0.0.0:0', enabled: false });
   });
 });
 
 describe('main.ts', () => {
-  const { children, servers } = trackMainProcesses();
-
-  function startMain(args: string[]): { child: ChildProcessWithoutNullStreams; exited: Promise<number | null>; stderr: () => string } {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: 'pipe' });
-    children.add(child);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, exited, stderr: () => stderr };
-  }
-
-  async function announced(child: ChildProcessWithoutNullStreams): Promise<string> {
-    const line = await within(STARTUP_MS, 'main.ts announcement', new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)));
-    const { url, pid } = JSON.parse(line) as { url: string; pid: number };
-    servers.add(pid);
-    return url;
-  }
+  const { startMain } = trackMainProcesses();
 
   it('refuses --host 0.0.0.0 without --allow-non-loopback: exit 2 saying what is expected', async () => {
     const { exited, stderr } = startMain(['--host', '0.0.0.0']);
-    expect(await within(STARTUP_MS, 'usage error exit', exited)).toBe(2);
+    expect(await within(STARTUP_MS, 'usage error exit', exited)).toEqual({ code: 2, signal: null });
     expect(stderr()).toMatch(/^--host 0\.0\.0\.0 is not loopback: expected 127\.0\.0\.1, ::1 or localhost, or add --allow-non-loopback\n/);
   });
 
   it('refuses a proxy on 0.0.0.0 by default, and takes one with --allow-non-loopback', async () => {
-    const strict = startMain([]);
-    const strictUrl = await announced(strict.child);
+    const { url: strictUrl } = await startMain([]).announced(STARTUP_MS);
     expectRefused(await call(strictUrl, 'POST', '/proxies', { name: uniqueName('main'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false }), '0.0.0.0:0');
 
-    const permissive = startMain(['--allow-non-loopback']);
-    const openUrl = await announced(permissive.child);
+    const { url: openUrl } = await startMain(['--allow-non-loopback']).announced(STARTUP_MS);
     expect(openUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const reply = await call(openUrl, 'POST', '/proxies', { name: uniqueName('main'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false });
     expect(reply.status).toBe(201);

@@ -1,13 +1,15 @@
 // Fixtures for the Toxiproxy conformance suites: small TCP upstreams on 127.0.0.1:0, client sockets that
 // record what they receive and how they end, and deadlines so that nothing can hang a test.
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { afterEach } from 'vitest';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
+import { startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
+import { sleep, uniqueName, within } from '../../support/deadlines.ts';
 
 export const LOOPBACK = '127.0.0.1';
-
-import { sleep, uniqueName, within } from '../../support/deadlines.ts';
 
 export { DeadlineError, sleep, uniqueName, within } from '../../support/deadlines.ts';
 
@@ -137,6 +139,29 @@ export async function closesWithin(recorder: Recorder, ms: number): Promise<bool
   return Promise.race([recorder.ended.then(() => true), sleep(ms).then(() => false)]);
 }
 
+/** An API reply as sent: status, content type, raw text and, when the text is JSON, its value. */
+export interface RawReply<Json = unknown> {
+  status: number;
+  contentType: string | null;
+  text: string;
+  json: Json | undefined;
+}
+
+/** A raw call to the API at `url`; `body` is sent as-is when it is a string, as JSON otherwise. */
+export async function rawCall<Json = unknown>(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawReply<Json>> {
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const response = await fetch(`${url}${path}`, init);
+  const text = await response.text();
+  let json: Json | undefined;
+  try {
+    json = JSON.parse(text) as Json;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, contentType: response.headers.get('content-type'), text, json };
+}
+
 /** A proxy named for this test in front of `upstream`, listening on a free loopback port. */
 export async function createProxy(client: Toxiproxy, prefix: string, upstream: string): Promise<Proxy> {
   return client.createProxy({ name: uniqueName(prefix), listen: `${LOOPBACK}:0`, upstream });
@@ -160,12 +185,26 @@ export function pattern(length: number, seed = 1): Buffer {
   return data;
 }
 
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const TSX = `${REPO_ROOT}node_modules/.bin/tsx`;
+const MAIN = `${REPO_ROOT}chaos/toxiproxy/main.ts`;
+
+/** `tsx chaos/toxiproxy/main.ts`, started by a test. */
+export interface MainProcess {
+  /** The tsx wrapper; the serving process is its child. */
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+  /** Its announcement line {"url","pid"}; rejects if it exits first, or after `timeoutMs`. */
+  announced(timeoutMs: number): Promise<{ url: string; pid: number }>;
+}
+
 /**
- * Children a test starts (tsx running chaos/toxiproxy/main.ts) and the serving processes they
- * announce (tsx's own child): every one is SIGKILLed by PID after each test, so a failed test
- * orphans nothing.
+ * Starts chaos/toxiproxy/main.ts for the tests of this file. Every child (the tsx wrapper) and every
+ * serving process it announces (tsx's own child) is SIGKILLed by PID after each test, so a failed
+ * test orphans nothing.
  */
-export function trackMainProcesses(): { children: Set<ChildProcessWithoutNullStreams>; servers: Set<number> } {
+export function trackMainProcesses(): { startMain(args: string[]): MainProcess } {
   const children = new Set<ChildProcessWithoutNullStreams>();
   const servers = new Set<number>();
   afterEach(() => {
@@ -180,5 +219,100 @@ export function trackMainProcesses(): { children: Set<ChildProcessWithoutNullStr
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     children.clear();
   });
-  return { children, servers };
+  return {
+    startMain(args) {
+      const child = spawn(TSX, [MAIN, ...args], { cwd: REPO_ROOT, stdio: 'pipe' });
+      children.add(child);
+      let stderr = '';
+      child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+      });
+      const firstLine = new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`main.ts exited (${code}) before announcing itself: ${stderr}`)));
+      });
+      // Observed here so that a process that only exits (a usage error) leaves no unhandled rejection.
+      firstLine.catch(() => undefined);
+      return {
+        child,
+        exited,
+        stderr: () => stderr,
+        async announced(timeoutMs) {
+          const announcement = JSON.parse(await within(timeoutMs, 'main.ts announcement', firstLine)) as { url: string; pid: number };
+          servers.add(announcement.pid);
+          return announcement;
+        },
+      };
+    },
+  };
+}
+
+/** One embedded Toxiproxy for a test file, and what its tests open through it. */
+export interface ToxiproxySuite {
+  /** Set once beforeAll ran: use inside tests and hooks only. */
+  readonly url: string;
+  readonly client: Toxiproxy;
+  /** Keeps a started upstream until the end of the test. */
+  upstream(fixture: Promise<TcpServerFixture>): Promise<TcpServerFixture>;
+  /** A proxy named for this test in front of `target`, removed after the test. */
+  proxyTo(prefix: string, target: TcpServerFixture): Promise<Proxy>;
+  /** A recorded client connection to the proxy, destroyed after the test. */
+  openThrough(proxy: Proxy): Promise<Recorder>;
+}
+
+/**
+ * Starts an embedded Toxiproxy before the file's tests and stops it after them; after each test,
+ * destroys the connections, proxies and upstreams that test opened, so no test sees another's.
+ */
+export function useEmbeddedToxiproxy(): ToxiproxySuite {
+  let started: StartedToxiproxy | undefined;
+  let client: Toxiproxy | undefined;
+  const proxies = new Set<Proxy>();
+  const upstreams = new Set<TcpServerFixture>();
+  const recorders = new Set<Recorder>();
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the embedded Toxiproxy is not started: use the suite inside tests and hooks');
+    return value;
+  };
+
+  beforeAll(async () => {
+    started = await startEmbeddedToxiproxy();
+    client = new Toxiproxy(started.url);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  afterEach(async () => {
+    for (const recorder of recorders) recorder.socket.destroy();
+    recorders.clear();
+    await removeProxies(proxies);
+    proxies.clear();
+    await Promise.all([...upstreams].map((upstream) => upstream.close()));
+    upstreams.clear();
+  });
+
+  return {
+    get url() {
+      return ready(started).url;
+    },
+    get client() {
+      return ready(client);
+    },
+    async upstream(fixture) {
+      const upstream = await fixture;
+      upstreams.add(upstream);
+      return upstream;
+    },
+    async proxyTo(prefix, target) {
+      const proxy = await createProxy(ready(client), prefix, target.address);
+      proxies.add(proxy);
+      return proxy;
+    },
+    async openThrough(proxy) {
+      const recorder = await open(proxy.listen);
+      recorders.add(recorder);
+      return recorder;
+    },
+  };
 }

@@ -1,20 +1,16 @@
 // Does each toxic do to real TCP traffic what Toxiproxy's does? Driven only through toxiproxy-node-client
 // and sockets to local upstreams. Lower bounds are exact (a toxic must never be early); upper bounds leave
 // room for a loaded 2-core machine but stay far below what a missing toxic would produce.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
-import { startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
+import { describe, expect, it } from 'vitest';
 import {
   closesWithin,
-  createProxy,
-  open,
   pattern,
   record,
-  removeProxies,
   roundTrip,
   sleep,
   startEchoServer,
   startTcpServer,
+  useEmbeddedToxiproxy,
   within,
   type Recorder,
   type TcpServerFixture,
@@ -26,47 +22,7 @@ const SLACK_MS = 250;
 const FAST_MS = 150;
 const BANDWIDTH_TOLERANCE = 0.1;
 
-let toxiproxy: StartedToxiproxy;
-let client: Toxiproxy;
-const proxies = new Set<Proxy>();
-const upstreams = new Set<TcpServerFixture>();
-const recorders = new Set<Recorder>();
-
-beforeAll(async () => {
-  toxiproxy = await startEmbeddedToxiproxy();
-  client = new Toxiproxy(toxiproxy.url);
-});
-
-afterAll(async () => {
-  await toxiproxy.stop();
-});
-
-afterEach(async () => {
-  for (const recorder of recorders) recorder.socket.destroy();
-  recorders.clear();
-  await removeProxies(proxies);
-  proxies.clear();
-  await Promise.all([...upstreams].map((upstream) => upstream.close()));
-  upstreams.clear();
-});
-
-async function upstream(fixture: Promise<TcpServerFixture>): Promise<TcpServerFixture> {
-  const started = await fixture;
-  upstreams.add(started);
-  return started;
-}
-
-async function proxyTo(prefix: string, target: TcpServerFixture): Promise<Proxy> {
-  const proxy = await createProxy(client, prefix, target.address);
-  proxies.add(proxy);
-  return proxy;
-}
-
-async function openThrough(proxy: Proxy): Promise<Recorder> {
-  const recorder = await open(proxy.listen);
-  recorders.add(recorder);
-  return recorder;
-}
+const { upstream, proxyTo, openThrough } = useEmbeddedToxiproxy();
 
 /** An upstream that writes `payload` to every client as soon as it connects (and optionally closes). */
 function sender(payload: Buffer, end = false): Promise<TcpServerFixture> {
