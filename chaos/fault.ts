@@ -127,8 +127,9 @@ export interface Fault {
 
 /** A fault placed on the run's timeline (seconds from the start of the load). */
 export interface ScheduledFault {
+  /** When its start begins, or later: a fault waits for every fault scheduled to end by then to have healed, so the two never overlap. */
   at: number;
-  /** How long the fault lasts once started; heal happens at `at + duration` or when start finished, whichever is later. */
+  /** How long it stays in effect, counted from when its start finished (a slow start does not shorten it); a fault whose start failed heals at once. */
   duration: number;
   fault: Fault;
 }
