@@ -21,7 +21,7 @@ export function consumeWithHistory(channel: Channel, queue: string, history: His
         history.append({ kind: 'lifecycle', event: 'consumer-cancelled', detail: queue });
         return;
       }
-      const delivery = TrackedDelivery.receive(history, channel, queue, msg, consumer !== undefined ? { consumer } : {});
+      const delivery = TrackedDelivery.receive(history, channel, queue, msg, { ...(consumer !== undefined ? { consumer } : {}), autoAck: consumeOptions.noAck === true });
       void Promise.resolve()
         .then(() => handler(delivery))
         .catch((err: unknown) => {

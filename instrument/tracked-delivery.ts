@@ -5,6 +5,8 @@ import { ORDER_ID_HEADER } from './instrumented-publisher.ts';
 export interface TrackDeliveryOptions {
   /** Names the consumer in the history; default: the recorder's process name. */
   consumer?: string;
+  /** The channel consumes with `noAck`: the broker settled the delivery as it sent it. The checkers judge such deliveries by their effect alone. */
+  autoAck?: boolean;
 }
 
 export interface SettleOptions {
@@ -49,7 +51,7 @@ export class TrackedDelivery {
   static receive(history: HistoryRecorder, channel: Channel, queue: string, message: ConsumeMessage, options: TrackDeliveryOptions = {}): TrackedDelivery {
     const delivery = new TrackedDelivery(history, channel, queue, message, options.consumer ?? history.proc);
     const orderId = delivery.orderId;
-    history.append({ kind: 'deliver', ...delivery.#where, ...(orderId ? { orderId } : {}), redelivered: message.fields.redelivered });
+    history.append({ kind: 'deliver', ...delivery.#where, ...(orderId ? { orderId } : {}), redelivered: message.fields.redelivered, ...(options.autoAck ? { autoAck: true } : {}) });
     return delivery;
   }
 

@@ -162,7 +162,7 @@ export class Consumer {
   async #process(channel: Channel, handler: QueueHandler, msg: ConsumeMessage, metrics: QueueMetrics): Promise<void> {
     const started = performance.now();
     metrics.received(msg.fields.redelivered);
-    const delivery = TrackedDelivery.receive(this.#options.history, channel, handler.queue, msg, { consumer: this.#options.instance });
+    const delivery = TrackedDelivery.receive(this.#options.history, channel, handler.queue, msg, { consumer: this.#options.instance, autoAck: this.#options.autoAck });
     const { id } = delivery;
 
     let handled: Handled;

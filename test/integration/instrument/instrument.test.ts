@@ -19,6 +19,7 @@ import { tempDir } from '../../support/temp-dir.ts';
 const dir = tempDir('instrument');
 const historyDir = join(dir.path, 'history');
 const queue = `instrumented-${randomBytes(4).toString('hex')}`;
+const autoAckQueue = `${queue}-auto-ack`;
 const SETTLE_WAIT_MS = 10_000;
 const LATE_DELIVERY_GRACE_MS = 500;
 let node: StartedRabbitNode;
@@ -31,14 +32,14 @@ afterAll(async () => {
   dir.remove();
 });
 
-/** The tiny service's declared topology: one work queue, fed through the default exchange. */
+/** The tiny service's declared topology: two work queues, fed through the default exchange. */
 const topology: DeclaredTopology = {
-  workQueues: [queue],
+  workQueues: [queue, autoAckQueue],
   bestEffortQueues: [],
   boundedQueues: {},
   retryQueues: () => [],
   retryTarget: () => undefined,
-  routesTo: (exchange, routingKey) => (exchange === '' && routingKey === queue ? [queue] : []),
+  routesTo: (exchange, routingKey) => (exchange === '' && (routingKey === queue || routingKey === autoAckQueue) ? [routingKey] : []),
   maxRetries: 0,
 };
 
@@ -51,12 +52,14 @@ async function produce(): Promise<void> {
   try {
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue(queue, { durable: true });
+    await channel.assertQueue(autoAckQueue, { durable: true });
     const publisher = instrumentPublisher(channel, history);
     const send = (id: string, routingKey = queue) =>
       publisher.publish('', routingKey, Buffer.from(JSON.stringify({ id })), { messageId: id, persistent: true, mandatory: true }, { orderId: `order-${id}` });
     expect((await send('m-1')).outcome).toBe('ok');
     expect((await send('m-2')).outcome).toBe('ok');
     expect(await send('m-unroutable', `nowhere-${queue}`)).toMatchObject({ outcome: 'fail', cause: 'returned' });
+    expect((await send('m-auto', autoAckQueue)).outcome).toBe('ok');
   } finally {
     await connection.close().catch(() => {});
   }
@@ -92,7 +95,13 @@ async function consumeUntilSettled(): Promise<void> {
       delivery.ack();
       settled.add(delivery.id);
     });
-    await waitFor(() => settled.has('m-1') && settled.has('m-2'), SETTLE_WAIT_MS);
+    // With noAck the broker settles on delivery: only the effect can say the message was consumed.
+    const autoAckChannel = await connection.createChannel();
+    await consumeWithHistory(autoAckChannel, autoAckQueue, history, (delivery) => {
+      delivery.effect('stored');
+      settled.add(delivery.id);
+    }, { noAck: true });
+    await waitFor(() => settled.has('m-1') && settled.has('m-2') && settled.has('m-auto'), SETTLE_WAIT_MS);
     // m-doubt may or may not have reached the broker; if it did, it is delivered by now.
     await new Promise((resolve) => setTimeout(resolve, LATE_DELIVERY_GRACE_MS));
   } finally {
@@ -119,6 +128,8 @@ describe('the instrumentation library on a plain amqplib service', () => {
       { kind: 'publish-result', id: 'm-2', outcome: 'ok' },
       { kind: 'publish-attempt', id: 'm-unroutable', routingKey: `nowhere-${queue}` },
       { kind: 'publish-result', id: 'm-unroutable', outcome: 'fail', error: 'returned unroutable' },
+      { kind: 'publish-attempt', id: 'm-auto', routingKey: autoAckQueue },
+      { kind: 'publish-result', id: 'm-auto', outcome: 'ok' },
       { kind: 'publish-attempt', id: 'm-doubt' },
       { kind: 'publish-result', id: 'm-doubt', outcome: 'info', error: 'channel closed before confirm' },
     ]);
@@ -142,6 +153,15 @@ describe('the instrumentation library on a plain amqplib service', () => {
       { kind: 'deliver', redelivered: false },
       { kind: 'reject', requeue: false, reason: 'refused on purpose' },
     ]);
+    expect(m1.find((e) => e.kind === 'deliver' && 'autoAck' in e)).toBeUndefined();
+  });
+
+  it('marks deliveries of a noAck consumer as auto-acked, so the checkers judge them by their effect', () => {
+    const auto = events.filter((e) => e.proc === 'worker-1' && 'id' in e && e.id === 'm-auto');
+    expect(auto).toMatchObject([
+      { kind: 'deliver', queue: autoAckQueue, redelivered: false, autoAck: true },
+      { kind: 'handled', effect: 'stored' },
+    ]);
   });
 
   it('lets the ledger account for every message from the history alone, the one rejected into nowhere as lost', () => {
@@ -160,13 +180,14 @@ describe('the instrumentation library on a plain amqplib service', () => {
       recovered: doubtLanded ? 1 : 0,
       inDoubt: doubtLanded ? 0 : 1,
     });
+    expect(ledger.stages().find((s) => s.queue === autoAckQueue)).toMatchObject({ attempted: 1, confirmed: 1, consumed: 1, lostCount: 0, unexpectedCount: 0 });
   });
 });
 
 async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`consumer did not settle m-1 and m-2 within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`consumer did not settle m-1, m-2 and m-auto within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
