@@ -1,51 +1,59 @@
-import { join } from 'node:path';
-import { recordRunChildren } from '../harness/env/child-registry.ts';
-import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem } from '../harness/env/order-system.ts';
-import { StartedProxyEnv } from '../harness/env/proxy-env.ts';
-import { StartedRabbitNode } from '../harness/env/rabbitmq-node.ts';
+import { Rig } from '../harness/runner/rig.ts';
+import type { StartedProxyEnv } from '../harness/env/proxy-env.ts';
+import type { StartedRabbitNode } from '../harness/env/rabbitmq-node.ts';
+import { loadTarget } from '../harness/target/load-target.ts';
+import type { DeclaredTopology } from '../harness/target/target.ts';
 
 export class BenchInterruptedError extends Error {
   override readonly name = 'BenchInterruptedError';
 }
 
+/** What a benchmark step loads and reads: the target's workload endpoint, its history and its declared topology. */
+export interface BenchSystem {
+  apiUrl: string;
+  historyDir: string;
+  topology: DeclaredTopology;
+  /** The settings it runs with (the reference's defaults). */
+  settings: Record<string, unknown>;
+}
+
 /**
- * What the benchmark runs against, started the way the scenario runner starts it: one private
- * broker, the two proxies in front of it, the reference system (DEFAULT_SYSTEM_SPEC) connected
- * through them. Every PID lands in `processes.jsonl`; `stop()` ends them by PID, whatever started.
+ * What the benchmark runs against, started by the scenario runner's rig (harness/runner/rig.ts):
+ * one private broker, the two proxies in front of it, the reference target with its default
+ * settings connected through them; no Prometheus. Every PID lands in `processes.jsonl`; `stop()`
+ * ends them by PID, whatever started.
  */
 export class BenchEnv implements AsyncDisposable {
-  broker: StartedRabbitNode | null = null;
-  proxies: StartedProxyEnv | null = null;
-  system: StartedOrderSystem | null = null;
   readonly runDir: string;
-  readonly #stopRecording: () => void;
+  #rig: Rig | null = null;
 
   constructor(runDir: string) {
     this.runDir = runDir;
-    this.#stopRecording = recordRunChildren(runDir);
   }
 
-  async start(signal: AbortSignal, log: (message: string) => void): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: StartedOrderSystem }> {
-    const check = () => {
-      if (signal.aborted) throw new BenchInterruptedError(String(signal.reason));
+  async start(signal: AbortSignal, log: (message: string) => void): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: BenchSystem }> {
+    const target = await loadTarget();
+    const settings = target.resolveSettings ? target.resolveSettings({}) : {};
+    const rig = (this.#rig = new Rig({
+      runDir: this.runDir,
+      target,
+      flaws: [],
+      settings,
+      log,
+      throwIfAborted: () => {
+        if (signal.aborted) throw new BenchInterruptedError(String(signal.reason));
+      },
+    }));
+    await rig.start(log);
+    return {
+      broker: rig.broker!,
+      proxies: rig.proxies!,
+      system: { apiUrl: rig.started!.apiUrl, historyDir: rig.context!.historyDir, topology: target.topology, settings },
     };
-    log('starting broker');
-    const broker = (this.broker = await StartedRabbitNode.start({ dir: join(this.runDir, 'broker') }));
-    check();
-    log('starting proxy');
-    const proxies = (this.proxies = await StartedProxyEnv.start({ brokerHost: broker.host, brokerPort: broker.amqpPort, logFile: join(this.runDir, 'logs', 'toxiproxy.log') }));
-    check();
-    log('starting the order system');
-    const system = (this.system = await StartedOrderSystem.start(this.runDir, proxies.endpoints((host, port) => broker.amqpUrl(host, port)), DEFAULT_SYSTEM_SPEC));
-    check();
-    return { broker, proxies, system };
   }
 
   async stop(): Promise<void> {
-    await this.system?.stop().catch(() => {});
-    await this.proxies?.stop().catch(() => {});
-    await this.broker?.dispose().catch(() => {});
-    this.#stopRecording();
+    await this.#rig?.stop();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -2,9 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BrokerInspector } from '../harness/env/broker-inspector.ts';
-import { DEFAULT_SYSTEM_SPEC } from '../harness/env/order-system.ts';
 import { interruptOnSignals, rabbitMqAvailable, runMain } from '../harness/cli/process-guards.ts';
-import { REPO_ROOT } from '../harness/env/system-process.ts';
+import { REPO_ROOT } from '../harness/env/repo-root.ts';
 import { createRunDir } from '../harness/runner/run-dir.ts';
 import { UsageError } from '../load/usage-error.ts';
 import { StatusLine } from '../harness/runner/status-line.ts';
@@ -42,7 +41,8 @@ interface BenchReport {
   runDir: string;
   options: BenchOptions;
   machine: MachineInfo;
-  system: typeof DEFAULT_SYSTEM_SPEC;
+  /** The reference target's settings (its defaults), known once it started. */
+  system?: Record<string, unknown>;
   baselines: BaselineResult[];
   /** Unjudged, not part of the search. */
   warmup?: StepRecord;
@@ -85,7 +85,6 @@ async function main(argv: readonly string[]): Promise<number> {
     runDir,
     options,
     machine: machineInfo(),
-    system: DEFAULT_SYSTEM_SPEC,
     baselines: [],
     steps: [],
   };
@@ -96,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const env = new BenchEnv(runDir);
   try {
     const { broker, proxies, system } = await env.start(signal, log);
+    report.system = system.settings;
     report.machine.rabbitmq = await brokerIdentity(broker.amqpUrl());
     log(`broker: ${report.machine.rabbitmq.product} ${report.machine.rabbitmq.version} (${report.machine.rabbitmq.platform}); system api ${system.apiUrl}`);
 

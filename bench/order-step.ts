@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DeliveryLedger } from '../harness/checkers/delivery-ledger.ts';
 import type { BrokerInspector } from '../harness/env/broker-inspector.ts';
-import type { StartedOrderSystem } from '../harness/env/order-system.ts';
+import type { BenchSystem } from './bench-env.ts';
 import { HistoryTail } from '../harness/history/read-history.ts';
 import { startClientLoad } from '../harness/runner/client-load.ts';
 import { drain } from '../harness/runner/drain.ts';
@@ -27,7 +27,7 @@ export interface OrderStepRequest {
   drainSeconds: number;
   p99BoundMs: number;
   maxBacklogSeconds: number;
-  system: StartedOrderSystem;
+  system: BenchSystem;
   inspector: BrokerInspector;
   signal: AbortSignal;
   status: StatusLine;
@@ -46,7 +46,7 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
   const tail = new HistoryTail(system.historyDir);
   tail.readNew(); // everything before this step: not ours to judge
   const prefix = orderIdPrefix(seed);
-  const ledger = new DeliveryLedger();
+  const ledger = new DeliveryLedger(system.topology);
   const counter = new MessageCounter();
   const readHistory = () => {
     const fresh = tail.readNew().filter((e) => belongsToStep(e, prefix));

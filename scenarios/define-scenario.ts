@@ -3,9 +3,7 @@ import type { AcknowledgementsOptions } from '../harness/checkers/acknowledgemen
 import type { DeadLetterRoutingOptions, ExpectedDeadLetter } from '../harness/checkers/dead-letter-routing.ts';
 import type { LivenessOptions } from '../harness/checkers/liveness.ts';
 import type { PrefetchFairnessOptions } from '../harness/checkers/prefetch-fairness.ts';
-import type { SystemSpec } from '../harness/env/order-system.ts';
 import type { OrderMix } from '../load/order-body.ts';
-import type { FlawName } from '../system/flaws.ts';
 import type { HistoryEvent } from '../instrument/history-event.ts';
 
 /**
@@ -24,6 +22,7 @@ export type CheckSpec =
   | 'prefetch-fairness'
   | 'dead-letter-routing'
   | 'effects'
+  | 'set'
   | { name: 'liveness'; options: LivenessOptions }
   | { name: 'acknowledgements'; options: AcknowledgementsOptions }
   | { name: 'prefetch-fairness'; options: PrefetchFairnessOptions }
@@ -36,7 +35,8 @@ export interface ScenarioOptions {
   /** Seconds of load. */
   duration: number;
   seed: number;
-  flaws: readonly FlawName[];
+  /** Flaws planted in the target, by name (each one of the target's `flaws`). */
+  flaws: readonly string[];
   /** Client retries per order refused for unavailability or left in doubt (load/client-retry.ts); 5 when absent, 0 turns them off. */
   clientRetries?: number;
   /** Seconds of load after the last fault healed (default 10): recovery must happen under load. */
@@ -54,11 +54,15 @@ export interface ScenarioDefinition {
   proves: string;
   defaults: { rate: number; duration: number };
   faults(options: ScenarioOptions): ScheduledFault[];
-  /** What must hold afterwards beyond BASELINE_CHECKS; may depend on the options (e.g. capacities from the system's speeds). */
+  /** What must hold afterwards beyond the target's baseline checks; may depend on the options (e.g. capacities from the system's speeds). */
   checks: readonly CheckSpec[] | ((options: ScenarioOptions) => readonly CheckSpec[]);
-  catches: readonly FlawName[];
-  /** Changes to the reference system's shape for this scenario (instances, speeds, prefetch). */
-  system?: Partial<Omit<SystemSpec, 'flaws'>>;
+  /** Flaws of the reference target this scenario must catch (`npm run scenario -- --all` runs each). */
+  catches: readonly string[];
+  /**
+   * Changes to the target's shape for this scenario (for the reference: instances, processingMs,
+   * instanceProcessingMs, prefetch, ...), as data the target interprets (`Target.resolveSettings`).
+   */
+  settings?: Readonly<Record<string, unknown>>;
   /** Seconds the drain phase may wait for every accepted order to be accounted for. */
   drainTimeout?: number;
   /** The system must accept >= 95% of the target rate again within this many seconds of each heal (default 20). */
@@ -76,17 +80,16 @@ export function defineScenario(definition: ScenarioDefinition): ScenarioDefiniti
 }
 
 /**
- * What every scenario checks, whatever it adds: exactly-once effects and acknowledgement
- * discipline matter most exactly where the broker or a consumer dies, and a run that got stuck
- * proves nothing about loss. A scenario's own entry of the same name (with options) replaces the
- * baseline one.
+ * The checks a run of `scenario` makes on a target: the target's baseline (`Target.baselineChecks`:
+ * for the reference, exactly-once effects and acknowledgement discipline, which matter most exactly
+ * where the broker or a consumer dies, and liveness, since a run that got stuck proves nothing about
+ * loss) plus the scenario's own, each name once. A scenario's own entry of the same name (with
+ * options) replaces the baseline one.
  */
-export const BASELINE_CHECKS: readonly CheckSpec[] = ['zero-loss', 'effects', 'acknowledgements', 'liveness'];
-
-/** The checks a run of `scenario` makes: the baseline plus the scenario's own, each name once. */
-export function scenarioChecks(scenario: ScenarioDefinition, options: ScenarioOptions): CheckSpec[] {
+export function scenarioChecks(scenario: ScenarioDefinition, options: ScenarioOptions, baseline: readonly string[]): CheckSpec[] {
   const own = typeof scenario.checks === 'function' ? scenario.checks(options) : scenario.checks;
   const nameOf = (spec: CheckSpec) => (typeof spec === 'string' ? spec : spec.name);
   const ownNames = new Set(own.map(nameOf));
-  return [...BASELINE_CHECKS.filter((b) => !ownNames.has(nameOf(b))), ...own];
+  // Baseline names come from a target's declaration; the registry refuses a name it does not know.
+  return [...(baseline as readonly CheckSpec[]).filter((b) => !ownNames.has(nameOf(b))), ...own];
 }

@@ -1,5 +1,4 @@
 import { consumerCrash } from '../chaos/faults/consumer-crash.ts';
-import { DEFAULT_SYSTEM_SPEC } from '../harness/env/order-system.ts';
 import type { OrderMix } from '../load/order-body.ts';
 import { defineScenario } from './define-scenario.ts';
 
@@ -28,7 +27,7 @@ export default defineScenario({
     'what cannot be processed ends in the dead-letter queue exactly once with the right reason: poison payments after three broker-side retries with backoff (rejected), flash-sale payments past their deadline (expired), the overflow of the bounded audit feed (maxlen), messages no worker can parse injected straight into every unbounded work queue (rejected at once, never acked and dropped); a payments worker crash while retries wait and a dead-letter auditor crash lose none of them, and nothing else is dead-lettered or charged twice',
   defaults: { rate: 50, duration: 30 },
   workload: { mix: MIX, inject: 'malformed' },
-  system: { processingMs: { ...DEFAULT_SYSTEM_SPEC.processingMs, 'dead-letter': AUDIT_MS } },
+  settings: { processingMs: { 'dead-letter': AUDIT_MS } },
   faults: ({ duration }) => CRASHES.map((c) => ({ at: Math.max(1, Math.round(duration * c.at)), duration: CRASH_SECONDS, fault: consumerCrash({ role: c.role, instance: c.instance }) })),
   // What had to die (poison, flash, the feed's overflow, the injected malformed messages) follows from the intents the history records.
   checks: ['dead-letter-routing', 'zero-loss', 'effects'],

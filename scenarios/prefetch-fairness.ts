@@ -1,4 +1,3 @@
-import { DEFAULT_SYSTEM_SPEC } from '../harness/env/order-system.ts';
 import { defineScenario } from './define-scenario.ts';
 
 /**
@@ -17,8 +16,8 @@ export default defineScenario({
     'consumers of different speeds share a backlog in proportion to their capacity: with the reference prefetch no consumer holds more unacked deliveries than the prefetch, none starves, and a slow one never hoards messages a fast one could have taken',
   // Capacity is 20 slots / 300 ms + 20 / 1200 ms = 83 orders/s: at 100/s a backlog builds from the start.
   defaults: { rate: 100, duration: 20 },
-  system: {
-    processingMs: { ...DEFAULT_SYSTEM_SPEC.processingMs, payments: FAST_MS },
+  settings: {
+    processingMs: { payments: FAST_MS },
     instanceProcessingMs: { 'payments-1': FAST_MS, 'payments-2': SLOW_MS },
   },
   faults: () => [],

@@ -1,5 +1,4 @@
 import { connectionCut } from '../chaos/faults/connection-cut.ts';
-import { DEFAULT_SYSTEM_SPEC } from '../harness/env/order-system.ts';
 import { defineScenario } from './define-scenario.ts';
 
 /** Up to four cuts, evenly spread, at least CUT_SPACING_SECONDS apart so each heals before the next. */
@@ -14,7 +13,7 @@ export default defineScenario({
   proves:
     'when the consumers lose their connections again and again, handlers that committed their effect after their channel died see their message redelivered, and every order is still charged once, reserved once and notified once',
   defaults: { rate: 100, duration: 30 },
-  system: { processingMs: { ...DEFAULT_SYSTEM_SPEC.processingMs, payments: PAYMENTS_MS } },
+  settings: { processingMs: { payments: PAYMENTS_MS } },
   // For a second, acks are dropped on the way to the broker while the handlers finish and commit; then the connections close.
   faults: ({ duration }) => {
     const cuts = Math.max(1, Math.min(MAX_CUTS, Math.floor(duration / CUT_SPACING_SECONDS)));

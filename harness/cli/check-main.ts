@@ -1,25 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { REFERENCE_TOPOLOGY } from '../../system/target/declared-topology.ts';
 import { join, resolve } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import { exitCodeFor, mergeValidity, runCheckers } from '../checkers/checker.ts';
 import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
-import { checkersFor } from '../checkers/registry.ts';
-import { REPO_ROOT } from '../env/system-process.ts';
-import { malformedHistoryCheck, readRunHistory } from '../history/read-history.ts';
+import { REPO_ROOT } from '../env/repo-root.ts';
+import { readRunHistory } from '../history/read-history.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
-import { faultCheck } from '../runner/fault-check.ts';
-import { DEFAULT_CLIENT_RETRIES } from '../../load/client-retry.ts';
-import { scenarioChecks } from '../../scenarios/define-scenario.ts';
-import { loadCheck } from '../checkers/load-check.ts';
-import { DEFAULT_RECOVERY_BOUND_SECONDS, recoveryCheck } from '../checkers/recovery.ts';
-import type { RunResults } from '../runner/run-scenario.ts';
+import { judge, readTargetRecords } from '../runner/judge.ts';
+import { BROKER_FIGURES_FILE, PROCESSED_FILE, type RunResults } from '../runner/run-results.ts';
+import { DEFAULT_TARGET, loadTarget, UnknownTargetError } from '../target/load-target.ts';
+import type { TargetStartContext } from '../target/target.ts';
 
 const USAGE = 'usage: npm run check [-- RUN_DIR]   (default: runs/latest)';
 
 /**
- * `npm run check [-- RUN_DIR]`: judges a stored run again from its histories, stores and broker
- * figures, without running anything. For reading a CI failure at leisure, or after changing a checker.
+ * `npm run check [-- RUN_DIR]`: judges a stored run again from its histories, the target's stores
+ * and the broker figures, without running anything, through the same judge as the run itself. For
+ * reading a CI failure at leisure, or after changing a checker.
  */
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.length > 1) {
@@ -38,37 +34,55 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`the run is of scenario "${stored.scenario}", which this version does not know: expected one of ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
     return 2;
   }
-  const figuresFile = join(runDir, 'broker-figures.json');
-  const broker = existsSync(figuresFile) ? (JSON.parse(readFileSync(figuresFile, 'utf8')) as Record<string, unknown>) : undefined;
+  // Runs stored before targets existed were all of the reference system.
+  const targetRef = stored.target?.ref ?? DEFAULT_TARGET;
+  let target;
+  try {
+    target = await loadTarget(targetRef);
+  } catch (err) {
+    if (!(err instanceof UnknownTargetError)) throw err;
+    process.stderr.write(`the run's target cannot be loaded again: ${err.message}\n`);
+    return 2;
+  }
+  const broker = readJson<Record<string, unknown>>(join(runDir, BROKER_FIGURES_FILE));
+  const processed = readJson<string[]>(join(runDir, PROCESSED_FILE));
   const { events, malformedLines } = readRunHistory(join(runDir, 'history'));
-  const ledger = new DeliveryLedger();
-  ledger.ingest(events);
-  const verdict = await runCheckers(checkersFor(scenarioChecks(scenario, stored.options)), {
+  // The target's stores stay in the run directory: its effects are read from there, nothing is started.
+  const context: TargetStartContext = {
     runDir,
+    historyDir: join(runDir, 'history'),
     dataDir: join(runDir, 'data'),
-    target: 'reference',
-    topology: REFERENCE_TOPOLOGY,
+    endpoints: { publishUrl: 'amqp://unused', consumeUrl: 'amqp://unused', directUrl: 'amqp://unused' },
+    flaws: stored.options.flaws,
+    settings: stored.system,
+  };
+  const ledger = new DeliveryLedger(target.topology);
+  ledger.ingest(events);
+  const { effects } = await readTargetRecords({ ...target.started(context, new Map()), readProcessed: undefined }, (m) => process.stderr.write(`${m}\n`));
+  const verdict = await judge({
+    runDir,
+    target,
+    scenario,
+    options: stored.options,
+    settings: { ...stored.system },
     events,
     ledger,
-    system: { ...stored.system },
-    clientRetries: stored.options.clientRetries ?? DEFAULT_CLIENT_RETRIES,
+    malformedLines,
+    ...(effects ? { effects } : {}),
+    ...(processed ? { processed } : {}),
     ...(broker ? { broker } : {}),
     ...(stored.finalRead ? { finalRead: stored.finalRead } : {}),
+    // Whether the faults happened and the load was offered is not in the histories' power to say: judged from what the run recorded.
+    ...(stored.appliedFaults?.length ? { appliedFaults: stored.appliedFaults } : {}),
+    ...(stored.load ? { load: stored.load } : {}),
   });
-  // Whether the faults happened and the load was offered is not in the histories' power to say: judged from what the run recorded.
-  if (stored.appliedFaults?.length) {
-    verdict.results['faults'] = faultCheck(stored.appliedFaults);
-    verdict.results['recovery'] = recoveryCheck(events, { targetRate: stored.options.rate, boundSeconds: scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS });
-  }
-  verdict.results['load'] = loadCheck(stored.load);
-  // Events that could not be read were not judged: the same check the run itself adds.
-  const history = malformedHistoryCheck(malformedLines);
-  if (history) verdict.results['history'] = history;
-  const valid = mergeValidity(Object.values(verdict.results).map((r) => r.valid));
-  const exitCode = exitCodeFor(valid);
-  process.stdout.write(`${stored.scenario} run of ${stored.startedAt} (${runDir}), judged again:\n`);
-  process.stdout.write(renderVerdict(verdict.results, valid, exitCode) + '\n');
-  return exitCode;
+  process.stdout.write(`${stored.scenario} run of ${stored.startedAt} (${runDir}) on ${target.name}, judged again:\n`);
+  process.stdout.write(renderVerdict(verdict.checks, verdict.valid, verdict.exitCode) + '\n');
+  return verdict.exitCode;
+}
+
+function readJson<T>(file: string): T | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
 }
 
 main(process.argv.slice(2)).then(

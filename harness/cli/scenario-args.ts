@@ -1,24 +1,26 @@
 import { parseArgs } from 'node:util';
-import { FLAW_NAMES, isFlawName, type FlawName } from '../../system/flaws.ts';
 import type { ScenarioDefinition } from '../../scenarios/define-scenario.ts';
+import { DEFAULT_TARGET } from '../target/load-target.ts';
+import type { Target } from '../target/target.ts';
 import { joinNegativeValues, NumericOptionError, parseNumericOption, type NumericOption } from './numeric-option.ts';
 import { DEFAULT_CLIENT_RETRIES, MAX_CLIENT_RETRIES } from '../../load/client-retry.ts';
 
 export const USAGE = `usage: npm run scenario <name> [-- options]
-       npm run scenario -- --list
+       npm run scenario -- --list [--target T]
        npm run scenario -- --all
 
 options:
+  --target T          the system under test: \`reference\` (the order system in system/, default) or a directory holding a target.json (e.g. examples/plain-orders)
   --rate N            target orders per second, 1 to 5000 (default: the scenario's)
   --duration S        seconds of load, 1 to 3600 (default: the scenario's)
-  --flaw NAME         start the system with a named defect (repeatable, or comma-separated)
+  --flaw NAME         start the target with one of its named defects (repeatable, or comma-separated; --list shows them)
   --seed N            seed for order bodies and random fault schedules, 0 to 4294967295 (default: 1)
   --drain-timeout S   seconds to wait for every accepted order to be accounted for, 1 to 3600 (default: 30)
   --after-heal S      seconds of load after the last fault healed, 0 to 600 (default: 10); the load also goes on until the system is back to full rate
   --client-retries N  retries of an order answered 5xx or not at all (same id, backoff), 0 to 20 (default: ${DEFAULT_CLIENT_RETRIES}; 0: off)
   --keep              leave the system, broker and Prometheus running after the verdict, until Ctrl-C
   --check-dashboards  also run every Grafana dashboard query against the run's Prometheus (fails on errors or empty panels)
-  --list              list scenarios and flaws
+  --list              list scenarios and the target's flaws
   --all               CI gate: every scenario against the reference system and each flaw it claims to catch
   --help              this text`;
 
@@ -70,9 +72,24 @@ export class UsageError extends Error {
 
 export type CliCommand =
   | { kind: 'help' }
-  | { kind: 'list' }
+  | { kind: 'list'; target: string }
   | { kind: 'all'; seed: number; rate?: number; duration?: number }
-  | { kind: 'run'; scenario: ScenarioDefinition; rate: number; duration: number; flaws: FlawName[]; seed: number; keep: boolean; checkDashboards: boolean; drainTimeout?: number; clientRetries?: number; afterHeal?: number };
+  | {
+      kind: 'run';
+      scenario: ScenarioDefinition;
+      /** `reference` or a target directory, as given (harness/target/load-target.ts loads it). */
+      target: string;
+      rate: number;
+      duration: number;
+      /** As given: checked against the loaded target's flaws with `checkFlaws`. */
+      flaws: string[];
+      seed: number;
+      keep: boolean;
+      checkDashboards: boolean;
+      drainTimeout?: number;
+      clientRetries?: number;
+      afterHeal?: number;
+    };
 
 export function parseScenarioArgs(argv: readonly string[], scenarios: readonly ScenarioDefinition[]): CliCommand {
   let parsed;
@@ -82,6 +99,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
       allowPositionals: true,
       strict: true,
       options: {
+        target: { type: 'string' },
         rate: { type: 'string' },
         duration: { type: 'string' },
         flaw: { type: 'string', multiple: true },
@@ -101,12 +119,15 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
-  if (values.list) return { kind: 'list' };
+  const target = values.target ?? DEFAULT_TARGET;
+  if (values.list) return { kind: 'list', target };
   const seed = values.seed === undefined ? 1 : numeric(SEED_OPTION, values.seed);
   const rate = values.rate === undefined ? undefined : numeric(RATE_OPTION, values.rate);
   const duration = values.duration === undefined ? undefined : numeric(DURATION_OPTION, values.duration);
   if (values.all) {
     if (positionals.length) throw new UsageError(`--all runs every scenario; drop "${positionals.join(' ')}"`);
+    // Scenarios claim to catch flaws of the reference system: the catalogue is its gate.
+    if (target !== DEFAULT_TARGET) throw new UsageError(`--all runs the catalogue against the ${DEFAULT_TARGET} target; drop --target ${target}`);
     return { kind: 'all', seed, ...(rate !== undefined ? { rate } : {}), ...(duration !== undefined ? { duration } : {}) };
   }
   const names = scenarios.map((s) => s.name);
@@ -115,14 +136,14 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   const scenario = scenarios.find((s) => s.name === positionals[0]);
   if (!scenario) throw new UsageError(`unknown scenario "${positionals[0]}": expected one of ${names.join(', ')}`);
   const flaws = (values.flaw ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  for (const flaw of flaws) if (!isFlawName(flaw)) throw new UsageError(`unknown flaw "${flaw}": expected one of ${FLAW_NAMES.join(', ')}`);
   const drainTimeout = values['drain-timeout'] === undefined ? undefined : numeric(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
   return {
     kind: 'run',
     scenario,
+    target,
     rate: rate ?? scenario.defaults.rate,
     duration: duration ?? scenario.defaults.duration,
-    flaws: [...new Set(flaws)] as FlawName[],
+    flaws: [...new Set(flaws)],
     seed,
     keep: Boolean(values.keep),
     checkDashboards: Boolean(values['check-dashboards']),
@@ -130,6 +151,16 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
     ...(values['client-retries'] !== undefined ? { clientRetries: numeric(CLIENT_RETRIES_OPTION, values['client-retries']) } : {}),
     ...(values['after-heal'] !== undefined ? { afterHeal: numeric(AFTER_HEAL_OPTION, values['after-heal']) } : {}),
   };
+}
+
+/** Flaws are the target's own: a name it does not know is a usage error listing the ones it has. */
+export function checkFlaws(flaws: readonly string[], target: Pick<Target, 'name' | 'flaws'>): void {
+  const known = Object.keys(target.flaws);
+  for (const flaw of flaws) {
+    if (!Object.hasOwn(target.flaws, flaw)) {
+      throw new UsageError(`unknown flaw "${flaw}" for target ${target.name}: expected one of ${known.length ? known.join(', ') : '(none: this target has no flaws)'}`);
+    }
+  }
 }
 
 /** The numeric parser's complaint, as a usage error (printed with the usage, exit 2). */
@@ -140,9 +171,4 @@ function numeric(option: NumericOption, raw: string): number {
     if (err instanceof NumericOptionError) throw new UsageError(err.message);
     throw err;
   }
-}
-
-/** An unbounded integer option (kept for options without a stated maximum). */
-function positiveInt(flag: string, raw: string, min: number): number {
-  return numeric({ flag, min, integer: true }, raw);
 }

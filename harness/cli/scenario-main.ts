@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import { FLAWS } from '../../system/flaws.ts';
 import { reapOrphansAndSay } from '../env/orphan-reaper.ts';
-import { REPO_ROOT } from '../env/system-process.ts';
+import { REPO_ROOT } from '../env/repo-root.ts';
+import { loadTarget, UnknownTargetError } from '../target/load-target.ts';
+import type { Target } from '../target/target.ts';
 import { renderTable, renderVerdict } from '../report/verdict-table.ts';
 import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
 import { runCatalogue } from '../runner/run-catalogue.ts';
@@ -10,26 +11,29 @@ import { ensureRunsRootWritable, RunsDirUnwritableError } from '../runner/run-di
 import { runScenario } from '../runner/run-scenario.ts';
 import { StatusLine } from '../runner/status-line.ts';
 import { interruptOnSignals, rabbitMqAvailable, runMain } from './process-guards.ts';
-import { parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
+import { checkFlaws, parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
 
 /** `npm run scenario <name> [-- options]`: runs one scenario and exits 0 valid, 1 invalid, 2 unknown / could not run. */
 async function main(argv: readonly string[]): Promise<number> {
   let command;
+  let target: Target;
   try {
     command = parseScenarioArgs(argv, SCENARIOS);
+    if (command.kind === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    target = await loadTarget(command.kind === 'all' ? undefined : command.target);
+    if (command.kind === 'run') checkFlaws(command.flaws, target);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof UnknownTargetError) {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       return 2;
     }
     throw err;
   }
-  if (command.kind === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
   if (command.kind === 'list') {
-    process.stdout.write(listing() + '\n');
+    process.stdout.write(listing(target) + '\n');
     return 0;
   }
   if (!rabbitMqAvailable()) return 2;
@@ -43,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command.kind === 'all') {
     const catalogue = await runCatalogue({
       scenarios: SCENARIOS,
+      target,
       runsRoot,
       seed: command.seed,
       ...(command.rate !== undefined ? { rate: command.rate } : {}),
@@ -57,6 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const results = await runScenario({
     scenario: command.scenario,
+    target,
+    targetRef: command.target,
     options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws, ...(command.clientRetries !== undefined ? { clientRetries: command.clientRetries } : {}), ...(command.afterHeal !== undefined ? { afterHeal: command.afterHeal } : {}) },
     runsRoot,
     keep: command.keep,
@@ -91,13 +98,13 @@ function ms(value: number | null): string {
   return value === null ? '-' : `${value.toFixed(1)} ms`;
 }
 
-function listing(): string {
+function listing(target: Target): string {
   const scenarios = renderTable({
     columns: ['scenario', 'default rate', 'default duration', 'catches', 'proves'],
     rows: SCENARIOS.map((s) => [s.name, `${s.defaults.rate}/s`, `${s.defaults.duration}s`, s.catches.join(', ') || '-', s.proves]),
   });
-  const flaws = renderTable({ columns: ['flaw', 'what it breaks'], rows: Object.entries(FLAWS).map(([name, text]) => [name, text]) });
-  return `scenarios:\n${scenarios}\n\nflaws (--flaw NAME):\n${flaws}`;
+  const flaws = renderTable({ columns: ['flaw', 'what it breaks'], rows: Object.entries(target.flaws).map(([name, flaw]) => [name, flaw.description]) });
+  return `scenarios (catches: flaws of the reference target):\n${scenarios}\n\ntarget ${target.name}: ${target.description}\nflaws (--flaw NAME):\n${flaws}`;
 }
 
 /** One line, not a stack: which runs directory and what to do (also for runs/<scenario>/ owned by someone else). */

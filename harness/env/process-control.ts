@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { ProcessControl, ProcessInfo } from '../../chaos/fault.ts';
-import type { StartedOrderSystem } from './order-system.ts';
-import type { StartedSystemProcess } from './system-process.ts';
+import type { StartedProcesses } from '../target/started-processes.ts';
+import type { StartedTargetProcess } from '../target/target-process.ts';
 
 export class UnknownInstanceError extends Error {
   constructor(
     readonly instance: string,
     known: readonly string[],
   ) {
-    super(`no system process named "${instance}": expected one of ${known.join(', ')}`);
+    super(`no target process named "${instance}": expected one of ${known.join(', ')}`);
     this.name = 'UnknownInstanceError';
   }
 }
 
-/** What faults get as `env.processes`: the running order system's processes, by instance name. */
-export function processControlFor(system: StartedOrderSystem): ProcessControl {
-  const find = (instance: string): StartedSystemProcess => {
+/** What faults get as `env.processes`: the running target's processes, by instance name. */
+export function processControlFor(system: StartedProcesses): ProcessControl {
+  const find = (instance: string): StartedTargetProcess => {
     const process = system.find(instance);
     if (!process) throw new UnknownInstanceError(instance, system.processes.map((p) => p.instance));
     return process;

@@ -6,8 +6,8 @@ import { Toxic, Toxiproxy, type Proxy, type ToxicType as ClientToxicType } from 
 import type { ProxyControl, ProxyControls, ToxicSpec } from '../../chaos/fault.ts';
 import { logTail, terminate } from './child-exit.ts';
 import { registerChild } from './child-registry.ts';
-import type { SystemEndpoints } from './order-system.ts';
-import { REPO_ROOT } from './system-process.ts';
+import type { TargetEndpoints } from '../target/target.ts';
+import { REPO_ROOT } from './repo-root.ts';
 
 /** Set it to use a real Toxiproxy (e.g. http://127.0.0.1:8474) instead of the embedded one. */
 export const TOXIPROXY_URL_ENV = 'TOXIPROXY_URL';
@@ -159,8 +159,8 @@ export class StartedProxyEnv implements AsyncDisposable {
     return this.#server?.pid;
   }
 
-  /** AMQP URLs for the system: publishing through `amqp-producer`, consuming through `amqp-consumer`. */
-  endpoints(amqpUrl: (host: string, port: number) => string): SystemEndpoints {
+  /** AMQP URLs for the target: publishing through `amqp-producer`, consuming through `amqp-consumer`. */
+  endpoints(amqpUrl: (host: string, port: number) => string): Pick<TargetEndpoints, 'publishUrl' | 'consumeUrl'> {
     return { publishUrl: amqpUrl(this.producer.host, this.producer.port), consumeUrl: amqpUrl(this.consumer.host, this.consumer.port) };
   }
 

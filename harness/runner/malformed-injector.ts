@@ -1,8 +1,10 @@
 import amqp, { type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
-import { DEFAULT_EXCHANGE } from '../../system/amqp/topology.ts';
 import type { Outcome } from '../../instrument/history-event.ts';
 import { HistoryWriter } from '../../instrument/history-writer.ts';
-import { malformedCatalogue, type MalformedMessage } from './malformed-messages.ts';
+import { malformedCatalogue, type MalformedMessage, type ParsedQueue } from './malformed-messages.ts';
+
+/** AMQP's default exchange (the empty name) routes by queue name: straight into the queue, whatever the target's bindings. */
+const DEFAULT_EXCHANGE = '';
 
 /** Five per queue: one of each kind, a few dozen in all, next to thousands of orders. */
 export const DEFAULT_MALFORMED_PER_QUEUE = 5;
@@ -18,6 +20,8 @@ export interface MalformedInjectorOptions {
   amqpUrl: string;
   /** The injector's history (runDir/history/injector.jsonl). */
   historyFile: string;
+  /** The queues to inject into (malformedQueues(target.topology)). */
+  queues: readonly ParsedQueue[];
   /** Seconds of load to spread the messages over. */
   durationSeconds: number;
   perQueue?: number;
@@ -44,7 +48,7 @@ export interface MalformedInjector {
  * one to be dead-lettered `rejected` from the queue it was put in.
  */
 export function startMalformedInjector(options: MalformedInjectorOptions, signal: AbortSignal): MalformedInjector {
-  const messages = malformedCatalogue(options.perQueue ?? DEFAULT_MALFORMED_PER_QUEUE);
+  const messages = malformedCatalogue(options.perQueue ?? DEFAULT_MALFORMED_PER_QUEUE, options.queues);
   const history = new HistoryWriter(options.historyFile, INJECTOR_PROC);
   const link = new InjectorLink(options.amqpUrl);
   const summary: InjectionSummary = { attempted: 0, ok: 0, fail: 0, info: 0 };

@@ -1,4 +1,4 @@
-import { BOUNDED_QUEUES, QUEUES, type QueueName } from '../../system/amqp/topology.ts';
+import type { DeclaredTopology } from '../target/target.ts';
 
 /**
  * Messages no worker of the reference system can parse, as the harness injects them straight into
@@ -13,8 +13,8 @@ import { BOUNDED_QUEUES, QUEUES, type QueueName } from '../../system/amqp/topolo
 export const MALFORMED_KINDS = ['bad-json', 'wrong-schema', 'missing-ids', 'wrong-types', 'empty'] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
-/** Every queue a worker parses: the work queues (the dead-letter queue's auditor takes any body). */
-export type ParsedQueue = Exclude<QueueName, typeof QUEUES.deadLetter>;
+/** A queue a worker parses: a work queue of the declared topology (a dead-letter queue's auditor takes any body). */
+export type ParsedQueue = string;
 
 type Body = Record<string, unknown>;
 
@@ -26,25 +26,31 @@ const PAYMENT: Body = { orderId: SAMPLE_ORDER_ID, userId: 'user-1', amountCents:
 const STATUS: Body = { orderId: SAMPLE_ORDER_ID, type: 'payment.succeeded' };
 const NOTIFICATION: Body = { orderId: SAMPLE_ORDER_ID, type: 'payment_succeeded' };
 
-/** A well-formed body of each queue (a unit test keeps them accepted by the workers' schemas). */
-export const WELL_FORMED: Readonly<Record<ParsedQueue, Body>> = {
-  [QUEUES.orderCreated]: ORDER,
-  [QUEUES.inventoryUpdate]: ORDER,
-  [QUEUES.orderAudit]: ORDER,
-  [QUEUES.paymentProcess]: PAYMENT,
-  [QUEUES.orderStatus]: STATUS,
-  [QUEUES.notificationSend]: NOTIFICATION,
+/**
+ * A well-formed body of each of the reference system's work queues, by queue name (a unit test
+ * keeps them accepted by its workers' schemas); any other queue gets an order-like body.
+ */
+export const WELL_FORMED: Readonly<Record<string, Body>> = {
+  'order.created': ORDER,
+  'inventory.update': ORDER,
+  'order.audit': ORDER,
+  'payment.process': PAYMENT,
+  'order.status': STATUS,
+  'notification.send': NOTIFICATION,
 };
 
 /** For `wrong-schema`: the message that lands in each queue by mistake, chosen so that its schema differs. */
-const MISROUTED: Readonly<Record<ParsedQueue, Body>> = {
-  [QUEUES.orderCreated]: PAYMENT,
-  [QUEUES.inventoryUpdate]: STATUS,
-  [QUEUES.orderAudit]: NOTIFICATION,
-  [QUEUES.paymentProcess]: ORDER,
-  [QUEUES.orderStatus]: NOTIFICATION,
-  [QUEUES.notificationSend]: STATUS,
+const MISROUTED: Readonly<Record<string, Body>> = {
+  'order.created': PAYMENT,
+  'inventory.update': STATUS,
+  'order.audit': NOTIFICATION,
+  'payment.process': ORDER,
+  'order.status': NOTIFICATION,
+  'notification.send': STATUS,
 };
+
+const wellFormed = (queue: string): Body => WELL_FORMED[queue] ?? ORDER;
+const misrouted = (queue: string): Body => MISROUTED[queue] ?? PAYMENT;
 
 /**
  * The queues the harness injects into: every parsed queue without a length limit. In a bounded
@@ -52,7 +58,9 @@ const MISROUTED: Readonly<Record<ParsedQueue, Body>> = {
  * sees it (in `dlx`, where the feed overflows on purpose, most of them), so no death reason could
  * be required of a malformed message there, and an acked-and-dropped one would hide among them.
  */
-export const MALFORMED_QUEUES = (Object.keys(WELL_FORMED) as ParsedQueue[]).filter((q) => BOUNDED_QUEUES[q] === undefined);
+export function malformedQueues(topology: Pick<DeclaredTopology, 'workQueues' | 'boundedQueues'>): ParsedQueue[] {
+  return topology.workQueues.filter((q) => topology.boundedQueues[q] === undefined);
+}
 
 export interface MalformedMessage {
   /** `malformed:<queue>:<n>`, n from 1 per queue: the harness accounts for each by this id. */
@@ -67,7 +75,7 @@ export function malformedId(queue: string, n: number): string {
 }
 
 export function malformedBody(queue: ParsedQueue, kind: MalformedKind): Buffer {
-  const good = WELL_FORMED[queue];
+  const good = wellFormed(queue);
   switch (kind) {
     case 'bad-json': {
       const text = JSON.stringify(good);
@@ -75,7 +83,7 @@ export function malformedBody(queue: ParsedQueue, kind: MalformedKind): Buffer {
       return Buffer.from(text.slice(0, Math.floor(text.length / 2)));
     }
     case 'wrong-schema':
-      return json(MISROUTED[queue]);
+      return json(misrouted(queue));
     case 'missing-ids': {
       const { orderId: _dropped, ...rest } = good;
       return json(rest);
@@ -88,15 +96,15 @@ export function malformedBody(queue: ParsedQueue, kind: MalformedKind): Buffer {
 }
 
 /**
- * `perQueue` messages for every queue of MALFORMED_QUEUES, interleaved queue by queue so that spreading the list
- * over time spreads every queue's messages; a queue's n-th message is the n-th kind (cycling).
+ * `perQueue` messages for every queue of `queues` (malformedQueues), interleaved queue by queue so that spreading
+ * the list over time spreads every queue's messages; a queue's n-th message is the n-th kind (cycling).
  */
-export function malformedCatalogue(perQueue: number): MalformedMessage[] {
+export function malformedCatalogue(perQueue: number, queues: readonly ParsedQueue[]): MalformedMessage[] {
   if (!Number.isInteger(perQueue) || perQueue < 1) throw new RangeError(`malformed messages per queue: expected a positive integer, got ${perQueue}`);
   const out: MalformedMessage[] = [];
   for (let n = 1; n <= perQueue; n++) {
     const kind = MALFORMED_KINDS[(n - 1) % MALFORMED_KINDS.length]!;
-    for (const queue of MALFORMED_QUEUES) out.push({ id: malformedId(queue, n), queue, kind, content: malformedBody(queue, kind) });
+    for (const queue of queues) out.push({ id: malformedId(queue, n), queue, kind, content: malformedBody(queue, kind) });
   }
   return out;
 }

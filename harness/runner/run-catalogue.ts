@@ -1,15 +1,17 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioDefinition } from '../../scenarios/define-scenario.ts';
-import type { FlawName } from '../../system/flaws.ts';
 import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
 import { renderJunit, type CatalogueCase } from '../report/junit.ts';
 import { runScenario, type RunResults } from './run-scenario.ts';
 import { createRunDir } from './run-dir.ts';
 import type { StatusLine } from './status-line.ts';
+import type { Target } from '../target/target.ts';
 
 export interface CatalogueRequest {
   scenarios: readonly ScenarioDefinition[];
+  /** The reference target: scenarios' `catches` name its flaws. */
+  target: Target;
   runsRoot: string;
   seed: number;
   rate?: number;
@@ -35,7 +37,7 @@ export async function runCatalogue(request: CatalogueRequest): Promise<Catalogue
   mkdirSync(dir, { recursive: true });
   const cases: CatalogueCase[] = [];
   const plan = request.scenarios.flatMap((scenario) => [
-    { scenario, flaws: [] as FlawName[], variant: 'reference', expectedExit: 0 as const },
+    { scenario, flaws: [] as string[], variant: 'reference', expectedExit: 0 as const },
     ...scenario.catches.map((flaw) => ({ scenario, flaws: [flaw], variant: flaw as string, expectedExit: 1 as const })),
   ]);
   for (const [k, item] of plan.entries()) {
@@ -44,6 +46,7 @@ export async function runCatalogue(request: CatalogueRequest): Promise<Catalogue
     const started = performance.now();
     const results = await runScenario({
       scenario: item.scenario,
+      target: request.target,
       options: { rate: request.rate ?? item.scenario.defaults.rate, duration: request.duration ?? item.scenario.defaults.duration, seed: request.seed, flaws: item.flaws },
       runsRoot: request.runsRoot,
       signal: request.signal,

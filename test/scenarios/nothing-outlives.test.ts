@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildRecord } from '../../harness/env/child-registry.ts';
 import { processIdentity } from '../../harness/env/proc-info.ts';
-import { REPO_ROOT } from '../../harness/env/system-process.ts';
+import { REPO_ROOT } from '../../harness/env/repo-root.ts';
 import type { RunResults } from '../../harness/runner/run-scenario.ts';
 import { sleep, until } from '../support/deadlines.ts';
 import { groupMembers, isAlive, isLoopback, listeningSockets, processesMentioning, readProcessRecords } from '../support/process-table.ts';

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { StartedRabbitNode } from '../../harness/env/rabbitmq-node.ts';
-import { StartedSystemProcess } from '../../harness/env/system-process.ts';
+import { StartedTargetProcess } from '../../harness/target/target-process.ts';
+import { referenceProcessSpec } from './reference-system.ts';
 import type { SystemProcessConfigInput } from '../../system/config.ts';
 import { QUEUES } from '../../system/amqp/topology.ts';
 import { tempDir } from './temp-dir.ts';
@@ -26,11 +27,11 @@ export function apiAlone(name: string, config: Partial<SystemProcessConfigInput>
   const dir = tempDir(name);
   const historyFile = join(dir.path, 'history', 'api-1.jsonl');
   let node: StartedRabbitNode | undefined;
-  let api: StartedSystemProcess | undefined;
+  let api: StartedTargetProcess | undefined;
   beforeAll(async () => {
     node = await StartedRabbitNode.start({ dir: join(dir.path, 'broker') });
-    api = await StartedSystemProcess.start(
-      { role: 'api', instance: 'api-1', publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl(), dataDir: join(dir.path, 'data'), historyFile, ...config },
+    api = await StartedTargetProcess.start(
+      referenceProcessSpec({ role: 'api', instance: 'api-1', publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl(), dataDir: join(dir.path, 'data'), historyFile, ...config }),
       join(dir.path, 'logs', 'api-1.log'),
     );
   });

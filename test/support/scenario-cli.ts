@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { REPO_ROOT } from '../../harness/env/system-process.ts';
+import { REPO_ROOT } from '../../harness/env/repo-root.ts';
 import type { RunResults } from '../../harness/runner/run-scenario.ts';
 
 export interface CliRun {

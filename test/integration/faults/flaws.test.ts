@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackhole } from '../../../chaos/faults/blackhole.ts';
 import { connectionCut } from '../../../chaos/faults/connection-cut.ts';
 import type { FlawName } from '../../../system/flaws.ts';
-import { StartedOrderSystem } from '../../../harness/env/order-system.ts';
+import { StartedReferenceSystem } from '../../support/reference-system.ts';
 import { sleep, startRig, until, type Rig } from './support.ts';
 
 const HEARTBEAT_SECONDS = 1;
@@ -16,18 +16,18 @@ const STUCK_WINDOW_MS = 6_000;
 const RECOVER_MS = 10_000;
 
 let rig: Rig;
-const systems: Record<'reference' | 'noReconnect' | 'noHeartbeat' | 'flawedWorker', StartedOrderSystem> = {} as never;
+const systems: Record<'reference' | 'noReconnect' | 'noHeartbeat' | 'flawedWorker', StartedReferenceSystem> = {} as never;
 
 beforeAll(async () => {
   rig = await startRig('flaws');
   const endpoints = rig.proxies.endpoints((host, port) => rig.node.amqpUrl(host, port));
   const apiOnly = (flaws: FlawName[]) => ({ instances: { orders: 0, payments: 0, inventory: 0, notifications: 0, 'dead-letter': 0 }, flaws, heartbeatSeconds: HEARTBEAT_SECONDS });
   try {
-    systems.reference = await StartedOrderSystem.start(join(rig.dir, 'reference'), endpoints, apiOnly([]));
-    systems.noReconnect = await StartedOrderSystem.start(join(rig.dir, 'no-reconnect'), endpoints, apiOnly(['no-reconnect']));
-    systems.noHeartbeat = await StartedOrderSystem.start(join(rig.dir, 'no-heartbeat'), endpoints, apiOnly(['no-heartbeat']));
+    systems.reference = await StartedReferenceSystem.start(join(rig.dir, 'reference'), endpoints, apiOnly([]));
+    systems.noReconnect = await StartedReferenceSystem.start(join(rig.dir, 'no-reconnect'), endpoints, apiOnly(['no-reconnect']));
+    systems.noHeartbeat = await StartedReferenceSystem.start(join(rig.dir, 'no-heartbeat'), endpoints, apiOnly(['no-heartbeat']));
     // A worker with both flaws: do they reach its consuming connection too?
-    systems.flawedWorker = await StartedOrderSystem.start(join(rig.dir, 'flawed-worker'), endpoints, {
+    systems.flawedWorker = await StartedReferenceSystem.start(join(rig.dir, 'flawed-worker'), endpoints, {
       ...apiOnly(['no-heartbeat', 'no-reconnect']),
       instances: { orders: 0, payments: 1, inventory: 0, notifications: 0, 'dead-letter': 0 },
     });
@@ -46,7 +46,7 @@ async function stopSystems(): Promise<void> {
   await Promise.all(Object.values(systems).map((s) => s.stop()));
 }
 
-async function health(system: StartedOrderSystem): Promise<number> {
+async function health(system: StartedReferenceSystem): Promise<number> {
   const response = await fetch(`${system.apiUrl}/health`, { signal: AbortSignal.timeout(2_000) });
   return response.status;
 }
@@ -66,7 +66,7 @@ async function paymentConsumers(): Promise<number> {
 }
 
 /** Samples /health for `ms`; returns every status seen. */
-async function statusesOver(system: StartedOrderSystem, ms: number): Promise<Set<number>> {
+async function statusesOver(system: StartedReferenceSystem, ms: number): Promise<Set<number>> {
   const seen = new Set<number>();
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {

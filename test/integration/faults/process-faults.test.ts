@@ -10,7 +10,7 @@ import { apiCrash } from '../../../chaos/faults/api-crash.ts';
 import { consumerCrash } from '../../../chaos/faults/consumer-crash.ts';
 import { consumerFreeze } from '../../../chaos/faults/consumer-freeze.ts';
 import { NoVictimError } from '../../../chaos/faults/pick-victim.ts';
-import { StartedOrderSystem } from '../../../harness/env/order-system.ts';
+import { StartedReferenceSystem } from '../../support/reference-system.ts';
 import { processControlFor } from '../../../harness/env/process-control.ts';
 import { closeAll, startRig, uniqueName, until, type Rig } from './support.ts';
 
@@ -19,13 +19,13 @@ const PAYMENT_PROCESSING_MS = 3_000;
 const HEARTBEAT_SECONDS = 1;
 
 let rig: Rig;
-let system: StartedOrderSystem;
+let system: StartedReferenceSystem;
 let env: FaultEnv;
 
 beforeAll(async () => {
   rig = await startRig('process-faults');
   try {
-    system = await StartedOrderSystem.start(join(rig.dir, 'system'), rig.proxies.endpoints((host, port) => rig.node.amqpUrl(host, port)), {
+    system = await StartedReferenceSystem.start(join(rig.dir, 'system'), rig.proxies.endpoints((host, port) => rig.node.amqpUrl(host, port)), {
       instances: { orders: 0, payments: 2, inventory: 0, notifications: 0, 'dead-letter': 0 },
       flaws: [],
       heartbeatSeconds: HEARTBEAT_SECONDS,
@@ -35,7 +35,7 @@ beforeAll(async () => {
     await rig.dispose();
     throw err;
   }
-  env = rig.env(processControlFor(system));
+  env = rig.env(processControlFor(system.running));
 });
 afterAll(async () => {
   await system?.stop();

@@ -8,7 +8,7 @@ import { liveChildren, type ChildRecord } from '../../../harness/env/child-regis
 import { spawnWithLifeline } from '../../../harness/env/lifeline.ts';
 import { reapOrphans } from '../../../harness/env/orphan-reaper.ts';
 import { processIdentity } from '../../../harness/env/proc-info.ts';
-import { REPO_ROOT } from '../../../harness/env/system-process.ts';
+import { REPO_ROOT } from '../../../harness/env/repo-root.ts';
 import { sleep, until } from '../../support/deadlines.ts';
 import { groupMembers, isAlive, readProcessRecords } from '../../support/process-table.ts';
 import { tempDir } from '../../support/temp-dir.ts';

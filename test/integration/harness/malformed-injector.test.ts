@@ -8,7 +8,10 @@ import { freePort } from '../../../harness/env/free-port.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
 import { readHistory } from '../../../harness/history/read-history.ts';
 import { startMalformedInjector } from '../../../harness/runner/malformed-injector.ts';
-import { MALFORMED_QUEUES, malformedCatalogue } from '../../../harness/runner/malformed-messages.ts';
+import { malformedCatalogue, malformedQueues } from '../../../harness/runner/malformed-messages.ts';
+import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
+
+const MALFORMED_QUEUES = malformedQueues(REFERENCE_TOPOLOGY);
 import { assertTopology } from '../../../system/amqp/topology.ts';
 import type { HistoryEvent, PublishAttemptEvent, PublishResultEvent } from '../../../instrument/history-event.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -26,7 +29,7 @@ afterAll(async () => {
 
 function inject(name: string, amqpUrl: string, durationSeconds: number, signal = new AbortController().signal) {
   const historyFile = join(dir.path, name, 'injector.jsonl');
-  const injector = startMalformedInjector({ amqpUrl, historyFile, durationSeconds, perQueue: 1 }, signal);
+  const injector = startMalformedInjector({ amqpUrl, queues: MALFORMED_QUEUES, historyFile, durationSeconds, perQueue: 1 }, signal);
   return { done: injector.done, history: (): HistoryEvent[] => readHistory(join(dir.path, name)) };
 }
 
@@ -48,7 +51,7 @@ describe('the malformed-message injector', () => {
       const run = inject('topology', node.amqpUrl(), 0.5);
       expect(await run.done).toEqual({ attempted: MALFORMED_QUEUES.length, ok: MALFORMED_QUEUES.length, fail: 0, info: 0 });
       const events = run.history();
-      const expected = malformedCatalogue(1);
+      const expected = malformedCatalogue(1, MALFORMED_QUEUES);
       expect(attempts(events).map(({ id, orderId, exchange, routingKey, intent, proc }) => ({ id, orderId, exchange, routingKey, intent, proc }))).toEqual(
         expected.map((m) => ({ id: m.id, orderId: '', exchange: '', routingKey: m.queue, intent: 'malformed', proc: 'injector' })),
       );

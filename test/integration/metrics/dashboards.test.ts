@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { DEFAULT_SYSTEM_SPEC, StartedOrderSystem } from '../../../harness/env/order-system.ts';
+import { StartedReferenceSystem } from '../../support/reference-system.ts';
 import { StartedPrometheus } from '../../../harness/env/prometheus-server.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
 import { liveChildren } from '../../../harness/env/child-registry.ts';
@@ -30,13 +30,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 it('every dashboard query returns series and none errors against a live run', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashboards-'));
   let broker: StartedRabbitNode | undefined;
-  let system: StartedOrderSystem | undefined;
+  let system: StartedReferenceSystem | undefined;
   let harness: StartedHarnessMetrics | undefined;
   let prometheus: StartedPrometheus | undefined;
   const timers: NodeJS.Timeout[] = [];
   try {
     broker = await StartedRabbitNode.start({ dir: join(dir, 'broker') });
-    system = await StartedOrderSystem.start(dir, { publishUrl: broker.amqpUrl(), consumeUrl: broker.amqpUrl() }, DEFAULT_SYSTEM_SPEC);
+    system = await StartedReferenceSystem.start(dir, { publishUrl: broker.amqpUrl(), consumeUrl: broker.amqpUrl() });
     harness = await StartedHarnessMetrics.start();
     harness.setRunInfo('dashboards-test');
     harness.declareFaults([FAULT]);

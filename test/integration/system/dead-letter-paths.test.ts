@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartedOrderSystem } from '../../../harness/env/order-system.ts';
+import { StartedReferenceSystem } from '../../support/reference-system.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
 import { AUDIT_MAX_LENGTH, EXCHANGES, MAX_ATTEMPTS, QUEUES, RETRY_DELAYS_MS, ROUTING_KEYS, retryQueue } from '../../../system/amqp/topology.ts';
 import type { HistoryEvent } from '../../../instrument/history-event.ts';
@@ -21,11 +21,11 @@ const PAYMENTS_MS = 100;
 const EARLY_TOLERANCE_MS = 20;
 const LATE_TOLERANCE_MS = 1_000;
 let node: StartedRabbitNode;
-let system: StartedOrderSystem;
+let system: StartedReferenceSystem;
 
 beforeAll(async () => {
   node = await StartedRabbitNode.start({ dir: join(dir.path, 'broker') });
-  system = await StartedOrderSystem.start(
+  system = await StartedReferenceSystem.start(
     dir.path,
     { publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl() },
     { instances: { orders: 1, payments: 1, inventory: 1, notifications: 1, 'dead-letter': 1 }, flaws: [], processingMs: { payments: PAYMENTS_MS } },

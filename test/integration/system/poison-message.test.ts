@@ -3,18 +3,18 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartedOrderSystem } from '../../../harness/env/order-system.ts';
+import { StartedReferenceSystem } from '../../support/reference-system.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
 import { until } from '../../support/deadlines.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const dir = tempDir('poison');
 let node: StartedRabbitNode;
-let system: StartedOrderSystem;
+let system: StartedReferenceSystem;
 
 beforeAll(async () => {
   node = await StartedRabbitNode.start({ dir: join(dir.path, 'broker') });
-  system = await StartedOrderSystem.start(
+  system = await StartedReferenceSystem.start(
     dir.path,
     { publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl() },
     { instances: { orders: 1, payments: 1, inventory: 1, notifications: 1, 'dead-letter': 1 }, flaws: [] },

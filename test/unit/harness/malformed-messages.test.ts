@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
-import { MALFORMED_KINDS, MALFORMED_QUEUES, malformedBody, malformedCatalogue, WELL_FORMED, type ParsedQueue } from '../../../harness/runner/malformed-messages.ts';
+import { MALFORMED_KINDS, malformedBody, malformedCatalogue, malformedQueues, WELL_FORMED, type ParsedQueue } from '../../../harness/runner/malformed-messages.ts';
+import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
 import { parseMessage, PoisonMessageError, type Delivery, type QueueHandler } from '../../../system/amqp/consumer.ts';
-import { BOUNDED_QUEUES, QUEUES, WORK_QUEUES } from '../../../system/amqp/topology.ts';
+import { BOUNDED_QUEUES, QUEUES, WORK_QUEUES, type QueueName } from '../../../system/amqp/topology.ts';
 import type { HistoryWriter } from '../../../instrument/history-writer.ts';
 import { notificationSchema, orderCreatedSchema, orderStatusSchema, paymentRequestSchema } from '../../../system/messages.ts';
 import type { AuditStore } from '../../../system/stores/audit-store.ts';
@@ -17,8 +18,10 @@ import { notificationsHandlers } from '../../../system/workers/notifications-wor
 import { ordersHandlers } from '../../../system/workers/orders-worker.ts';
 import { paymentsHandlers } from '../../../system/workers/payments-worker.ts';
 
+const MALFORMED_QUEUES = malformedQueues(REFERENCE_TOPOLOGY);
+
 /** The schema each queue's worker parses with (what the workers import from system/messages.ts). */
-const SCHEMAS: Record<ParsedQueue, ZodType> = {
+const SCHEMAS: Record<string, ZodType> = {
   [QUEUES.orderCreated]: orderCreatedSchema,
   [QUEUES.inventoryUpdate]: orderCreatedSchema,
   [QUEUES.orderAudit]: orderCreatedSchema,
@@ -42,11 +45,11 @@ const HANDLERS: QueueHandler[] = [
 ];
 
 function delivery(queue: ParsedQueue, content: Buffer): Delivery {
-  return { id: `test:${queue}`, queue, content, redelivered: false, headers: {} };
+  return { id: `test:${queue}`, queue: queue as QueueName, content, redelivered: false, headers: {} };
 }
 
 describe('the malformed message catalogue', () => {
-  const PARSED = Object.keys(WELL_FORMED) as ParsedQueue[];
+  const PARSED = Object.keys(WELL_FORMED) as Exclude<QueueName, typeof QUEUES.deadLetter>[];
 
   it('knows a body of every work queue, each of which has a worker parsing it', () => {
     expect([...PARSED].sort()).toEqual([...WORK_QUEUES].sort());
@@ -54,13 +57,13 @@ describe('the malformed message catalogue', () => {
   });
 
   it('injects into every work queue but the bounded ones, where an overflow may take a message first', () => {
-    expect([...MALFORMED_QUEUES].sort()).toEqual(WORK_QUEUES.filter((q) => BOUNDED_QUEUES[q] === undefined).sort());
+    expect([...MALFORMED_QUEUES].sort()).toEqual([...WORK_QUEUES].filter((q) => BOUNDED_QUEUES[q] === undefined).sort());
     expect(MALFORMED_QUEUES).not.toContain(QUEUES.orderAudit);
     expect(MALFORMED_QUEUES).toHaveLength(WORK_QUEUES.length - 1);
   });
 
   it('starts from a body each queue accepts, so what breaks it is the malformation', () => {
-    for (const queue of PARSED) expect(() => parseMessage(delivery(queue, Buffer.from(JSON.stringify(WELL_FORMED[queue]))), SCHEMAS[queue]), queue).not.toThrow();
+    for (const queue of PARSED) expect(() => parseMessage(delivery(queue, Buffer.from(JSON.stringify(WELL_FORMED[queue]))), SCHEMAS[queue]!), queue).not.toThrow();
   });
 
   it('every kind of every queue is refused as poison by the real worker handler, before any effect', async () => {
@@ -69,7 +72,7 @@ describe('the malformed message catalogue', () => {
       for (const kind of MALFORMED_KINDS) {
         const content = malformedBody(queue, kind);
         await expect(handler.handle(delivery(queue, content)), `${queue}/${kind}`).rejects.toBeInstanceOf(PoisonMessageError);
-        expect(() => parseMessage(delivery(queue, content), SCHEMAS[queue]), `${queue}/${kind}`).toThrow(PoisonMessageError);
+        expect(() => parseMessage(delivery(queue, content), SCHEMAS[queue]!), `${queue}/${kind}`).toThrow(PoisonMessageError);
       }
     }
   });
@@ -82,12 +85,12 @@ describe('the malformed message catalogue', () => {
       expect(missing).not.toHaveProperty('orderId');
       expect(Object.keys(missing).length).toBeGreaterThan(0);
       expect(typeof (JSON.parse(malformedBody(queue, 'wrong-types').toString()) as Record<string, unknown>)['orderId']).toBe('number');
-      expect(() => parseMessage(delivery(queue, malformedBody(queue, 'wrong-schema')), SCHEMAS[queue])).toThrow(/invalid message/);
+      expect(() => parseMessage(delivery(queue, malformedBody(queue, 'wrong-schema')), SCHEMAS[queue]!)).toThrow(/invalid message/);
     }
   });
 
   it('gives each queue n messages with ids malformed:<queue>:<n>, one of each kind, interleaved across queues', () => {
-    const list = malformedCatalogue(5);
+    const list = malformedCatalogue(5, MALFORMED_QUEUES);
     expect(list).toHaveLength(5 * MALFORMED_QUEUES.length);
     expect(new Set(list.map((m) => m.id)).size).toBe(list.length);
     expect(list.slice(0, MALFORMED_QUEUES.length).map((m) => m.queue)).toEqual(MALFORMED_QUEUES);
@@ -98,8 +101,15 @@ describe('the malformed message catalogue', () => {
     }
   });
 
+  it('injects into the queues a target declares, with an order-like body where it knows no better', () => {
+    const queues = malformedQueues({ workQueues: ['jobs', 'capped'], boundedQueues: { capped: 10 } });
+    expect(queues).toEqual(['jobs']);
+    expect(malformedCatalogue(2, queues).map((m) => m.id)).toEqual(['malformed:jobs:1', 'malformed:jobs:2']);
+    expect(JSON.parse(malformedBody('jobs', 'missing-ids').toString())).not.toHaveProperty('orderId');
+  });
+
   it('refuses a count that is not a positive integer, saying what it expected', () => {
-    expect(() => malformedCatalogue(0)).toThrow(/expected a positive integer, got 0/);
-    expect(() => malformedCatalogue(1.5)).toThrow(/positive integer/);
+    expect(() => malformedCatalogue(0, MALFORMED_QUEUES)).toThrow(/expected a positive integer, got 0/);
+    expect(() => malformedCatalogue(1.5, MALFORMED_QUEUES)).toThrow(/positive integer/);
   });
 });

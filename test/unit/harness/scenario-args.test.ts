@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DRAIN_TIMEOUT_OPTION, DURATION_OPTION, parseScenarioArgs, RATE_OPTION, UsageError } from '../../../harness/cli/scenario-args.ts';
+import { checkFlaws, DRAIN_TIMEOUT_OPTION, DURATION_OPTION, parseScenarioArgs, RATE_OPTION, UsageError } from '../../../harness/cli/scenario-args.ts';
+import reference from '../../../system/target.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
 
 const parse = (...argv: string[]) => parseScenarioArgs(argv, SCENARIOS);
@@ -20,8 +21,18 @@ describe('scenario command line', () => {
     expect(() => parse('nope')).toThrow(/unknown scenario "nope": expected one of broker-restart, broker-kill/);
   });
 
-  it('refuses an unknown flaw, listing the valid ones', () => {
-    expect(() => parse('broker-kill', '--flaw', 'sloppy')).toThrow(/unknown flaw "sloppy": expected one of .*no-confirms/);
+  it("refuses a flaw the chosen target does not have, listing the target's flaws", () => {
+    const command = parse('broker-kill', '--flaw', 'sloppy');
+    expect(command).toMatchObject({ kind: 'run', target: 'reference', flaws: ['sloppy'] });
+    expect(() => checkFlaws(['no-confirms', 'sloppy'], reference)).toThrow(/unknown flaw "sloppy" for target reference: expected one of .*no-confirms/);
+    expect(() => checkFlaws(['no-confirms'], reference)).not.toThrow();
+    expect(() => checkFlaws(['no-confirms'], { name: 'plain', flaws: { 'fire-and-forget': { description: 'x' } } })).toThrow(/expected one of fire-and-forget$/);
+  });
+
+  it('takes --target, by name or directory, defaulting to the reference system', () => {
+    expect(parse('broker-kill', '--target', 'examples/plain-orders')).toMatchObject({ kind: 'run', target: 'examples/plain-orders' });
+    expect(parse('--list', '--target', 'examples/plain-orders')).toEqual({ kind: 'list', target: 'examples/plain-orders' });
+    expect(() => parse('--all', '--target', 'examples/plain-orders')).toThrow(/--all runs the catalogue against the reference target/);
   });
 
   it.each([
@@ -37,7 +48,7 @@ describe('scenario command line', () => {
   });
 
   it('understands --list and --help', () => {
-    expect(parse('--list')).toEqual({ kind: 'list' });
+    expect(parse('--list')).toEqual({ kind: 'list', target: 'reference' });
     expect(parse('--help')).toEqual({ kind: 'help' });
   });
 });

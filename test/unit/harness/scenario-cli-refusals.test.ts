@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../../harness/env/system-process.ts';
+import { REPO_ROOT } from '../../../harness/env/repo-root.ts';
 import { runScenarioCli } from '../../support/scenario-cli.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseScenarioArgs } from '../../../harness/cli/scenario-args.ts';
 import { findPromtool, HARNESS_ORIGIN, PROMETHEUS_REMOTE_WRITE_URL_ENV, remoteWriteFromEnv } from '../../../harness/env/prometheus-server.ts';
-import { REPO_ROOT } from '../../../harness/env/system-process.ts';
+import { REPO_ROOT } from '../../../harness/env/repo-root.ts';
 import { SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
 import { parseConfig } from '../../../system/config.ts';

@@ -1,21 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { BASELINE_CHECKS, scenarioChecks } from '../../../scenarios/define-scenario.ts';
+import { scenarioChecks } from '../../../scenarios/define-scenario.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
+import reference from '../../../system/target.ts';
 
 const names = (specs: ReturnType<typeof scenarioChecks>) => specs.map((s) => (typeof s === 'string' ? s : s.name));
+const OPTIONS = { rate: 10, duration: 10, seed: 1, flaws: [] };
 
 describe('baseline checks', () => {
-  it('every scenario checks zero-loss, effects, acknowledgements and liveness, each once', () => {
+  it('the reference target asks for zero-loss, effects, acknowledgements and liveness', () => {
+    expect([...reference.baselineChecks].sort()).toEqual(['acknowledgements', 'effects', 'liveness', 'zero-loss']);
+  });
+
+  it("every scenario checks the target's baseline, each once", () => {
     for (const scenario of SCENARIOS) {
-      const checks = names(scenarioChecks(scenario, { rate: 10, duration: 10, seed: 1, flaws: [] }));
-      for (const baseline of BASELINE_CHECKS) expect(checks, scenario.name).toContain(baseline);
+      const checks = names(scenarioChecks(scenario, OPTIONS, reference.baselineChecks));
+      for (const baseline of reference.baselineChecks) expect(checks, scenario.name).toContain(baseline);
       expect(new Set(checks).size, scenario.name).toBe(checks.length);
     }
   });
 
+  it("another target's baseline replaces the reference's", () => {
+    const brokerKill = SCENARIOS.find((s) => s.name === 'broker-kill')!;
+    expect(names(scenarioChecks(brokerKill, OPTIONS, ['set']))).toEqual(['set']);
+  });
+
   it("a scenario's own entry with options replaces the baseline one", () => {
     const blackhole = SCENARIOS.find((s) => s.name === 'blackhole')!;
-    const liveness = scenarioChecks(blackhole, { rate: 10, duration: 10, seed: 1, flaws: [] }).filter((s) => (typeof s === 'string' ? s : s.name) === 'liveness');
+    const liveness = scenarioChecks(blackhole, OPTIONS, reference.baselineChecks).filter((s) => (typeof s === 'string' ? s : s.name) === 'liveness');
     expect(liveness).toHaveLength(1);
     expect(typeof liveness[0]).toBe('object');
   });

@@ -1,0 +1,100 @@
+import type { HistoryEvent } from '../../instrument/history-event.ts';
+import { DEFAULT_CLIENT_RETRIES } from '../../load/client-retry.ts';
+import { scenarioChecks, type ScenarioDefinition, type ScenarioOptions } from '../../scenarios/define-scenario.ts';
+import { exitCodeFor, mergeValidity, runCheckers, type CheckResult, type RunRecord, type Validity } from '../checkers/checker.ts';
+import type { DeliveryLedger } from '../checkers/delivery-ledger.ts';
+import { loadCheck } from '../checkers/load-check.ts';
+import { DEFAULT_RECOVERY_BOUND_SECONDS, recoveryCheck } from '../checkers/recovery.ts';
+import { checkersFor } from '../checkers/registry.ts';
+import type { FinalReadSummary } from '../env/final-read.ts';
+import { malformedHistoryCheck } from '../history/read-history.ts';
+import type { StartedTarget, Target, TargetEffects } from '../target/target.ts';
+import type { ClientLoadSummary } from './client-load.ts';
+import { faultCheck } from './fault-check.ts';
+import type { AppliedFault } from './fault-schedule.ts';
+
+/** Everything a verdict is made of: the same whether the run just ended or is judged again from disk. */
+export interface JudgeRequest {
+  runDir: string;
+  target: Target;
+  scenario: ScenarioDefinition;
+  options: ScenarioOptions;
+  /** The target's resolved settings plus its flaws (results.json's `system`). */
+  settings: Record<string, unknown>;
+  events: readonly HistoryEvent[];
+  ledger: DeliveryLedger;
+  malformedLines: number;
+  effects?: TargetEffects;
+  processed?: readonly string[];
+  broker?: Record<string, unknown>;
+  finalRead?: FinalReadSummary;
+  /** Present when the scenario scheduled faults: what they did. */
+  appliedFaults?: readonly AppliedFault[];
+  load?: ClientLoadSummary;
+}
+
+export interface Verdict {
+  valid: Validity;
+  exitCode: 0 | 1 | 2;
+  checks: Record<string, CheckResult>;
+}
+
+/**
+ * The target's own records, read after the final read: its effects and (a black box) what it
+ * processed. One that cannot be read is left out, and the checks that need it say UNKNOWN.
+ */
+export async function readTargetRecords(started: StartedTarget, log: (m: string) => void): Promise<{ effects?: TargetEffects; processed?: readonly string[] }> {
+  const out: { effects?: TargetEffects; processed?: readonly string[] } = {};
+  if (started.readEffects) {
+    try {
+      out.effects = await started.readEffects();
+    } catch (err) {
+      log(`could not read the target's effects: ${(err as Error).message}`);
+    }
+  }
+  if (started.readProcessed) {
+    try {
+      out.processed = await started.readProcessed();
+    } catch (err) {
+      log(`could not read what the target processed: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The checks: the target's baseline and the scenario's own over the history and the target's
+ * records, plus what only the run itself can say (the faults happened, the load was offered, the
+ * target recovered, every history line could be read). False beats unknown beats true.
+ */
+export async function judge(request: JudgeRequest): Promise<Verdict> {
+  const { scenario, options, target } = request;
+  const record: RunRecord = {
+    runDir: request.runDir,
+    target: target.name,
+    topology: target.topology,
+    ...(request.effects ? { effects: request.effects } : {}),
+    ...(request.processed ? { processed: request.processed } : {}),
+    events: request.events,
+    ledger: request.ledger,
+    system: { ...request.settings },
+    clientRetries: options.clientRetries ?? DEFAULT_CLIENT_RETRIES,
+    ...(request.broker ? { broker: request.broker } : {}),
+    ...(request.finalRead ? { finalRead: request.finalRead } : {}),
+  };
+  const verdict = await runCheckers(checkersFor(scenarioChecks(scenario, options, target.baselineChecks)), record);
+  const checks = verdict.results;
+  if (request.appliedFaults) {
+    checks['faults'] = faultCheck([...request.appliedFaults]);
+    checks['recovery'] = recoveryCheck(request.events, { targetRate: options.rate, boundSeconds: scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS });
+  }
+  checks['load'] = loadCheck(request.load);
+  const history = malformedHistoryCheck(request.malformedLines);
+  if (history) checks['history'] = history;
+  return verdictOf(checks);
+}
+
+export function verdictOf(checks: Record<string, CheckResult>): Verdict {
+  const valid = mergeValidity(Object.values(checks).map((c) => c.valid));
+  return { valid, exitCode: exitCodeFor(valid), checks };
+}

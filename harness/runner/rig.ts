@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordRunChildren } from '../env/child-registry.ts';
+import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from '../env/prometheus-server.ts';
+import { StartedProxyEnv } from '../env/proxy-env.ts';
+import { StartedRabbitNode } from '../env/rabbitmq-node.ts';
+import { StartedHarnessMetrics } from '../metrics/harness-metrics.ts';
+import { brokerScrapeTargets, harnessScrapeTargets } from '../metrics/run-targets.ts';
+import type { ScrapeTargetGroup } from '../metrics/scrape-config.ts';
+import { StartedProcesses } from '../target/started-processes.ts';
+import type { StartedTarget, Target, TargetStartContext } from '../target/target.ts';
+
+export interface RigRequest {
+  runDir: string;
+  target: Target;
+  flaws: readonly string[];
+  /** The target's resolved settings (`Target.resolveSettings`). */
+  settings: Readonly<Record<string, unknown>>;
+  /** Also start the harness's own /metrics and the run's Prometheus (a scenario run does; the benchmark does not). */
+  metrics?: { scenario: string; faults: readonly string[]; rate: number };
+  log: (message: string) => void;
+  /** Called between the steps: throws to give up (an interrupt); what was started is still stopped by `stop()`. */
+  throwIfAborted?: () => void;
+}
+
+/**
+ * Everything a run stands on: a private broker, the proxies in front of it (every AMQP connection
+ * of the target goes through one: producer side and consumer side separately), the target's
+ * processes, and optionally the harness's metrics and the run's Prometheus. Filled as it starts;
+ * `stop()` tears down whatever exists, in the right order, on every path out.
+ */
+export class Rig {
+  broker: StartedRabbitNode | null = null;
+  proxies: StartedProxyEnv | null = null;
+  processes: StartedProcesses | null = null;
+  started: StartedTarget | null = null;
+  context: TargetStartContext | null = null;
+  harnessMetrics: StartedHarnessMetrics | null = null;
+  prometheus: RunPrometheus | null = null;
+  readonly request: RigRequest;
+  readonly #stopRecording: () => void;
+  #stopped = false;
+
+  constructor(request: RigRequest) {
+    this.request = request;
+    // Every PID the run starts, as it starts it: lets a person (or a test) check nothing outlived the run.
+    this.#stopRecording = recordRunChildren(request.runDir);
+  }
+
+  /** Starts everything; on an error the caller still calls `stop()`, which stops what did start. */
+  async start(onStep: (note: string) => void = () => {}): Promise<void> {
+    const { runDir, target, throwIfAborted = () => {} } = this.request;
+    onStep('starting broker');
+    const broker = (this.broker = await StartedRabbitNode.start({ dir: join(runDir, 'broker') }));
+    throwIfAborted();
+    onStep('starting proxy');
+    const proxies = (this.proxies = await StartedProxyEnv.start({ brokerHost: broker.host, brokerPort: broker.amqpPort, logFile: join(runDir, 'logs', 'toxiproxy.log') }));
+    throwIfAborted();
+    onStep(`starting the ${target.name} target`);
+    const context: TargetStartContext = {
+      runDir,
+      historyDir: join(runDir, 'history'),
+      dataDir: join(runDir, 'data'),
+      endpoints: { ...proxies.endpoints((host, port) => broker.amqpUrl(host, port)), directUrl: broker.amqpUrl() },
+      flaws: this.request.flaws,
+      settings: this.request.settings,
+    };
+    mkdirSync(context.historyDir, { recursive: true });
+    mkdirSync(context.dataDir, { recursive: true });
+    this.context = context;
+    this.processes = await StartedProcesses.start(runDir, await target.processes(context));
+    this.started = target.started(context, this.processes.readyInfo());
+    throwIfAborted();
+    const metrics = this.request.metrics;
+    if (!metrics) return;
+    const harnessMetrics = (this.harnessMetrics = await StartedHarnessMetrics.start());
+    harnessMetrics.setRunInfo(metrics.scenario);
+    harnessMetrics.declareFaults([...metrics.faults]);
+    harnessMetrics.setTargetRate(metrics.rate);
+    this.prometheus = await startRunPrometheus(join(runDir, 'prometheus'), this.scrapeTargets(), this.request.log);
+    throwIfAborted();
+  }
+
+  /** The broker's jobs, the target's own (by the job names it declares) and the harness's. */
+  scrapeTargets(): ScrapeTargetGroup[] {
+    const targetJobs = Object.entries(this.started?.metrics ?? {}).map(([job, targets]) => ({ job, targets: [...targets] }));
+    return [...(this.broker ? brokerScrapeTargets(this.broker) : []), ...targetJobs, ...(this.harnessMetrics ? harnessScrapeTargets(this.harnessMetrics) : [])];
+  }
+
+  /** Every URL a person may want during or after the run (the broker's carry its password: keep them out of shared files). */
+  endpoints(): Record<string, string> {
+    const { broker, proxies, started, prometheus, harnessMetrics } = this;
+    return {
+      ...(started ? { apiUrl: started.apiUrl } : {}),
+      ...(prometheus ? { prometheusUrl: prometheus.url, prometheusRemoteWriteUrl: prometheus.remoteWriteUrl } : {}),
+      ...(harnessMetrics ? { harnessMetricsUrl: harnessMetrics.url } : {}),
+      ...(broker ? { amqpUrl: broker.amqpUrl(), managementUrl: broker.managementUrl, brokerPrometheusUrl: broker.prometheusUrl } : {}),
+      ...(proxies ? { toxiproxyUrl: proxies.url } : {}),
+    };
+  }
+
+  /**
+   * Heals the proxies, then stops the target (its last words still reach the broker), the proxies,
+   * the broker, Prometheus and the harness's metrics. Never throws; a second call does nothing.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.proxies?.resetAll().catch(() => {});
+    await this.processes?.stop().catch(() => {});
+    await this.proxies?.stop().catch(() => {});
+    await this.broker?.dispose().catch(() => {});
+    await this.prometheus?.stop().catch(() => {});
+    await this.harnessMetrics?.stop().catch(() => {});
+    this.#stopRecording();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** The run's Prometheus; a machine without one still runs scenarios, just without recorded metrics. */
+async function startRunPrometheus(dir: string, targets: readonly ScrapeTargetGroup[], log: (m: string) => void): Promise<RunPrometheus | null> {
+  try {
+    return await startPrometheus({ dir, targets });
+  } catch (err) {
+    if (!(err instanceof PrometheusNotInstalledError)) throw err;
+    log(`no metrics recorded for this run: ${err.message}`);
+    return null;
+  }
+}
