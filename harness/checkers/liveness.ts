@@ -1,4 +1,5 @@
 import type { FaultEvent, HistoryEvent, LifecycleEvent } from '../../instrument/history-event.ts';
+import { historyIndex } from '../history/history-index.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { MAX_LISTED_IDS } from './delivery-ledger.ts';
 
@@ -41,7 +42,7 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       // Where the final read found the messages of the unfinished orders (their follow-ups may never have been confirmed).
       const unfinished = new Set(orders.stuck);
       const heldFor = new Map<string, number>();
-      for (const e of run.events) if (e.kind === 'final-read' && e.orderId && unfinished.has(e.orderId)) heldFor.set(e.queue, (heldFor.get(e.queue) ?? 0) + 1);
+      for (const e of historyIndex(run.events).ofKind('final-read')) if (e.orderId && unfinished.has(e.orderId)) heldFor.set(e.queue, (heldFor.get(e.queue) ?? 0) + 1);
       const stuckMessages = stuck.reduce((n, s) => n + s.stuck, 0);
       const unnoticed = unnoticedDeadConnections(run.events, options.blackholes ?? [], detectWithinMs);
       const table = {
@@ -77,11 +78,12 @@ function describeHeld(stuck: readonly { queue: string; stuck: number }[], heldFo
 /** Connections that stayed "up" through a black hole longer than detection allows. */
 export function unnoticedDeadConnections(events: readonly HistoryEvent[], blackholes: LivenessOptions['blackholes'] & object, detectWithinMs: number): Unnoticed[] {
   if (blackholes.length === 0) return [];
-  const faults = events.filter((e): e is FaultEvent => e.kind === 'fault');
-  const lifecycle = events.filter((e): e is LifecycleEvent => e.kind === 'lifecycle');
+  const index = historyIndex(events);
+  const faults: FaultEvent[] = [...index.ofKind('fault')];
+  const lifecycle: readonly LifecycleEvent[] = index.ofKind('lifecycle');
   const result: Unnoticed[] = [];
   for (const { fault, connections } of blackholes) {
-    for (const window of faultWindows(faults, fault, events)) {
+    for (const window of faultWindows(faults, fault, index.sorted)) {
       if (window.end - window.start < detectWithinMs) continue;
       // Connections open when the black hole began: the last connected/disconnected event before it says which.
       const state = new Map<string, boolean>();

@@ -1,4 +1,5 @@
 import type { FaultEvent, HistoryEvent, OrderRequestEvent } from '../../instrument/history-event.ts';
+import { historyIndex } from '../history/history-index.ts';
 import type { CheckResult, Validity } from './checker.ts';
 
 /** The system is back when it accepts this share of the target rate again. */
@@ -38,9 +39,7 @@ export interface FaultRecovery {
 /** Pairs each fault's start event with its next stop event, in history order. */
 export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
   const windows: FaultWindow[] = [];
-  for (const e of events) {
-    if (e.kind !== 'fault') continue;
-    const f = e as FaultEvent;
+  for (const f of historyIndex(events).ofKind('fault') as readonly FaultEvent[]) {
     if (f.phase === 'start') windows.push({ name: f.name, start: f.t });
     else {
       const open = windows.find((w) => w.name === f.name && w.healed === undefined);
@@ -60,7 +59,7 @@ export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
  */
 export function recoveryCheck(events: readonly HistoryEvent[], options: RecoveryOptions): CheckResult {
   const bound = options.boundSeconds ?? DEFAULT_RECOVERY_BOUND_SECONDS;
-  const answers = events.filter((e): e is OrderRequestEvent => e.kind === 'order-request').sort((a, b) => a.t - b.t);
+  const answers: readonly OrderRequestEvent[] = historyIndex(events).ofKind('order-request');
   const firstAttempts = answers.filter((e) => (e.attempt ?? 1) === 1).map((e) => ({ sent: e.t - (e.latencyMs ?? 0), ok: e.outcome === 'ok' }));
   firstAttempts.sort((a, b) => a.sent - b.sent);
   const loadEnd = firstAttempts.length ? firstAttempts[firstAttempts.length - 1]!.sent : 0;
