@@ -89,6 +89,7 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
   const load = startClientLoad(
     {
       apiUrl: started.apiUrl,
+      workload: target.workload,
       rate: options.rate,
       durationSeconds: request.maxLoadSeconds,
       seed: options.seed,

@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../env/repo-root.ts';
+import { loadBlackBoxTarget } from './black-box-target.ts';
 import type { Target } from './target.ts';
 
 export const DEFAULT_TARGET = 'reference';
@@ -28,9 +29,6 @@ export async function loadTarget(nameOrDir: string = DEFAULT_TARGET): Promise<Ta
   }
   const dir = resolve(nameOrDir);
   if (existsSync(dir) && statSync(dir).isDirectory() && existsSync(join(dir, TARGET_FILE))) {
-    const loader = new URL('./black-box-target.ts', import.meta.url);
-    if (!existsSync(fileURLToPath(loader))) throw new UnknownTargetError(`${nameOrDir} (black-box targets are not available in this version: no harness/target/black-box-target.ts)`);
-    const { loadBlackBoxTarget } = (await import(loader.href)) as { loadBlackBoxTarget(dir: string): Promise<Target> };
     return loadBlackBoxTarget(dir);
   }
   throw new UnknownTargetError(nameOrDir);
