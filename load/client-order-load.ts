@@ -1,9 +1,10 @@
 import { arrivalSchedule } from './arrival-schedule.ts';
 import { retryPolicy, retryRandom, type RetryPolicy } from './client-retry.ts';
 import { createOrderClient } from './http-order-client.ts';
+import { assertWorkload, REFERENCE_WORKLOAD, workloadOrder, type HttpWorkload } from './http-workload.ts';
 import { startOpenModel, type LiveStats, type OpenModelSummary, type RequestOutcome } from './open-model-generator.ts';
 import { sendOrderAttempt, type AttemptOutcome, type AttemptResult } from './order-attempt.ts';
-import { intentOf, markedOrderBody, orderBody, orderMarker, type OrderIntent, type OrderMix } from './order-body.ts';
+import type { OrderIntent, OrderMix } from './order-body.ts';
 import { OrderRetries, type RetryOrder, type RetrySummary } from './order-retries.ts';
 
 // The harness's client: orders at a constant arrival rate (open model) with client-chosen ids, each attempt
@@ -61,8 +62,10 @@ export interface ClientOrderLoadOptions {
   rate: number;
   durationSeconds: number;
   seed: number;
-  /** Fractions of orders carrying a marker (poison, flash); none when absent. */
+  /** Fractions of orders carrying a marker (poison, flash); none when absent. Needs the reference-order body. */
   mix?: OrderMix;
+  /** Where orders go, what they look like and how answers read (load/http-workload.ts); default: reference orders to /orders, any 2xx accepted. */
+  workload?: HttpWorkload;
   /** Retries per order after the first attempt; default 5 (client-retry.ts), 0 turns retries off. */
   clientRetries?: number | undefined;
   /** Called once per attempt, after it ended; must not throw. */
@@ -91,14 +94,17 @@ export interface ClientOrderLoad {
 
 export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrderLoad {
   const policy = retryPolicy(options.clientRetries, options.retryTiming);
+  const workload = options.workload;
+  if (workload) assertWorkload(workload, options.mix);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const maxInFlight = Math.min(MAX_MAX_IN_FLIGHT, Math.max(MIN_MAX_IN_FLIGHT, Math.ceil(options.rate * MAX_IN_FLIGHT_PER_RATE)));
   // Retries get their own sockets: sharing the generator's would let them queue first attempts inside the agent.
-  const client = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs });
-  const retryClient = createOrderClient({ baseUrl: options.apiUrl, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs });
+  const clientOptions = { baseUrl: options.apiUrl, path: (workload ?? REFERENCE_WORKLOAD).path, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs };
+  const client = createOrderClient(clientOptions);
+  const retryClient = createOrderClient(clientOptions);
 
   const attempt = async (order: RetryOrder, n: number, signal?: AbortSignal): Promise<AttemptResult> => {
-    const result = await sendOrderAttempt(n === 1 ? client : retryClient, order.body, signal);
+    const result = await sendOrderAttempt(n === 1 ? client : retryClient, order.body, signal, workload);
     options.record({
       kind: 'order-request',
       orderId: order.orderId,
@@ -134,9 +140,7 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
     },
   });
   async function firstAttempt(i: number, signal: AbortSignal): Promise<RequestOutcome> {
-    const marker = options.mix ? orderMarker(options.seed, i, options.mix) : undefined;
-    const body = options.mix ? markedOrderBody(options.seed, i, options.mix) : orderBody(options.seed, i);
-    const order: RetryOrder = { index: i, orderId: body.id!, body, intent: intentOf(marker), firstStartMs: performance.now() };
+    const order: RetryOrder = { index: i, ...workloadOrder(workload ?? REFERENCE_WORKLOAD, options.seed, i, options.mix), firstStartMs: performance.now() };
     const result = await attempt(order, 1, signal);
     retries.afterFirstAttempt(order, result);
     return { ok: result.outcome === 'ok', ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };

@@ -1,10 +1,11 @@
 import { parseRetryAfter, type AttemptAnswer } from './client-retry.ts';
 import { OrderRequestAbortedError, OrderRequestTimeoutError, type OrderClient, type OrderHttpResponse } from './http-order-client.ts';
-import type { OrderBody } from './order-body.ts';
+import { classifyStatus, type HttpWorkload, type RequestBody } from './http-workload.ts';
 
-// One POST /orders and what the client learned from it, in Jepsen's terms: `ok` for 2xx, `fail` when the API
-// certainly did not take the order (4xx, 503 saying "fail", connection refused), `info` when nobody can know
-// (timeout, 503 saying "info", a connection reset mid-request).
+// One POST of an order and what the client learned from it, in Jepsen's terms, as the workload reads
+// answers (load/http-workload.ts): `ok` for a status meaning accepted, `fail` when the system certainly
+// did not take the order (a refused status, 4xx, connection refused), `info` when nobody can know
+// (timeout, 5xx, a connection reset mid-request).
 
 export type AttemptOutcome = 'ok' | 'fail' | 'info';
 
@@ -18,12 +19,12 @@ export interface AttemptResult {
   latencyMs: number;
 }
 
-export async function sendOrderAttempt(client: OrderClient, body: OrderBody, signal?: AbortSignal): Promise<AttemptResult> {
+export async function sendOrderAttempt(client: OrderClient, body: RequestBody, signal?: AbortSignal, workload?: HttpWorkload): Promise<AttemptResult> {
   const started = performance.now();
   const latency = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
     const response = await client.postOrder(body, signal);
-    const outcome = classifyResponse(response);
+    const outcome = classifyResponse(response, workload);
     const retryAfterMs = parseRetryAfter(response.retryAfter);
     return {
       outcome,
@@ -43,11 +44,9 @@ export async function sendOrderAttempt(client: OrderClient, body: OrderBody, sig
   }
 }
 
-export function classifyResponse(response: OrderHttpResponse): AttemptOutcome {
-  if (response.status >= 200 && response.status < 300) return 'ok';
-  if (response.status >= 400 && response.status < 500) return 'fail';
-  const said = (response.body as { outcome?: unknown } | undefined)?.outcome;
-  return said === 'fail' ? 'fail' : 'info';
+/** Without a workload: any 2xx is ok (load/main.ts, like k6). */
+export function classifyResponse(response: OrderHttpResponse, workload?: HttpWorkload): AttemptOutcome {
+  return classifyStatus(workload, response.status, response.body);
 }
 
 function describeResponse(response: OrderHttpResponse): string {

@@ -1,6 +1,7 @@
 import { isRetryable, nextRetry, type GiveUpReason, type RetryPolicy } from './client-retry.ts';
 import type { AttemptResult } from './order-attempt.ts';
-import type { OrderBody, OrderIntent } from './order-body.ts';
+import type { RequestBody } from './http-workload.ts';
+import type { OrderIntent } from './order-body.ts';
 
 // The client's retries of orders whose first attempt was refused for unavailability or left in doubt.
 // They run beside the open-model generator, never in one of its in-flight slots: during a broker outage
@@ -12,7 +13,7 @@ export interface RetryOrder {
   index: number;
   orderId: string;
   /** sent unchanged on every attempt: same id, same body, so the API can tell a retry from a conflict */
-  body: OrderBody;
+  body: RequestBody;
   intent: OrderIntent;
   /** when the first attempt started, on the clock given to OrderRetries (performance.now() by default) */
   firstStartMs: number;

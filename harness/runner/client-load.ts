@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ClientLoadSummary } from '../../load/client-order-load.ts';
 import { retryPolicy } from '../../load/client-retry.ts';
+import { assertWorkload, type HttpWorkload } from '../../load/http-workload.ts';
 import type { LiveStats } from '../../load/open-model-generator.ts';
 import type { OrderMix } from '../../load/order-body.ts';
 import type { RetrySummary } from '../../load/order-retries.ts';
@@ -19,6 +20,8 @@ export interface ClientLoadOptions {
   mix?: OrderMix;
   /** Retries of an order refused for unavailability or left in doubt; default 5 (load/client-retry.ts), 0 turns them off. */
   clientRetries?: number | undefined;
+  /** The target's workload (path, body, statuses); default the reference system's. Plain data: it crosses into the worker thread. */
+  workload?: HttpWorkload;
 }
 
 /** `stop`: dispatch no new order, let pending retries finish; `abort`: also abandon pending retries. */
@@ -54,7 +57,9 @@ const EMPTY_STATS: LiveStats = { elapsedMs: 0, sent: 0, ok: 0, failed: 0, droppe
  * Aborting `signal` stops dispatching and abandons pending retries; `done` still resolves with the summary.
  */
 export function startClientLoad(options: ClientLoadOptions, signal: AbortSignal): ClientLoad {
-  retryPolicy(options.clientRetries); // bad input fails here, with its own error, not as a dead worker
+  // Bad input fails here, with its own error, not as a dead worker.
+  retryPolicy(options.clientRetries);
+  if (options.workload) assertWorkload(options.workload, options.mix);
   const entry = new URL('./client-load-worker.ts', import.meta.url).href;
   // Worker threads do not inherit tsx's loader: register it first, then load the TypeScript entry.
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;

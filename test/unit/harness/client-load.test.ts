@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRetryPolicyError } from '../../../load/client-retry.ts';
+import { InvalidWorkloadError } from '../../../load/http-workload.ts';
 import { startClientLoad } from '../../../harness/runner/client-load.ts';
 import type { OrderRequestEvent } from '../../../instrument/history-event.ts';
 import { ACCEPTED, IN_DOUBT, startFlakyOrderServer, type StartedFlakyOrderServer } from '../load/flaky-order-server.ts';
@@ -55,6 +58,45 @@ describe('startClientLoad', () => {
     expect(readHistory(historyFile).every((e) => e.attempt === 1 && e.intent === 'normal')).toBe(true);
     expect(summary.retries).toMatchObject({ clientRetries: 0, needed: 10, attempts: 0, gaveUp: 10 });
   }, 15_000);
+
+  it('sends a target\'s workload: its path, an id-only body, its statuses read as accepted and refused', async () => {
+    const received: { url: string; body: string }[] = [];
+    const api = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ url: req.url ?? '', body });
+        const id = (JSON.parse(body) as { id: string }).id;
+        // Every even order is refused once, plainly (no body): the workload says 503 means "not taken".
+        const refused = Number(id.split('-')[2]) % 2 === 0 && received.filter((r) => r.body === body).length === 1;
+        res.writeHead(refused ? 503 : 202).end();
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'client-load-'));
+      const historyFile = join(dir, 'client.jsonl');
+      const workload = { path: '/v1/take', body: 'id-only', okStatuses: [202], refusedStatuses: [503] } as const;
+      const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      const summary = await startClientLoad({ apiUrl: url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, workload }, new AbortController().signal).done;
+      expect(summary.sent).toBe(10);
+      expect(new Set(received.map((r) => r.url))).toEqual(new Set(['/v1/take']));
+      expect(received[0]!.body).toBe(JSON.stringify({ id: 'order-1-0' }));
+      const events = readHistory(historyFile);
+      const first = events.filter((e) => e.attempt === 1);
+      expect(first.filter((e) => e.outcome === 'fail').map((e) => e.orderId).sort()).toEqual(['order-1-0', 'order-1-2', 'order-1-4', 'order-1-6', 'order-1-8']);
+      expect(events.filter((e) => e.attempt === 2).every((e) => e.outcome === 'ok' && e.intent === 'normal')).toBe(true);
+    } finally {
+      await new Promise((r) => api.close(r));
+    }
+  }, 15_000);
+
+  it('refuses an order mix the workload cannot carry before starting anything', () => {
+    const workload = { path: '/orders', body: 'id-only', okStatuses: [202], refusedStatuses: [503] } as const;
+    expect(() => startClientLoad({ apiUrl: 'http://127.0.0.1:1', rate: 1, durationSeconds: 1, seed: 1, historyFile: '/nonexistent/x', workload, mix: { poison: 0.1 } }, new AbortController().signal)).toThrow(
+      InvalidWorkloadError,
+    );
+  });
 
   it('refuses a retry count out of range before starting anything', () => {
     expect(() => startClientLoad({ apiUrl: 'http://127.0.0.1:1', rate: 1, durationSeconds: 1, seed: 1, historyFile: '/nonexistent/x', clientRetries: 99 }, new AbortController().signal)).toThrow(
