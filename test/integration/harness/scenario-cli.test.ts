@@ -12,10 +12,16 @@ describe('npm run scenario refuses what it cannot run', () => {
     expect(run.stderr).toMatch(/unknown scenario "nope": expected one of broker-restart, broker-kill/);
   });
 
-  it('an unknown flaw: exit 2, listing the valid ones', async () => {
+  it("an unknown flaw: exit 2, listing the target's flaws", async () => {
     const run = await runScenarioCli(['broker-restart', '--flaw', 'careless'], runs.path, 30_000);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/unknown flaw "careless": expected one of no-confirms, transient, auto-ack/);
+    expect(run.stderr).toMatch(/unknown flaw "careless" for target reference: expected one of no-confirms, transient, auto-ack/);
+  });
+
+  it('an unknown target: exit 2, saying what a target is', async () => {
+    const run = await runScenarioCli(['broker-restart', '--target', 'nowhere'], runs.path, 30_000);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown target "nowhere": expected "reference" .* or a directory holding a target.json/);
   });
 
   it('a malformed option: exit 2 with the usage', async () => {
@@ -31,10 +37,11 @@ describe('npm run scenario refuses what it cannot run', () => {
     expect(run.stderr).toMatch(/rabbitmq-server not found .*apt-get install -y rabbitmq-server/);
   });
 
-  it('--list shows every scenario and flaw', async () => {
+  it("--list shows every scenario and the reference target's flaws", async () => {
     const run = await runScenarioCli(['--list'], runs.path, 30_000);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/broker-restart .* transient/);
+    expect(run.stdout).toMatch(/target reference: /);
     expect(run.stdout).toMatch(/no-confirms +publish fire-and-forget/);
   });
 });
