@@ -5,6 +5,7 @@ import { deadLetterRoutingChecker } from './dead-letter-routing.ts';
 import { effectsChecker } from './effects.ts';
 import { livenessChecker } from './liveness.ts';
 import { prefetchFairnessChecker } from './prefetch-fairness.ts';
+import { setChecker } from './set-checker.ts';
 import { zeroLossChecker } from './zero-loss.ts';
 
 /** Scenario files name their checks (with options, as data); this is where the names become code. */
@@ -23,6 +24,8 @@ export function checkerFor(spec: CheckSpec): Checker {
       return deadLetterRoutingFor(options as ScenarioDeadLetterOptions | undefined);
     case 'effects':
       return effectsChecker();
+    case 'set':
+      return setChecker();
   }
 }
 

@@ -176,7 +176,7 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
     await Promise.all(edge.map((p) => p.stop()));
     readHistory();
     records.settle = await drain(readHistory, ledger, SETTLE_TIMEOUT_SECONDS, clock.signal);
-    await Promise.all(processes.processes.filter((p) => !edge.includes(p)).map((p) => p.stop()));
+    await Promise.all(processes.processes.filter((p) => !edge.includes(p) && !p.spec.servesReadback).map((p) => p.stop()));
     const listed = await inspector.queues().catch(() => []);
     records.finalRead = await finalRead(broker.amqpUrl(), queuesToRead(target, listed.map((q) => q.name)), request.harnessHistory);
     if (!records.finalRead.complete) clock.log(`final read incomplete: ${records.finalRead.error}`);

@@ -50,6 +50,11 @@ export interface TargetProcessSpec {
    * `httpPort`, `metricsPort`); `http` polls `url` until it answers 2xx.
    */
   ready: { kind: 'json-line' } | { kind: 'http'; url: string };
+  /**
+   * Serves the target's readback and holds no broker connection: it keeps running through the final
+   * read (which stops the API and the consumers), until the harness has read what the target processed.
+   */
+  servesReadback?: boolean;
   /** Restarted processes must keep their ports: the env given here is reused as is on a restart. */
 }
 
