@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FaultEnv, ScheduledFault } from '../../chaos/fault.ts';
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { HistoryWriter } from '../../instrument/history-writer.ts';
@@ -16,6 +14,7 @@ import { drain, type DrainResult } from './drain.ts';
 import type { FaultSchedule } from './fault-schedule.ts';
 import { startMalformedInjector } from './malformed-injector.ts';
 import { malformedQueues } from './malformed-messages.ts';
+import { acceptedOrderIds, drainProcessed } from './processed-drain.ts';
 import type { Rig } from './rig.ts';
 import type { RunClock } from './run-clock.ts';
 
@@ -206,19 +205,12 @@ async function drainTarget(
   signal: AbortSignal,
 ): Promise<DrainResult> {
   if (!started.readProcessed) return drain(readHistory, ledger, timeoutSeconds, signal);
-  readHistory();
-  const accepted = [...new Set(events.flatMap((e) => (e.kind === 'order-request' && e.outcome === 'ok' ? [e.orderId] : [])))];
-  const { drainProcessed } = await processedDrain();
+  // Accepted ids are read afresh on each poll: a client retry may still be answered 202 during the drain.
+  const accepted = () => {
+    readHistory();
+    return acceptedOrderIds(events);
+  };
   return drainProcessed(() => started.readProcessed!(), accepted, timeoutSeconds, signal);
-}
-
-type DrainProcessed = (readProcessed: () => Promise<readonly string[]>, acceptedIds: readonly string[], timeoutSeconds: number, signal: AbortSignal) => Promise<DrainResult>;
-
-/** harness/runner/processed-drain.ts comes with black-box targets; without it a target that reports what it processed cannot be drained. */
-async function processedDrain(): Promise<{ drainProcessed: DrainProcessed }> {
-  const file = new URL('./processed-drain.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(file))) throw new Error('this target reports what it processed, but this version has no processed drain (harness/runner/processed-drain.ts)');
-  return (await import(file.href)) as { drainProcessed: DrainProcessed };
 }
 
 /** Every queue of the declared topology (work, retry delay, dead letter) and any other the broker lists. */
