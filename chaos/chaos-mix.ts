@@ -24,8 +24,9 @@ const CATALOGUE: readonly ((random: Random) => Fault)[] = [
   (r) => resetPeer({ side: side(r), afterMs: between(r, 0, 500) }),
   (r) => connectionCut({ side: side(r), dropInFlightMs: between(r, 0, 1_000) }),
   (r) => slicer({ side: side(r) }),
-  (r) => consumerCrash({ role: pick(r, ['orders', 'payments', 'inventory', 'notifications']) }),
-  (r) => consumerFreeze({ role: pick(r, ['orders', 'payments', 'inventory', 'notifications']) }),
+  // Victims are drawn when the fault starts, among the target's consumers (whatever their role names).
+  () => consumerCrash(),
+  () => consumerFreeze(),
   () => apiCrash(),
   () => memoryAlarm(),
   () => diskAlarm(),

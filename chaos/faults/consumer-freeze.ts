@@ -1,8 +1,8 @@
 import type { Fault } from '../fault.ts';
-import { pickVictim } from './pick-victim.ts';
+import { ANY_CONSUMER, pickVictim } from './pick-victim.ts';
 
 export interface ConsumerFreezeOptions {
-  /** Which kind of worker; defaults to `payments`. */
+  /** Which kind of worker; without one, any consumer of the target (seeded choice). */
   role?: string;
   /** A particular instance instead of a seeded random one of the role. */
   instance?: string;
@@ -13,12 +13,13 @@ export interface ConsumerFreezeOptions {
  * only the broker's heartbeat timeout frees them. Healing (SIGCONT) lets it discover what happened.
  */
 export function consumerFreeze(options: ConsumerFreezeOptions = {}): Fault {
-  const role = options.role ?? 'payments';
+  const role = options.role ?? ANY_CONSUMER;
+  const what = options.instance ?? (options.role ? `${options.role} worker` : 'consumer');
   let victim: string | undefined;
   return {
     name: 'consumer-freeze',
     traits: ['freezes-process'],
-    description: `freeze (SIGSTOP) a ${options.instance ?? `${role} worker`} with its connections open and messages unacked, then thaw it (SIGCONT)`,
+    description: `freeze (SIGSTOP) a ${what} with its connections open and messages unacked, then thaw it (SIGCONT)`,
     async start(env) {
       const chosen = pickVictim(env, 'consumer-freeze', role, options.instance);
       victim = chosen.instance;

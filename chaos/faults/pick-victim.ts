@@ -7,14 +7,23 @@ export class NoVictimError extends Error {
   }
 }
 
-/** A running, unfrozen instance of `role`, chosen with the run's seeded randomness (same seed, same victim). */
+/** The role of the process that takes requests; every other role is a consumer stage. */
+export const API_ROLE = 'api';
+/** Any consumer stage of the target, whatever its role names are. */
+export const ANY_CONSUMER = '*consumer';
+
+/**
+ * A running, unfrozen instance of `role` (or of any consumer stage for ANY_CONSUMER), chosen with the
+ * run's seeded randomness (same seed, same victim).
+ */
 export function pickVictim(env: FaultEnv, fault: string, role: string, instance?: string): ProcessInfo {
+  const roleMatches = (r: string) => (role === ANY_CONSUMER ? r !== API_ROLE : r === role);
   const candidates = env.processes
     .list()
-    .filter((p) => p.role === role && p.running && !p.paused && (instance === undefined || p.instance === instance))
+    .filter((p) => roleMatches(p.role) && p.running && !p.paused && (instance === undefined || p.instance === instance))
     .sort((a, b) => a.instance.localeCompare(b.instance, 'en', { numeric: true }));
   const victim = candidates[Math.min(candidates.length - 1, Math.floor(env.random() * candidates.length))];
-  if (!victim) throw new NoVictimError(fault, instance ?? role);
+  if (!victim) throw new NoVictimError(fault, instance ?? (role === ANY_CONSUMER ? 'consumer' : role));
   return victim;
 }
 

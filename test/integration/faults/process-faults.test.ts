@@ -110,7 +110,7 @@ describe('consumer-crash', () => {
     await bothHoldWork();
     const before = new Map(payments().map((p) => [p.instance, p.pid!]));
 
-    const fault = consumerCrash();
+    const fault = consumerCrash({ role: 'payments' });
     await fault.start(env);
     const victim = payments().find((p) => !p.running)!;
     expect(victim).toBeDefined();
@@ -145,7 +145,7 @@ describe('consumer-freeze', () => {
     await publishPayments(6);
     await bothHoldWork();
 
-    const fault = consumerFreeze();
+    const fault = consumerFreeze({ role: 'payments' });
     await fault.start(env);
     const victim = payments().find((p) => p.paused)!;
     expect(victim).toBeDefined();
