@@ -1,8 +1,6 @@
 import type { ScheduledFault } from '../chaos/fault.ts';
-import type { AcknowledgementsOptions } from '../harness/checkers/acknowledgements.ts';
+import type { CHECKERS, CheckName } from '../harness/checkers/registry.ts';
 import type { DeadLetterRoutingOptions, ExpectedDeadLetter } from '../harness/checkers/dead-letter-routing.ts';
-import type { LivenessOptions } from '../harness/checkers/liveness.ts';
-import type { PrefetchFairnessOptions } from '../harness/checkers/prefetch-fairness.ts';
 import type { OrderMix } from '../load/order-body.ts';
 import type { HistoryEvent } from '../instrument/history-event.ts';
 
@@ -14,19 +12,11 @@ export interface ScenarioDeadLetterOptions extends Omit<DeadLetterRoutingOptions
   expectDeadLetters?: readonly ExpectedDeadLetter[] | ((events: readonly HistoryEvent[]) => readonly ExpectedDeadLetter[]);
 }
 
-/** Checkers a scenario can ask for, by name (the harness maps names to checker code), with their options as data. */
-export type CheckSpec =
-  | 'zero-loss'
-  | 'liveness'
-  | 'acknowledgements'
-  | 'prefetch-fairness'
-  | 'dead-letter-routing'
-  | 'effects'
-  | 'set'
-  | { name: 'liveness'; options: LivenessOptions }
-  | { name: 'acknowledgements'; options: AcknowledgementsOptions }
-  | { name: 'prefetch-fairness'; options: PrefetchFairnessOptions }
-  | { name: 'dead-letter-routing'; options: ScenarioDeadLetterOptions };
+/**
+ * Checkers a scenario can ask for, by name (harness/checkers/registry.ts maps names to checker
+ * code), alone or with their options as data. The names come from the registry's table.
+ */
+export type CheckSpec = CheckName | { [K in CheckName]: Parameters<(typeof CHECKERS)[K]> extends [] ? never : { name: K; options: NonNullable<Parameters<(typeof CHECKERS)[K]>[0]> } }[CheckName];
 
 /** The knobs a user can turn on every scenario (`npm run scenario NAME -- --rate ...`). */
 export interface ScenarioOptions {
@@ -86,10 +76,9 @@ export function defineScenario(definition: ScenarioDefinition): ScenarioDefiniti
  * loss) plus the scenario's own, each name once. A scenario's own entry of the same name (with
  * options) replaces the baseline one.
  */
-export function scenarioChecks(scenario: ScenarioDefinition, options: ScenarioOptions, baseline: readonly string[]): CheckSpec[] {
+export function scenarioChecks(scenario: ScenarioDefinition, options: ScenarioOptions, baseline: readonly string[]): (CheckSpec | string)[] {
   const own = typeof scenario.checks === 'function' ? scenario.checks(options) : scenario.checks;
-  const nameOf = (spec: CheckSpec) => (typeof spec === 'string' ? spec : spec.name);
-  const ownNames = new Set(own.map(nameOf));
-  // Baseline names come from a target's declaration; the registry refuses a name it does not know.
-  return [...(baseline as readonly CheckSpec[]).filter((b) => !ownNames.has(nameOf(b))), ...own];
+  const ownNames = new Set<string>(own.map((spec) => (typeof spec === 'string' ? spec : spec.name)));
+  // Baseline names come from a target's declaration: a name the registry does not know judges UNKNOWN, naming the known ones.
+  return [...baseline.filter((b) => !ownNames.has(b)), ...own];
 }

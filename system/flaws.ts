@@ -30,10 +30,3 @@ export class UnknownFlawError extends Error {
 export function isFlawName(name: string): name is FlawName {
   return Object.hasOwn(FLAWS, name);
 }
-
-/** Parses a comma-separated list (`""` = none) into a set, refusing unknown names. */
-export function parseFlaws(list: string | undefined): ReadonlySet<FlawName> {
-  const names = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) if (!isFlawName(name)) throw new UnknownFlawError(name);
-  return new Set(names as FlawName[]);
-}

@@ -1,32 +1,41 @@
 import type { CheckSpec, ScenarioDeadLetterOptions } from '../../scenarios/define-scenario.ts';
-import { acknowledgementsChecker } from './acknowledgements.ts';
+import { acknowledgementsChecker, type AcknowledgementsOptions } from './acknowledgements.ts';
 import type { Checker } from './checker.ts';
 import { deadLetterRoutingChecker } from './dead-letter-routing.ts';
 import { effectsChecker } from './effects.ts';
-import { livenessChecker } from './liveness.ts';
-import { prefetchFairnessChecker } from './prefetch-fairness.ts';
+import { livenessChecker, type LivenessOptions } from './liveness.ts';
+import { prefetchFairnessChecker, type PrefetchFairnessOptions } from './prefetch-fairness.ts';
 import { setChecker } from './set-checker.ts';
 import { zeroLossChecker } from './zero-loss.ts';
 
-/** Scenario files name their checks (with options, as data); this is where the names become code. */
-export function checkerFor(spec: CheckSpec): Checker {
+/**
+ * Every checker a scenario or a target can name, with the options it takes (as data). Adding a
+ * checker is its file plus one line here: the names scenarios may use (`CheckSpec`) come from this table.
+ */
+export const CHECKERS = {
+  'zero-loss': () => zeroLossChecker(),
+  liveness: (options?: LivenessOptions) => livenessChecker(options),
+  acknowledgements: (options?: AcknowledgementsOptions) => acknowledgementsChecker(options),
+  'prefetch-fairness': (options?: PrefetchFairnessOptions) => prefetchFairnessChecker(options),
+  'dead-letter-routing': (options?: ScenarioDeadLetterOptions) => deadLetterRoutingFor(options),
+  effects: () => effectsChecker(),
+  set: () => setChecker(),
+} satisfies Record<string, (options?: never) => Checker>;
+
+export type CheckName = keyof typeof CHECKERS;
+
+export const CHECK_NAMES = Object.keys(CHECKERS) as CheckName[];
+
+/** Scenario files and targets name their checks; this is where the names become code. */
+export function checkerFor(spec: CheckSpec | string): Checker {
   const { name, options } = typeof spec === 'string' ? { name: spec, options: undefined } : spec;
-  switch (name) {
-    case 'zero-loss':
-      return zeroLossChecker();
-    case 'liveness':
-      return livenessChecker(options as Parameters<typeof livenessChecker>[0]);
-    case 'acknowledgements':
-      return acknowledgementsChecker(options as Parameters<typeof acknowledgementsChecker>[0]);
-    case 'prefetch-fairness':
-      return prefetchFairnessChecker(options as Parameters<typeof prefetchFairnessChecker>[0]);
-    case 'dead-letter-routing':
-      return deadLetterRoutingFor(options as ScenarioDeadLetterOptions | undefined);
-    case 'effects':
-      return effectsChecker();
-    case 'set':
-      return setChecker();
-  }
+  if (!Object.hasOwn(CHECKERS, name)) return unknownChecker(name);
+  return (CHECKERS[name as CheckName] as (options?: unknown) => Checker)(options);
+}
+
+/** A name nobody registered (a target's typo) cannot prove anything: UNKNOWN, saying what was expected. */
+function unknownChecker(name: string): Checker {
+  return { name, check: () => ({ valid: 'unknown', summary: `no checker named "${name}": expected one of ${CHECK_NAMES.join(', ')}` }) };
 }
 
 /** Expectations given as a function of the history are computed from the run being judged. */
@@ -37,6 +46,6 @@ function deadLetterRoutingFor(options: ScenarioDeadLetterOptions = {}): Checker 
   return { name, check: (run) => deadLetterRoutingChecker({ ...rest, expectDeadLetters: expectDeadLetters(run.events) }).check(run) };
 }
 
-export function checkersFor(specs: readonly CheckSpec[]): Checker[] {
+export function checkersFor(specs: readonly (CheckSpec | string)[]): Checker[] {
   return specs.map(checkerFor);
 }

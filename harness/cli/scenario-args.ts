@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import type { ScenarioDefinition } from '../../scenarios/define-scenario.ts';
 import { DEFAULT_TARGET } from '../target/load-target.ts';
 import type { Target } from '../target/target.ts';
-import { joinNegativeValues, NumericOptionError, parseNumericOption, type NumericOption } from './numeric-option.ts';
+import { joinNegativeValues, parseNumericOption, type NumericOption } from '../../load/numeric-option.ts';
+import { UsageError } from '../../load/usage-error.ts';
 import { DEFAULT_CLIENT_RETRIES, MAX_CLIENT_RETRIES } from '../../load/client-retry.ts';
 
 export const USAGE = `usage: npm run scenario <name> [-- options]
@@ -63,12 +64,8 @@ export const AFTER_HEAL_OPTION: NumericOption = {
   whyMax: 'recovery is judged within 20 s of a heal; ten minutes of load after it is a soak',
 };
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+// One UsageError for every command line (load/usage-error.ts); re-exported for the CLI's callers.
+export { UsageError };
 
 export type CliCommand =
   | { kind: 'help' }
@@ -121,9 +118,9 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   if (values.help) return { kind: 'help' };
   const target = values.target ?? DEFAULT_TARGET;
   if (values.list) return { kind: 'list', target };
-  const seed = values.seed === undefined ? 1 : numeric(SEED_OPTION, values.seed);
-  const rate = values.rate === undefined ? undefined : numeric(RATE_OPTION, values.rate);
-  const duration = values.duration === undefined ? undefined : numeric(DURATION_OPTION, values.duration);
+  const seed = values.seed === undefined ? 1 : parseNumericOption(SEED_OPTION, values.seed);
+  const rate = values.rate === undefined ? undefined : parseNumericOption(RATE_OPTION, values.rate);
+  const duration = values.duration === undefined ? undefined : parseNumericOption(DURATION_OPTION, values.duration);
   if (values.all) {
     if (positionals.length) throw new UsageError(`--all runs every scenario; drop "${positionals.join(' ')}"`);
     // Scenarios claim to catch flaws of the reference system: the catalogue is its gate.
@@ -136,7 +133,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   const scenario = scenarios.find((s) => s.name === positionals[0]);
   if (!scenario) throw new UsageError(`unknown scenario "${positionals[0]}": expected one of ${names.join(', ')}`);
   const flaws = (values.flaw ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  const drainTimeout = values['drain-timeout'] === undefined ? undefined : numeric(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
+  const drainTimeout = values['drain-timeout'] === undefined ? undefined : parseNumericOption(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
   return {
     kind: 'run',
     scenario,
@@ -148,8 +145,8 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
     keep: Boolean(values.keep),
     checkDashboards: Boolean(values['check-dashboards']),
     ...(drainTimeout !== undefined ? { drainTimeout } : {}),
-    ...(values['client-retries'] !== undefined ? { clientRetries: numeric(CLIENT_RETRIES_OPTION, values['client-retries']) } : {}),
-    ...(values['after-heal'] !== undefined ? { afterHeal: numeric(AFTER_HEAL_OPTION, values['after-heal']) } : {}),
+    ...(values['client-retries'] !== undefined ? { clientRetries: parseNumericOption(CLIENT_RETRIES_OPTION, values['client-retries']) } : {}),
+    ...(values['after-heal'] !== undefined ? { afterHeal: parseNumericOption(AFTER_HEAL_OPTION, values['after-heal']) } : {}),
   };
 }
 
@@ -163,12 +160,3 @@ export function checkFlaws(flaws: readonly string[], target: Pick<Target, 'name'
   }
 }
 
-/** The numeric parser's complaint, as a usage error (printed with the usage, exit 2). */
-function numeric(option: NumericOption, raw: string): number {
-  try {
-    return parseNumericOption(option, raw);
-  } catch (err) {
-    if (err instanceof NumericOptionError) throw new UsageError(err.message);
-    throw err;
-  }
-}

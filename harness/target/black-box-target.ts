@@ -6,6 +6,7 @@ import { parseTargetJson, type TargetJson } from './target-json.ts';
 import { fillPlaceholders, isPortPlaceholder, placeholdersIn } from './placeholders.ts';
 import type { DeclaredTopology, StartedTarget, Target, TargetProcessSpec } from './target.ts';
 
+/** The file that makes a directory a black-box target. */
 export const TARGET_FILE = 'target.json';
 /** A health or readback request that has not answered in this long is a "no". */
 const HTTP_TIMEOUT_MS = 2_000;

@@ -2,12 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../env/repo-root.ts';
-import { loadBlackBoxTarget } from './black-box-target.ts';
+import { loadBlackBoxTarget, TARGET_FILE } from './black-box-target.ts';
 import type { Target } from './target.ts';
 
 export const DEFAULT_TARGET = 'reference';
 /** The file that makes a directory a black-box target. */
-export const TARGET_FILE = 'target.json';
 
 export class UnknownTargetError extends Error {
   override readonly name = 'UnknownTargetError';

@@ -18,8 +18,6 @@ import {
 
 /** The largest `POST /orders` body read; anything longer is refused without being parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
-/** Kept for callers of the old name; the bound itself lives in order-bounds.ts. */
-export const MAX_ITEMS = MAX_ORDER_ITEMS;
 
 // Item and bound schemas are the workers' own (order-bounds.ts), in the client's units.
 const itemSchema = z.strictObject({

@@ -4,7 +4,6 @@ import { ORDER_CLAIMS_TABLE, OrderClaims, type Claim } from './order-claims.ts';
 import { openDatabase, PROCESSED_TABLE, storeFile, type Db } from './sqlite.ts';
 
 export type OrderStatus = 'accepted' | 'processing' | 'completed' | 'failed';
-export const TERMINAL_ORDER_STATUSES: readonly OrderStatus[] = ['completed', 'failed'];
 
 export interface OrderRow {
   id: string;

@@ -31,3 +31,12 @@ describe('baseline checks', () => {
     expect(typeof liveness[0]).toBe('object');
   });
 });
+
+describe('check names', () => {
+  it('a name no checker is registered under judges UNKNOWN, naming the known ones', async () => {
+    const { checkerFor } = await import('../../../harness/checkers/registry.ts');
+    const result = await checkerFor('zero-lost').check({} as never);
+    expect(result.valid).toBe('unknown');
+    expect(result.summary).toMatch(/no checker named "zero-lost": expected one of .*zero-loss/);
+  });
+});
