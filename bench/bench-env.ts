@@ -31,7 +31,10 @@ export class BenchEnv implements AsyncDisposable {
     this.runDir = runDir;
   }
 
-  async start(signal: AbortSignal, log: (message: string) => void): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: BenchSystem }> {
+  async start(
+    signal: AbortSignal,
+    log: (message: string) => void,
+  ): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: BenchSystem }> {
     const target = await loadTarget();
     const settings = target.resolveSettings ? target.resolveSettings({}) : {};
     const rig = (this.#rig = new Rig({

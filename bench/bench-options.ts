@@ -100,7 +100,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     maxRate: parseOptionalNumeric({ flag: '--max-rate', min: 1, integer: true }, values['max-rate']) ?? D.maxRate,
     stepSeconds: parseOptionalNumeric({ flag: '--step-seconds', min: 1 }, values['step-seconds']) ?? D.stepSeconds,
     p99Ms: parseOptionalNumeric({ flag: '--p99-ms', min: 1 }, values['p99-ms']) ?? D.p99Ms,
-    maxBacklogSeconds: parseOptionalNumeric({ flag: '--max-backlog-seconds', min: 0 }, values['max-backlog-seconds']) ?? D.maxBacklogSeconds,
+    maxBacklogSeconds:
+      parseOptionalNumeric({ flag: '--max-backlog-seconds', min: 0 }, values['max-backlog-seconds']) ?? D.maxBacklogSeconds,
     maxSteps: parseOptionalNumeric({ flag: '--max-steps', min: 1, integer: true }, values['max-steps']) ?? D.maxSteps,
     searchSeconds: parseOptionalNumeric({ flag: '--search-seconds', min: 1 }, values['search-seconds']) ?? D.searchSeconds,
     tolerance: parseOptionalNumeric({ flag: '--tolerance', min: 0.01, max: 1 }, values.tolerance) ?? D.tolerance,
@@ -112,6 +113,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     seed: parseOptionalNumeric({ flag: '--seed', min: 0, integer: true }, values.seed) ?? D.seed,
     help: values.help === true,
   };
-  if (options.startRate > options.maxRate) throw new UsageError(`--start-rate (${options.startRate}) must not exceed --max-rate (${options.maxRate})`);
+  if (options.startRate > options.maxRate)
+    throw new UsageError(`--start-rate (${options.startRate}) must not exceed --max-rate (${options.maxRate})`);
   return options;
 }

@@ -57,7 +57,12 @@ export interface BenchSummary {
   ratioVsProxy: number | null;
 }
 
-export function summarize(steps: readonly StepRecord[], sustained: number | null, baselines: readonly BaselineResult[], stopReason: BenchSummary['stopReason']): BenchSummary {
+export function summarize(
+  steps: readonly StepRecord[],
+  sustained: number | null,
+  baselines: readonly BaselineResult[],
+  stopReason: BenchSummary['stopReason'],
+): BenchSummary {
   const best = sustained === null ? undefined : steps.filter((s) => s.rate === sustained && s.verdict.passed).at(-1);
   const raw = (route: BaselineRoute) => baselines.find((b) => b.route === route && b.confirmed > 0)?.ratePerSecond ?? null;
   const direct = raw('direct');

@@ -97,27 +97,57 @@ async function main(argv: readonly string[]): Promise<number> {
     const { broker, proxies, system } = await env.start(signal, log);
     report.system = system.settings;
     report.machine.rabbitmq = await brokerIdentity(broker.amqpUrl());
-    log(`broker: ${report.machine.rabbitmq.product} ${report.machine.rabbitmq.version} (${report.machine.rabbitmq.platform}); system api ${system.apiUrl}`);
+    log(
+      `broker: ${report.machine.rabbitmq.product} ${report.machine.rabbitmq.version} (${report.machine.rabbitmq.platform}); system api ${system.apiUrl}`,
+    );
 
-    const baselineRoutes = [{ route: 'direct' as const, url: broker.amqpUrl() }, ...(options.proxyBaseline ? [{ route: 'proxy' as const, url: broker.amqpUrl(proxies.producer.host, proxies.producer.port) }] : [])];
+    const baselineRoutes = [
+      { route: 'direct' as const, url: broker.amqpUrl() },
+      ...(options.proxyBaseline ? [{ route: 'proxy' as const, url: broker.amqpUrl(proxies.producer.host, proxies.producer.port) }] : []),
+    ];
     for (const { route, url } of baselineRoutes) {
       log(`raw baseline (${route}): ${options.baselineSeconds} s of persistent publishes with confirms, window ${options.confirmWindow}`);
       const result = await runRawBaseline({ url, route, seconds: options.baselineSeconds, window: options.confirmWindow, signal });
       report.baselines.push(result);
-      log(`raw baseline (${route}): ${result.ratePerSecond.toFixed(0)} msg/s (${result.confirmed} confirmed, ${result.nacked} nacked, ${result.seconds.toFixed(1)} s)`);
+      log(
+        `raw baseline (${route}): ${result.ratePerSecond.toFixed(0)} msg/s (${result.confirmed} confirmed, ${result.nacked} nacked, ${result.seconds.toFixed(1)} s)`,
+      );
       throwIfAborted();
     }
 
     const inspector = new BrokerInspector(broker.managementUrl, broker.user, broker.password);
-    const stepRequest = { stepSeconds: options.stepSeconds, drainSeconds: options.drainSeconds, p99BoundMs: options.p99Ms, maxBacklogSeconds: options.maxBacklogSeconds, system, inspector, signal, status };
+    const stepRequest = {
+      stepSeconds: options.stepSeconds,
+      drainSeconds: options.drainSeconds,
+      p99BoundMs: options.p99Ms,
+      maxBacklogSeconds: options.maxBacklogSeconds,
+      system,
+      inspector,
+      signal,
+      status,
+    };
     if (options.warmupSeconds > 0) {
       log(`warm-up (not judged): ${options.startRate} orders/s for ${options.warmupSeconds} s`);
-      const warmup = await runOrderStep({ ...stepRequest, index: 0, rate: options.startRate, phase: 'warmup', seed: options.seed + WARMUP_SEED_OFFSET, settleFirst: false, stepSeconds: options.warmupSeconds });
+      const warmup = await runOrderStep({
+        ...stepRequest,
+        index: 0,
+        rate: options.startRate,
+        phase: 'warmup',
+        seed: options.seed + WARMUP_SEED_OFFSET,
+        settleFirst: false,
+        stepSeconds: options.warmupSeconds,
+      });
       report.warmup = warmup;
       throwIfAborted();
       log(`warm-up: ${describeStep(warmup)}`);
     }
-    const search = new RateSearch({ startRate: options.startRate, maxRate: options.maxRate, tolerance: options.tolerance, maxSteps: options.maxSteps, timeBudgetSeconds: options.searchSeconds });
+    const search = new RateSearch({
+      startRate: options.startRate,
+      maxRate: options.maxRate,
+      tolerance: options.tolerance,
+      maxSteps: options.maxSteps,
+      timeBudgetSeconds: options.searchSeconds,
+    });
     const searchStart = performance.now();
     for (let index = 1; ; index++) {
       const decision = search.next((performance.now() - searchStart) / 1000, options.stepSeconds + STEP_OVERHEAD_GUESS_SECONDS);
@@ -127,7 +157,14 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       log(`step ${index} (${decision.phase}): ${decision.rate} orders/s for ${options.stepSeconds} s`);
       const previous = report.steps.at(-1) ?? report.warmup;
-      const step = await runOrderStep({ ...stepRequest, index, rate: decision.rate, phase: decision.phase, seed: options.seed + index - 1, settleFirst: previous?.drain.drained === false });
+      const step = await runOrderStep({
+        ...stepRequest,
+        index,
+        rate: decision.rate,
+        phase: decision.phase,
+        seed: options.seed + index - 1,
+        settleFirst: previous?.drain.drained === false,
+      });
       report.steps.push(step);
       throwIfAborted();
       search.record({ rate: step.rate, passed: step.verdict.passed, seconds: step.seconds });
@@ -153,7 +190,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const out: string[] = [''];
   if (report.steps.length) out.push(renderStepTable(report.steps), '');
   out.push(renderSummary(report.summary, report.baselines));
-  out.push(`machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), node ${report.machine.node}, rabbitmq ${report.machine.rabbitmq?.version ?? '?'}; load average ${report.machine.loadAverageAtStart.join(' ')} at start, ${report.machine.loadAverageAtEnd?.join(' ')} at end`);
+  out.push(
+    `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), node ${report.machine.node}, rabbitmq ${report.machine.rabbitmq?.version ?? '?'}; load average ${report.machine.loadAverageAtStart.join(' ')} at start, ${report.machine.loadAverageAtEnd?.join(' ')} at end`,
+  );
   out.push(`took ${report.durationSeconds} s; results: ${join(runDir, 'bench.json')}`);
   process.stdout.write(out.join('\n') + '\n');
   if (report.interrupted) process.stderr.write(`bench interrupted: ${report.interrupted}\n`);

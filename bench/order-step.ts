@@ -56,11 +56,22 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
 
   const clientHistory = join(system.historyDir, index === 0 ? 'client-warmup.jsonl' : `client-step-${index}.jsonl`);
   // No client retries: a step measures what the system sustains, and retries would add load exactly at the overloaded steps.
-  const load = startClientLoad({ apiUrl: system.apiUrl, rate, durationSeconds: request.stepSeconds, seed, historyFile: clientHistory, clientRetries: 0 }, request.signal);
+  const load = startClientLoad(
+    { apiUrl: system.apiUrl, rate, durationSeconds: request.stepSeconds, seed, historyFile: clientHistory, clientRetries: 0 },
+    request.signal,
+  );
   const ticker = setInterval(() => {
     readHistory();
     const stats = load.stats();
-    status.update({ phase: `step ${index}`, elapsedSeconds: stats.elapsedMs / 1000, targetRate: rate, achievedRate: stats.currentRate, accepted: stats.ok, completed: ledger.terminalOrders, faults: [] });
+    status.update({
+      phase: `step ${index}`,
+      elapsedSeconds: stats.elapsedMs / 1000,
+      targetRate: rate,
+      achievedRate: stats.currentRate,
+      accepted: stats.ok,
+      completed: ledger.terminalOrders,
+      faults: [],
+    });
   }, READ_EVERY_MS);
   let summary;
   try {
@@ -70,7 +81,13 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
   }
   readHistory();
   const backlogOrders = ledger.pending().orders;
-  status.update({ phase: `step ${index} drain`, elapsedSeconds: summary.durationMs / 1000, accepted: summary.ok, completed: ledger.terminalOrders, faults: [] });
+  status.update({
+    phase: `step ${index} drain`,
+    elapsedSeconds: summary.durationMs / 1000,
+    accepted: summary.ok,
+    completed: ledger.terminalOrders,
+    faults: [],
+  });
   const drained = await drain(readHistory, ledger, request.drainSeconds, request.signal);
   readHistory();
   status.clear();

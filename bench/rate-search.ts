@@ -24,7 +24,8 @@ export interface StepOutcome {
 
 export type StopReason = 'converged' | 'max-rate-passed' | 'step-limit' | 'time-limit' | 'nothing-passed';
 
-export type SearchDecision = { kind: 'run'; rate: number; phase: 'ramp' | 'bisect' } | { kind: 'done'; reason: StopReason; sustained: number | null };
+export type SearchDecision =
+  { kind: 'run'; rate: number; phase: 'ramp' | 'bisect' } | { kind: 'done'; reason: StopReason; sustained: number | null };
 
 export class RateSearch {
   readonly #limits: Required<SearchLimits>;

@@ -60,7 +60,12 @@ export async function runRawBaseline(options: RawBaselineOptions): Promise<Basel
   }
 }
 
-function publishFor(channel: ConfirmChannel, queue: string, bodies: Buffer[], options: RawBaselineOptions): Promise<{ confirmed: number; nacked: number; seconds: number; interrupted: boolean }> {
+function publishFor(
+  channel: ConfirmChannel,
+  queue: string,
+  bodies: Buffer[],
+  options: RawBaselineOptions,
+): Promise<{ confirmed: number; nacked: number; seconds: number; interrupted: boolean }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const deadline = start + options.seconds * 1000;
@@ -97,7 +102,13 @@ function publishFor(channel: ConfirmChannel, queue: string, bodies: Buffer[], op
         }
         const i = sent++;
         outstanding++;
-        const flowing = channel.publish('', queue, bodies[i % bodies.length]!, { persistent: true, messageId: `raw-${i}`, contentType: 'application/json', headers: { 'x-order-id': `bench-raw-${i}` } }, onConfirm);
+        const flowing = channel.publish(
+          '',
+          queue,
+          bodies[i % bodies.length]!,
+          { persistent: true, messageId: `raw-${i}`, contentType: 'application/json', headers: { 'x-order-id': `bench-raw-${i}` } },
+          onConfirm,
+        );
         if (!flowing) {
           waitingForDrain = true;
           channel.once('drain', () => {

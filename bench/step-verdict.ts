@@ -41,7 +41,13 @@ export interface StepVerdict {
   reasons: string[];
 }
 
-export function stepFigures(target: number, summary: OpenModelSummary, backlogOrders: number, orders: OrderAccount, stages: readonly StageAccount[]): StepFigures {
+export function stepFigures(
+  target: number,
+  summary: OpenModelSummary,
+  backlogOrders: number,
+  orders: OrderAccount,
+  stages: readonly StageAccount[],
+): StepFigures {
   return {
     target,
     achieved: summary.achievedRate,
@@ -61,11 +67,15 @@ export function stepFigures(target: number, summary: OpenModelSummary, backlogOr
 export function judgeStep(f: StepFigures, criteria: StepCriteria): StepVerdict {
   const fraction = criteria.minAchievedFraction ?? MIN_ACHIEVED_FRACTION;
   const reasons: string[] = [];
-  if (f.achieved < fraction * f.target) reasons.push(`achieved ${f.achieved.toFixed(1)}/s < ${Math.round(fraction * 100)}% of ${f.target}/s (${f.dropped} dropped)`);
+  if (f.achieved < fraction * f.target)
+    reasons.push(`achieved ${f.achieved.toFixed(1)}/s < ${Math.round(fraction * 100)}% of ${f.target}/s (${f.dropped} dropped)`);
   if (f.failed > 0) reasons.push(`${f.failed} of ${f.sent} requests not accepted`);
   if (f.accepted === 0) reasons.push('no order accepted');
   const backlog = backlogSeconds(f);
-  if (backlog > criteria.maxBacklogSeconds) reasons.push(`pipeline fell behind: ${f.backlogOrders} orders (${backlog.toFixed(1)} s of load) unfinished when the load ended > ${criteria.maxBacklogSeconds} s`);
+  if (backlog > criteria.maxBacklogSeconds)
+    reasons.push(
+      `pipeline fell behind: ${f.backlogOrders} orders (${backlog.toFixed(1)} s of load) unfinished when the load ended > ${criteria.maxBacklogSeconds} s`,
+    );
   if (f.lostOrders > 0) reasons.push(`${f.lostOrders} accepted orders not terminal after the drain`);
   if (f.lostMessages > 0) reasons.push(`${f.lostMessages} confirmed messages never consumed`);
   if (f.unexpectedMessages > 0) reasons.push(`${f.unexpectedMessages} messages consumed but never published`);

@@ -12,7 +12,13 @@ export type InstrumentedConsumeOptions = Options.Consume & TrackDeliveryOptions;
  * delivery unsettled, as amqplib would, and the history says so (`handler-error`). A consumer the
  * broker cancelled (its queue was deleted) is recorded too: its messages stop arriving.
  */
-export function consumeWithHistory(channel: Channel, queue: string, history: HistoryRecorder, handler: DeliveryHandler, options: InstrumentedConsumeOptions = {}): Promise<Replies.Consume> {
+export function consumeWithHistory(
+  channel: Channel,
+  queue: string,
+  history: HistoryRecorder,
+  handler: DeliveryHandler,
+  options: InstrumentedConsumeOptions = {},
+): Promise<Replies.Consume> {
   const { consumer, ...consumeOptions } = options;
   return channel.consume(
     queue,
@@ -21,11 +27,18 @@ export function consumeWithHistory(channel: Channel, queue: string, history: His
         history.append({ kind: 'lifecycle', event: 'consumer-cancelled', detail: queue });
         return;
       }
-      const delivery = TrackedDelivery.receive(history, channel, queue, msg, { ...(consumer !== undefined ? { consumer } : {}), autoAck: consumeOptions.noAck === true });
+      const delivery = TrackedDelivery.receive(history, channel, queue, msg, {
+        ...(consumer !== undefined ? { consumer } : {}),
+        autoAck: consumeOptions.noAck === true,
+      });
       void Promise.resolve()
         .then(() => handler(delivery))
         .catch((err: unknown) => {
-          history.append({ kind: 'lifecycle', event: 'handler-error', detail: `${queue} ${delivery.id}: ${err instanceof Error ? err.message : String(err)}` });
+          history.append({
+            kind: 'lifecycle',
+            event: 'handler-error',
+            detail: `${queue} ${delivery.id}: ${err instanceof Error ? err.message : String(err)}`,
+          });
         });
     },
     consumeOptions,

@@ -12,7 +12,18 @@
  *     delivery.ack();
  *   });
  */
-export type { DeliverEvent, HandledEvent, HistoryEvent, HistoryEventKind, HistoryRecord, Intent, Outcome, PublishAttemptEvent, PublishResultEvent, SettleEvent } from './history-event.ts';
+export type {
+  DeliverEvent,
+  HandledEvent,
+  HistoryEvent,
+  HistoryEventKind,
+  HistoryRecord,
+  Intent,
+  Outcome,
+  PublishAttemptEvent,
+  PublishResultEvent,
+  SettleEvent,
+} from './history-event.ts';
 export { INTENTS } from './history-event.ts';
 export { HistoryWriter, now } from './history-writer.ts';
 export { HISTORY_FILE_ENV, NoHistory, openHistory, type HistoryRecorder } from './recorder.ts';
@@ -28,5 +39,11 @@ export {
   type PublishMeta,
   type PublishReport,
 } from './instrumented-publisher.ts';
-export { TrackedDelivery, type EffectOptions, type RetryOptions, type SettleOptions, type TrackDeliveryOptions } from './tracked-delivery.ts';
+export {
+  TrackedDelivery,
+  type EffectOptions,
+  type RetryOptions,
+  type SettleOptions,
+  type TrackDeliveryOptions,
+} from './tracked-delivery.ts';
 export { consumeWithHistory, type DeliveryHandler, type InstrumentedConsumeOptions } from './consume.ts';

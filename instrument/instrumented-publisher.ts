@@ -49,7 +49,9 @@ export interface InstrumentedPublisherOptions {
 /** A publish without a message id cannot be accounted for: the checkers match publishes to deliveries by id. */
 export class MissingMessageIdError extends Error {
   constructor(exchange: string, routingKey: string) {
-    super(`publish to exchange "${exchange}" with routing key "${routingKey}": expected options.messageId (a non-empty string); the history accounts for messages by id`);
+    super(
+      `publish to exchange "${exchange}" with routing key "${routingKey}": expected options.messageId (a non-empty string); the history accounts for messages by id`,
+    );
     this.name = 'MissingMessageIdError';
   }
 }
@@ -101,19 +103,37 @@ export class InstrumentedPublisher {
   }
 
   /** Like amqplib's `channel.publish`, but resolves with the outcome once it is known, and records both ends. */
-  async publish(exchange: string, routingKey: string, content: Buffer, options: InstrumentedPublishOptions, meta: PublishMeta = {}): Promise<PublishReport> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: InstrumentedPublishOptions,
+    meta: PublishMeta = {},
+  ): Promise<PublishReport> {
     const id = options.messageId;
     if (typeof id !== 'string' || id === '') throw new MissingMessageIdError(exchange, routingKey);
     const orderId = meta.orderId ?? headerString(options.headers, ORDER_ID_HEADER) ?? id;
     // The header carries the order id to the consumers, so their events name the same order.
-    const properties = meta.orderId === undefined ? options : { ...options, headers: { ...options.headers, [ORDER_ID_HEADER]: meta.orderId } };
+    const properties =
+      meta.orderId === undefined ? options : { ...options, headers: { ...options.headers, [ORDER_ID_HEADER]: meta.orderId } };
     this.#history.append({ kind: 'publish-attempt', id, orderId, exchange, routingKey, ...(meta.intent ? { intent: meta.intent } : {}) });
     const report = await this.#send(exchange, routingKey, content, properties);
-    this.#history.append({ kind: 'publish-result', id, orderId, outcome: report.outcome, ...(report.error ? { error: report.error } : {}) });
+    this.#history.append({
+      kind: 'publish-result',
+      id,
+      orderId,
+      outcome: report.outcome,
+      ...(report.error ? { error: report.error } : {}),
+    });
     return report;
   }
 
-  #send(exchange: string, routingKey: string, content: Buffer, options: InstrumentedPublishOptions): Promise<PublishReport> | PublishReport {
+  #send(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: InstrumentedPublishOptions,
+  ): Promise<PublishReport> | PublishReport {
     const channel = this.#channel;
     if (!channel || this.#channelClosed) return { outcome: 'fail', cause: 'not-sent', error: 'not connected' };
     if (!isConfirmChannel(channel)) {
@@ -132,7 +152,10 @@ export class InstrumentedPublisher {
         clearTimeout(timer);
         resolve(report);
       };
-      const timer = setTimeout(() => settle({ outcome: 'info', cause: 'timeout', error: `no confirm within ${this.#confirmTimeoutMs} ms` }), this.#confirmTimeoutMs);
+      const timer = setTimeout(
+        () => settle({ outcome: 'info', cause: 'timeout', error: `no confirm within ${this.#confirmTimeoutMs} ms` }),
+        this.#confirmTimeoutMs,
+      );
       try {
         channel.publish(exchange, routingKey, content, options, (err) => {
           if (!err) {
@@ -144,7 +167,11 @@ export class InstrumentedPublisher {
           // close has been fully dispatched to tell "channel died" (unknown) from "nacked" (failed).
           setImmediate(() => {
             const died = this.#channelClosed || this.#channel !== channel;
-            settle(died ? { outcome: 'info', cause: 'channel-closed', error: 'channel closed before confirm' } : { outcome: 'fail', cause: 'nacked', error: 'nacked by broker' });
+            settle(
+              died
+                ? { outcome: 'info', cause: 'channel-closed', error: 'channel closed before confirm' }
+                : { outcome: 'fail', cause: 'nacked', error: 'nacked by broker' },
+            );
           });
         });
       } catch (err) {
@@ -155,7 +182,11 @@ export class InstrumentedPublisher {
 }
 
 /** A publisher already using `channel`: the few-lines form for a service with one channel. */
-export function instrumentPublisher(channel: Channel | ConfirmChannel, history: HistoryRecorder, options: InstrumentedPublisherOptions = {}): InstrumentedPublisher {
+export function instrumentPublisher(
+  channel: Channel | ConfirmChannel,
+  history: HistoryRecorder,
+  options: InstrumentedPublisherOptions = {},
+): InstrumentedPublisher {
   const publisher = new InstrumentedPublisher(history, options);
   publisher.use(channel);
   return publisher;

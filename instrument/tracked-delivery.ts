@@ -48,10 +48,22 @@ export class TrackedDelivery {
   readonly #where: { id: string; queue: string; consumer: string; deliveryTag: number; channel: number };
 
   /** Records the delivery (`deliver`) and returns its handle. */
-  static receive(history: HistoryRecorder, channel: Channel, queue: string, message: ConsumeMessage, options: TrackDeliveryOptions = {}): TrackedDelivery {
+  static receive(
+    history: HistoryRecorder,
+    channel: Channel,
+    queue: string,
+    message: ConsumeMessage,
+    options: TrackDeliveryOptions = {},
+  ): TrackedDelivery {
     const delivery = new TrackedDelivery(history, channel, queue, message, options.consumer ?? history.proc);
     const orderId = delivery.orderId;
-    history.append({ kind: 'deliver', ...delivery.#where, ...(orderId ? { orderId } : {}), redelivered: message.fields.redelivered, ...(options.autoAck ? { autoAck: true } : {}) });
+    history.append({
+      kind: 'deliver',
+      ...delivery.#where,
+      ...(orderId ? { orderId } : {}),
+      redelivered: message.fields.redelivered,
+      ...(options.autoAck ? { autoAck: true } : {}),
+    });
     return delivery;
   }
 
@@ -96,7 +108,15 @@ export class TrackedDelivery {
 
   /** The work for this delivery is committed: `effect` names it (e.g. `payment-charged`). */
   effect(effect: string, { orderId, applied = true }: EffectOptions = {}): void {
-    this.#history.append({ kind: 'handled', id: this.id, orderId: orderId ?? this.orderId ?? this.id, queue: this.queue, consumer: this.consumer, applied, effect });
+    this.#history.append({
+      kind: 'handled',
+      id: this.id,
+      orderId: orderId ?? this.orderId ?? this.id,
+      queue: this.queue,
+      consumer: this.consumer,
+      applied,
+      effect,
+    });
   }
 
   /** A copy of the message is safely waiting to be retried (the service published it): settle this one next. */

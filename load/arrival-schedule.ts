@@ -41,7 +41,9 @@ const MS_PER_SECOND = 1000;
 const AREA_EPSILON = 1e-9;
 
 export function arrivalSchedule(plan: ArrivalPlan): ArrivalSchedule {
-  return plan.kind === 'constant' ? constantSchedule(plan.ratePerSecond, plan.durationSeconds) : rampingSchedule(plan.startRate, plan.stages);
+  return plan.kind === 'constant'
+    ? constantSchedule(plan.ratePerSecond, plan.durationSeconds)
+    : rampingSchedule(plan.startRate, plan.stages);
 }
 
 /** The first `limit` due times of a schedule (all of them by default): handy for tests and plots. */
@@ -93,7 +95,14 @@ function rampingSchedule(startRate: number, stages: readonly RateStage[]): Arriv
     assertFiniteNonNegative(stage.target, `stages[${k}].target`);
     assertFiniteNonNegative(stage.durationSeconds, `stages[${k}].durationSeconds`);
     const stageArea = (stage.durationSeconds * (from + stage.target)) / 2;
-    segments.push({ startMs, durationSeconds: stage.durationSeconds, from, to: stage.target, areaBefore: area, areaAfter: area + stageArea });
+    segments.push({
+      startMs,
+      durationSeconds: stage.durationSeconds,
+      from,
+      to: stage.target,
+      areaBefore: area,
+      areaAfter: area + stageArea,
+    });
     area += stageArea;
     startMs += stage.durationSeconds * MS_PER_SECOND;
     from = stage.target;

@@ -90,7 +90,9 @@ export function parseLoadArgs(argv: readonly string[]): LoadCliOptions {
 export function readApiUrl(cwd: string): string {
   const file = resolve(cwd, ENDPOINTS_FILE);
   if (!existsSync(file)) {
-    throw new EndpointsNotFoundError(`no --url given and ${file} does not exist: start a system with the harness first, or pass --url http://HOST:PORT`);
+    throw new EndpointsNotFoundError(
+      `no --url given and ${file} does not exist: start a system with the harness first, or pass --url http://HOST:PORT`,
+    );
   }
   let apiUrl: unknown;
   try {
@@ -99,7 +101,9 @@ export function readApiUrl(cwd: string): string {
     throw new EndpointsNotFoundError(`${file}: expected JSON like {"apiUrl":"http://127.0.0.1:PORT"}: ${(error as Error).message}`);
   }
   if (typeof apiUrl !== 'string' || apiUrl === '') {
-    throw new EndpointsNotFoundError(`${file}: expected a string field "apiUrl" like "http://127.0.0.1:PORT", got ${JSON.stringify(apiUrl)}`);
+    throw new EndpointsNotFoundError(
+      `${file}: expected a string field "apiUrl" like "http://127.0.0.1:PORT", got ${JSON.stringify(apiUrl)}`,
+    );
   }
   return apiUrl;
 }

@@ -99,7 +99,12 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const maxInFlight = Math.min(MAX_MAX_IN_FLIGHT, Math.max(MIN_MAX_IN_FLIGHT, Math.ceil(options.rate * MAX_IN_FLIGHT_PER_RATE)));
   // Retries get their own sockets: sharing the generator's would let them queue first attempts inside the agent.
-  const clientOptions = { baseUrl: options.apiUrl, path: (workload ?? REFERENCE_WORKLOAD).path, maxSockets: maxInFlight, timeoutMs: requestTimeoutMs };
+  const clientOptions = {
+    baseUrl: options.apiUrl,
+    path: (workload ?? REFERENCE_WORKLOAD).path,
+    maxSockets: maxInFlight,
+    timeoutMs: requestTimeoutMs,
+  };
   const client = createOrderClient(clientOptions);
   const retryClient = createOrderClient(clientOptions);
 
@@ -140,10 +145,18 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
     },
   });
   async function firstAttempt(i: number, signal: AbortSignal): Promise<RequestOutcome> {
-    const order: RetryOrder = { index: i, ...workloadOrder(workload ?? REFERENCE_WORKLOAD, options.seed, i, options.mix), firstStartMs: performance.now() };
+    const order: RetryOrder = {
+      index: i,
+      ...workloadOrder(workload ?? REFERENCE_WORKLOAD, options.seed, i, options.mix),
+      firstStartMs: performance.now(),
+    };
     const result = await attempt(order, 1, signal);
     retries.afterFirstAttempt(order, result);
-    return { ok: result.outcome === 'ok', ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
+    return {
+      ok: result.outcome === 'ok',
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(result.error ? { error: result.error } : {}),
+    };
   }
 
   const done = run.done

@@ -38,7 +38,10 @@ export class InvalidRetryPolicyError extends Error {
 }
 
 /** The default policy with `maxRetries` retries (and any timing overridden, for tests); throws on bad values. */
-export function retryPolicy(maxRetries: number = DEFAULT_CLIENT_RETRIES, overrides: Partial<Omit<RetryPolicy, 'maxRetries'>> = {}): RetryPolicy {
+export function retryPolicy(
+  maxRetries: number = DEFAULT_CLIENT_RETRIES,
+  overrides: Partial<Omit<RetryPolicy, 'maxRetries'>> = {},
+): RetryPolicy {
   if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > MAX_CLIENT_RETRIES) {
     throw new InvalidRetryPolicyError(`client retries: expected an integer from 0 to ${MAX_CLIENT_RETRIES}, got ${maxRetries}`);
   }
@@ -51,7 +54,8 @@ export function retryPolicy(maxRetries: number = DEFAULT_CLIENT_RETRIES, overrid
     ...overrides,
   };
   for (const key of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) {
-    if (!Number.isFinite(policy[key]) || policy[key] < 0) throw new InvalidRetryPolicyError(`${key}: expected a number of ms >= 0, got ${policy[key]}`);
+    if (!Number.isFinite(policy[key]) || policy[key] < 0)
+      throw new InvalidRetryPolicyError(`${key}: expected a number of ms >= 0, got ${policy[key]}`);
   }
   if (!Number.isFinite(policy.jitter) || policy.jitter < 0 || policy.jitter > 1) {
     throw new InvalidRetryPolicyError(`jitter: expected a fraction from 0 to 1, got ${policy.jitter}`);
@@ -111,7 +115,14 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; r
  * are spent or the retry would start past the deadline.
  * Draws from `random` once per retry it considers, so retry k of an order always waits the same in a replay.
  */
-export function nextRetry(policy: RetryPolicy, attempts: number, firstStartMs: number, nowMs: number, random: () => number, retryAfterMs = 0): RetryDecision {
+export function nextRetry(
+  policy: RetryPolicy,
+  attempts: number,
+  firstStartMs: number,
+  nowMs: number,
+  random: () => number,
+  retryAfterMs = 0,
+): RetryDecision {
   if (attempts > policy.maxRetries) return { retry: false, reason: 'retries-exhausted' };
   const delayMs = Math.max(backoffMs(policy, attempts, random), retryAfterMs);
   if (nowMs + delayMs > firstStartMs + policy.deadlineMs) return { retry: false, reason: 'deadline' };

@@ -103,7 +103,13 @@ export function createOrderClient(options: OrderClientOptions): OrderClient {
         finish();
       };
       const failWith = (error: unknown): void =>
-        settle(() => reject(error instanceof OrderRequestError ? error : new OrderRequestError(String((error as Error)?.message ?? error), { cause: error })));
+        settle(() =>
+          reject(
+            error instanceof OrderRequestError
+              ? error
+              : new OrderRequestError(String((error as Error)?.message ?? error), { cause: error }),
+          ),
+        );
 
       const req = transport.request(
         url,
@@ -122,7 +128,11 @@ export function createOrderClient(options: OrderClientOptions): OrderClient {
           const retryAfter = res.headers['retry-after'];
           res.on('end', () =>
             settle(() =>
-              resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks), res.headers['content-type']), ...(retryAfter !== undefined ? { retryAfter } : {}) }),
+              resolve({
+                status: res.statusCode ?? 0,
+                body: parseBody(Buffer.concat(chunks), res.headers['content-type']),
+                ...(retryAfter !== undefined ? { retryAfter } : {}),
+              }),
             ),
           );
           res.on('error', failWith);

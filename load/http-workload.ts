@@ -35,11 +35,15 @@ export class InvalidWorkloadError extends Error {
 
 /** Refuses a combination the workload cannot honour, before any request is sent. */
 export function assertWorkload(workload: HttpWorkload, mix: OrderMix | undefined): void {
-  if (!workload.path.startsWith('/')) throw new InvalidWorkloadError(`workload path: expected a path starting with /, got ${JSON.stringify(workload.path)}`);
-  if (workload.okStatuses.length === 0) throw new InvalidWorkloadError('workload okStatuses: expected at least one status meaning "accepted"');
+  if (!workload.path.startsWith('/'))
+    throw new InvalidWorkloadError(`workload path: expected a path starting with /, got ${JSON.stringify(workload.path)}`);
+  if (workload.okStatuses.length === 0)
+    throw new InvalidWorkloadError('workload okStatuses: expected at least one status meaning "accepted"');
   // Markers are products of the reference order body: an id-only body has nowhere to carry them.
   if (mix && workload.body !== 'reference-order' && Object.values(mix).some((v) => (v ?? 0) > 0)) {
-    throw new InvalidWorkloadError(`an order mix (${JSON.stringify(mix)}) needs the reference-order body; this workload sends ${workload.body}`);
+    throw new InvalidWorkloadError(
+      `an order mix (${JSON.stringify(mix)}) needs the reference-order body; this workload sends ${workload.body}`,
+    );
   }
 }
 

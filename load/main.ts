@@ -4,7 +4,13 @@ import type { ClientLoadSummary } from './client-order-load.ts';
 import { ORDER_RETRY_DEADLINE_MS } from './client-retry.ts';
 import type { LiveStats } from './open-model-generator.ts';
 import { startOrderLoad } from './order-load.ts';
-import { InvalidProfileOverrideError, ProfileValidationError, UnknownProfileError, resolveProfile, type ResolvedProfile } from './profiles.ts';
+import {
+  InvalidProfileOverrideError,
+  ProfileValidationError,
+  UnknownProfileError,
+  resolveProfile,
+  type ResolvedProfile,
+} from './profiles.ts';
 import { evaluateThresholds, type ThresholdVerdict } from './thresholds.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -41,7 +47,9 @@ function report(profile: ResolvedProfile, apiUrl: string, summary: ClientLoadSum
     `  duration  ${(summary.durationMs / 1000).toFixed(2)}s (dispatch ${(summary.dispatchMs / 1000).toFixed(2)}s)`,
     `  retries   ${r.needed} orders needed a retry (client retries ${r.clientRetries}): ${r.attempts} retry attempts, ${r.recovered} accepted on retry, ${r.gaveUp} gave up, ${r.abandoned} abandoned`,
     `thresholds ${verdict.passed ? 'PASSED' : 'FAILED'}`,
-    ...verdict.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.expected} actual=${c.actual === null ? 'none' : Number(c.actual.toFixed(4))}`),
+    ...verdict.checks.map(
+      (c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.expected} actual=${c.actual === null ? 'none' : Number(c.actual.toFixed(4))}`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -32,7 +32,8 @@ export function parseNumericOption(option: NumericOption, raw: string): number {
   const isNumber = NUMBER_PATTERN.test(text) && Number.isFinite(value);
   const expected = `${option.flag}: expected ${describeRange(option)}, got ${isNumber ? text : JSON.stringify(raw)}`;
   if (!isNumber || (option.integer === true && !Number.isSafeInteger(value)) || value < option.min) throw new NumericOptionError(expected);
-  if (option.max !== undefined && value > option.max) throw new NumericOptionError(option.whyMax ? `${expected}: ${option.whyMax}` : expected);
+  if (option.max !== undefined && value > option.max)
+    throw new NumericOptionError(option.whyMax ? `${expected}: ${option.whyMax}` : expected);
   return value;
 }
 

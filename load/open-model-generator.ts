@@ -134,7 +134,8 @@ function checkOptions(opts: OpenModelOptions): void {
   }
   for (const key of ['startGraceMs', 'drainTimeoutMs'] as const) {
     const v = opts[key];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new InvalidGeneratorOptionsError(`${key}: expected a number of ms >= 0, got ${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+      throw new InvalidGeneratorOptionsError(`${key}: expected a number of ms >= 0, got ${v}`);
   }
 }
 
@@ -197,7 +198,8 @@ export function startOpenModel(opts: OpenModelOptions): OpenModelRun {
     }
     pending
       .then(
-        (outcome): RequestOutcome => (outcome && typeof outcome.ok === 'boolean' ? outcome : { ok: false, error: `request returned ${JSON.stringify(outcome)}` }),
+        (outcome): RequestOutcome =>
+          outcome && typeof outcome.ok === 'boolean' ? outcome : { ok: false, error: `request returned ${JSON.stringify(outcome)}` },
         (error): RequestOutcome => ({ ok: false, error: errorText(error) }),
       )
       .then((outcome) => {

@@ -19,7 +19,12 @@ export interface AttemptResult {
   latencyMs: number;
 }
 
-export async function sendOrderAttempt(client: OrderClient, body: RequestBody, signal?: AbortSignal, workload?: HttpWorkload): Promise<AttemptResult> {
+export async function sendOrderAttempt(
+  client: OrderClient,
+  body: RequestBody,
+  signal?: AbortSignal,
+  workload?: HttpWorkload,
+): Promise<AttemptResult> {
   const started = performance.now();
   const latency = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
@@ -34,7 +39,8 @@ export async function sendOrderAttempt(client: OrderClient, body: RequestBody, s
       latencyMs: latency(),
     };
   } catch (err) {
-    if (err instanceof OrderRequestAbortedError) return { outcome: 'info', answer: { kind: 'aborted' }, error: err.message, latencyMs: latency() };
+    if (err instanceof OrderRequestAbortedError)
+      return { outcome: 'info', answer: { kind: 'aborted' }, error: err.message, latencyMs: latency() };
     return {
       outcome: isRefused(err) ? 'fail' : 'info',
       answer: { kind: 'no-response' },

@@ -70,7 +70,9 @@ export type OrderMix = Partial<Record<OrderMarker, number>>;
 export class InvalidOrderMixError extends Error {
   override readonly name = 'InvalidOrderMixError';
   constructor(mix: unknown) {
-    super(`order mix: expected fractions between 0 and 1 for ${Object.keys(ORDER_MARKERS).join(', ')}, summing to at most 1; got ${JSON.stringify(mix)}`);
+    super(
+      `order mix: expected fractions between 0 and 1 for ${Object.keys(ORDER_MARKERS).join(', ')}, summing to at most 1; got ${JSON.stringify(mix)}`,
+    );
   }
 }
 
@@ -100,7 +102,9 @@ export function markedOrderBody(seed: number, index: number, mix: OrderMix, opti
 
 function assertMix(mix: OrderMix): void {
   const values = Object.entries(mix);
-  const valid = values.every(([k, v]) => Object.hasOwn(ORDER_MARKERS, k) && typeof v === 'number' && v >= 0 && v <= 1) && values.reduce((n, [, v]) => n + (v ?? 0), 0) <= 1;
+  const valid =
+    values.every(([k, v]) => Object.hasOwn(ORDER_MARKERS, k) && typeof v === 'number' && v >= 0 && v <= 1) &&
+    values.reduce((n, [, v]) => n + (v ?? 0), 0) <= 1;
   if (!valid) throw new InvalidOrderMixError(mix);
 }
 

@@ -39,7 +39,9 @@ export interface OrderLoadRun extends Omit<OpenModelRun, 'done'> {
 export function orderRequest(client: OrderClient, seed: number): (i: number, signal: AbortSignal) => Promise<RequestOutcome> {
   return async (i, signal) => {
     const response = await client.postOrder(orderBody(seed, i), signal);
-    return isOkStatus(response.status) ? { ok: true, status: response.status } : { ok: false, status: response.status, error: `HTTP ${response.status}` };
+    return isOkStatus(response.status)
+      ? { ok: true, status: response.status }
+      : { ok: false, status: response.status, error: `HTTP ${response.status}` };
   };
 }
 
@@ -64,7 +66,11 @@ export function startOrderLoad(options: OrderLoadOptions): OrderLoadRun {
       const firstStartMs = performance.now();
       const result = await sendOrderAttempt(client, body, signal);
       retries.afterFirstAttempt({ index: i, orderId: body.id!, body, intent: 'normal', firstStartMs }, result);
-      return { ok: result.outcome === 'ok', ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
+      return {
+        ok: result.outcome === 'ok',
+        ...(result.status !== undefined ? { status: result.status } : {}),
+        ...(result.error ? { error: result.error } : {}),
+      };
     },
     drainTimeoutMs: profile.requestTimeoutMs + DRAIN_MARGIN_MS,
     ...(options.signal ? { signal: options.signal } : {}),

@@ -103,7 +103,8 @@ export class OrderRetries {
     this.#send = options.send;
     this.#random = options.random;
     this.#now = options.now ?? (() => performance.now());
-    if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0)) throw new InvalidRetryOptionsError(`retry rate: expected a number of retries per second > 0, got ${options.ratePerSecond}`);
+    if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0))
+      throw new InvalidRetryOptionsError(`retry rate: expected a number of retries per second > 0, got ${options.ratePerSecond}`);
     this.#ratePerSecond = options.ratePerSecond;
     this.#tokens = options.ratePerSecond ?? 0;
     this.#tokensAt = this.#now();
@@ -207,10 +208,13 @@ export class OrderRetries {
       return true;
     }
     if (!this.#pumpTimer) {
-      this.#pumpTimer = setTimeout(() => {
-        this.#pumpTimer = undefined;
-        this.#pump();
-      }, Math.ceil(((1 - this.#tokens) / rate) * 1000));
+      this.#pumpTimer = setTimeout(
+        () => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        },
+        Math.ceil(((1 - this.#tokens) / rate) * 1000),
+      );
     }
     return false;
   }
@@ -255,7 +259,10 @@ export class OrderRetries {
       (error: unknown) => {
         this.#inFlight--;
         this.#c.abandoned++;
-        this.#failure ??= new RetrySendError(`attempt ${entry.attempts} of ${entry.order.orderId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        this.#failure ??= new RetrySendError(
+          `attempt ${entry.attempts} of ${entry.order.orderId}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
         this.abandon();
         this.#checkSettled();
       },

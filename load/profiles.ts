@@ -102,10 +102,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
 
 const positiveInteger: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : `expected an integer > 0, got ${show(v)}`);
-const nonNegativeInteger: Check = (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : `expected an integer >= 0, got ${show(v)}`);
-const positiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `expected a number > 0, got ${show(v)}`);
-const nonNegativeNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `expected a number >= 0, got ${show(v)}`);
-const fraction: Check = (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? undefined : `expected a number between 0 and 1, got ${show(v)}`);
+const nonNegativeInteger: Check = (v) =>
+  Number.isInteger(v) && (v as number) >= 0 ? undefined : `expected an integer >= 0, got ${show(v)}`;
+const positiveNumber: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `expected a number > 0, got ${show(v)}`;
+const nonNegativeNumber: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `expected a number >= 0, got ${show(v)}`;
+const fraction: Check = (v) =>
+  typeof v === 'number' && v >= 0 && v <= 1 ? undefined : `expected a number between 0 and 1, got ${show(v)}`;
 const text: Check = (v) => (typeof v === 'string' ? undefined : `expected a string, got ${show(v)}`);
 
 class Problems {
@@ -148,7 +152,9 @@ function validateProfile(path: string, p: unknown, problems: Problems): void {
     problems.onlyKeys(path, p, [...COMMON_KEYS, 'rate', 'duration']);
     problems.check(`${path}.rate`, p.rate, positiveInteger);
     problems.check(`${path}.duration`, p.duration, (v) =>
-      typeof v === 'number' && v >= MIN_CONSTANT_DURATION_SECONDS ? undefined : `expected seconds >= ${MIN_CONSTANT_DURATION_SECONDS}, got ${show(v)}`,
+      typeof v === 'number' && v >= MIN_CONSTANT_DURATION_SECONDS
+        ? undefined
+        : `expected seconds >= ${MIN_CONSTANT_DURATION_SECONDS}, got ${show(v)}`,
     );
   } else if (p.executor === 'ramping-arrival-rate') {
     problems.onlyKeys(path, p, [...COMMON_KEYS, 'startRate', 'stages']);
@@ -169,7 +175,10 @@ function validateProfile(path: string, p: unknown, problems: Problems): void {
       const stages = p.stages.filter(isRecord);
       const total = stages.reduce((sum, s) => sum + (typeof s.duration === 'number' ? s.duration : 0), 0);
       if (total <= 0) problems.list.push(`${path}.stages: expected a total duration > 0 seconds, got ${total}`);
-      const peak = Math.max(typeof p.startRate === 'number' ? p.startRate : 0, ...stages.map((s) => (typeof s.target === 'number' ? s.target : 0)));
+      const peak = Math.max(
+        typeof p.startRate === 'number' ? p.startRate : 0,
+        ...stages.map((s) => (typeof s.target === 'number' ? s.target : 0)),
+      );
       if (peak <= 0) problems.list.push(`${path}: expected startRate or some stage target > 0, all are 0`);
     }
   } else {
@@ -180,7 +189,8 @@ function validateProfile(path: string, p: unknown, problems: Problems): void {
 /** Checks parsed JSON and returns it typed; every problem is listed with its path and what was expected. */
 export function parseProfiles(json: unknown, source = 'profiles'): ProfileSet {
   const problems = new Problems();
-  if (!isRecord(json)) throw new ProfileValidationError(source, [`expected an object with requestTimeoutMs and profiles, got ${show(json)}`]);
+  if (!isRecord(json))
+    throw new ProfileValidationError(source, [`expected an object with requestTimeoutMs and profiles, got ${show(json)}`]);
   problems.onlyKeys('(top level)', json, ['$comment', 'requestTimeoutMs', 'profiles']);
   problems.check('requestTimeoutMs', json.requestTimeoutMs, positiveInteger);
   if (!isRecord(json.profiles) || Object.keys(json.profiles).length === 0) {
@@ -244,7 +254,8 @@ export function resolveProfile(name: string, overrides: ProfileOverrides = {}, s
   if (!profile) throw new UnknownProfileError(name, Object.keys(set.profiles));
   checkOverrides(overrides);
 
-  const peak = profile.executor === 'constant-arrival-rate' ? profile.rate : Math.max(profile.startRate, ...profile.stages.map((s) => s.target));
+  const peak =
+    profile.executor === 'constant-arrival-rate' ? profile.rate : Math.max(profile.startRate, ...profile.stages.map((s) => s.target));
   const factor = overrides.rate === undefined ? 1 : overrides.rate / peak;
   const scaleRate = (r: number): number => Math.round(r * factor);
 
@@ -257,7 +268,10 @@ export function resolveProfile(name: string, overrides: ProfileOverrides = {}, s
     const originalMs = profile.stages.map((s) => toMs(s.duration));
     const stagesMs = overrides.duration === undefined ? originalMs : stretchStages(originalMs, toMs(overrides.duration));
     durationMs = stagesMs.reduce((a, b) => a + b, 0);
-    const stages: RateStage[] = profile.stages.map((s, k) => ({ target: scaleRate(s.target), durationSeconds: stagesMs[k]! / MS_PER_SECOND }));
+    const stages: RateStage[] = profile.stages.map((s, k) => ({
+      target: scaleRate(s.target),
+      durationSeconds: stagesMs[k]! / MS_PER_SECOND,
+    }));
     plan = { kind: 'ramping', startRate: scaleRate(profile.startRate), stages };
   }
 

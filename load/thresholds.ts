@@ -27,7 +27,12 @@ export function evaluateThresholds(summary: OpenModelSummary, thresholds: Profil
   const failedRate = completed > 0 ? summary.failed / completed : null;
   const p99 = summary.latencyMs.p99;
   const checks: ThresholdCheck[] = [
-    { name: 'failed-rate', expected: `rate<=${thresholds.maxFailedRate}`, actual: failedRate, ok: failedRate !== null && failedRate <= thresholds.maxFailedRate },
+    {
+      name: 'failed-rate',
+      expected: `rate<=${thresholds.maxFailedRate}`,
+      actual: failedRate,
+      ok: failedRate !== null && failedRate <= thresholds.maxFailedRate,
+    },
     {
       name: 'dropped-iterations',
       expected: `count<=${thresholds.maxDroppedIterations}`,

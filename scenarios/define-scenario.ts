@@ -16,7 +16,13 @@ export interface ScenarioDeadLetterOptions extends Omit<DeadLetterRoutingOptions
  * Checkers a scenario can ask for, by name (harness/checkers/registry.ts maps names to checker
  * code), alone or with their options as data. The names come from the registry's table.
  */
-export type CheckSpec = CheckName | { [K in CheckName]: Parameters<(typeof CHECKERS)[K]> extends [] ? never : { name: K; options: NonNullable<Parameters<(typeof CHECKERS)[K]>[0]> } }[CheckName];
+export type CheckSpec =
+  | CheckName
+  | {
+      [K in CheckName]: Parameters<(typeof CHECKERS)[K]> extends []
+        ? never
+        : { name: K; options: NonNullable<Parameters<(typeof CHECKERS)[K]>[0]> };
+    }[CheckName];
 
 /** The knobs a user can turn on every scenario (`npm run scenario NAME -- --rate ...`). */
 export interface ScenarioOptions {
@@ -76,7 +82,11 @@ export function defineScenario(definition: ScenarioDefinition): ScenarioDefiniti
  * loss) plus the scenario's own, each name once. A scenario's own entry of the same name (with
  * options) replaces the baseline one.
  */
-export function scenarioChecks(scenario: ScenarioDefinition, options: ScenarioOptions, baseline: readonly string[]): (CheckSpec | string)[] {
+export function scenarioChecks(
+  scenario: ScenarioDefinition,
+  options: ScenarioOptions,
+  baseline: readonly string[],
+): (CheckSpec | string)[] {
   const own = typeof scenario.checks === 'function' ? scenario.checks(options) : scenario.checks;
   const ownNames = new Set<string>(own.map((spec) => (typeof spec === 'string' ? spec : spec.name)));
   // Baseline names come from a target's declaration: a name the registry does not know judges UNKNOWN, naming the known ones.

@@ -28,7 +28,12 @@ export default defineScenario({
   defaults: { rate: 50, duration: 30 },
   workload: { mix: MIX, inject: 'malformed' },
   settings: { processingMs: { 'dead-letter': AUDIT_MS } },
-  faults: ({ duration }) => CRASHES.map((c) => ({ at: Math.max(1, Math.round(duration * c.at)), duration: CRASH_SECONDS, fault: consumerCrash({ role: c.role, instance: c.instance }) })),
+  faults: ({ duration }) =>
+    CRASHES.map((c) => ({
+      at: Math.max(1, Math.round(duration * c.at)),
+      duration: CRASH_SECONDS,
+      fault: consumerCrash({ role: c.role, instance: c.instance }),
+    })),
   // What had to die (poison, flash, the feed's overflow, the injected malformed messages) follows from the intents the history records.
   checks: ['dead-letter-routing', 'zero-loss', 'effects'],
   catches: ['no-dlx', 'timer-retry', 'drop-malformed'],

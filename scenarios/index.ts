@@ -12,4 +12,16 @@ import dlx from './dlx.ts';
 import redeliveryStorm from './redelivery-storm.ts';
 
 /** Every scenario the CLI knows, in the order `--list` shows them and `--all` runs them. */
-export const SCENARIOS: readonly ScenarioDefinition[] = [brokerRestart, brokerKill, latency, connectionCut, blackhole, consumerCrash, memoryAlarm, chaosMix, prefetchFairness, dlx, redeliveryStorm];
+export const SCENARIOS: readonly ScenarioDefinition[] = [
+  brokerRestart,
+  brokerKill,
+  latency,
+  connectionCut,
+  blackhole,
+  consumerCrash,
+  memoryAlarm,
+  chaosMix,
+  prefetchFairness,
+  dlx,
+  redeliveryStorm,
+];

@@ -57,7 +57,10 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(json: string | undefined): SystemProcessConfig {
-  if (!json) throw new ConfigError(`${CONFIG_ENV} is not set: expected a JSON object with role, instance, publishUrl, consumeUrl, dataDir, historyFile`);
+  if (!json)
+    throw new ConfigError(
+      `${CONFIG_ENV} is not set: expected a JSON object with role, instance, publishUrl, consumeUrl, dataDir, historyFile`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(json);

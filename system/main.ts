@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     case 'notifications':
       return runWorker(runtime, () => notificationsHandlers(new NotificationsStore(config.dataDir, stores)));
     case 'dead-letter':
-      return runWorker(runtime, (rt) => deadLetterHandlers(new DeadLetterStore(config.dataDir), new AuditStore(config.dataDir), rt.history));
+      return runWorker(runtime, (rt) =>
+        deadLetterHandlers(new DeadLetterStore(config.dataDir), new AuditStore(config.dataDir), rt.history),
+      );
   }
 }
 

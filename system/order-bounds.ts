@@ -19,7 +19,8 @@ export const ORDER_ID_EXPECTED = `1-${MAX_ID_LENGTH} characters of A-Z a-z 0-9 .
 
 // Every bounded order sums exactly: no line or total can leave the safe integer range before the
 // total bound is checked.
-if (MAX_ORDER_ITEMS * MAX_ITEM_QUANTITY * MAX_PRICE_CENTS > Number.MAX_SAFE_INTEGER) throw new Error('order bounds allow totals beyond Number.MAX_SAFE_INTEGER cents');
+if (MAX_ORDER_ITEMS * MAX_ITEM_QUANTITY * MAX_PRICE_CENTS > Number.MAX_SAFE_INTEGER)
+  throw new Error('order bounds allow totals beyond Number.MAX_SAFE_INTEGER cents');
 
 /** 123456 -> "1234.56": bounds are named in the units the client writes. */
 export function formatCents(cents: number): string {
@@ -64,8 +65,5 @@ export const priceSchema = z
   .refine((p) => Math.abs(p * 100 - priceToCents(p)) < 1e-6, 'expected a price with at most 2 decimal places');
 
 export function itemsSchema<T extends z.ZodType>(item: T) {
-  return z
-    .array(item)
-    .min(1, 'expected at least 1 item')
-    .max(MAX_ORDER_ITEMS, `expected at most ${MAX_ORDER_ITEMS} items`);
+  return z.array(item).min(1, 'expected at least 1 item').max(MAX_ORDER_ITEMS, `expected at most ${MAX_ORDER_ITEMS} items`);
 }

@@ -23,7 +23,11 @@ export interface ProcessRuntime {
 export function startRuntime(config: SystemProcessConfig): ProcessRuntime {
   // Metrics first: the history feeds connection state and dead letters into them.
   const history = new MeteredHistoryWriter(config.historyFile, config.instance, initSystemMetrics(config));
-  history.append({ kind: 'lifecycle', event: 'start', detail: `pid ${process.pid}${config.flaws.length ? ` flaws ${config.flaws.join(',')}` : ''}` });
+  history.append({
+    kind: 'lifecycle',
+    event: 'start',
+    detail: `pid ${process.pid}${config.flaws.length ? ` flaws ${config.flaws.join(',')}` : ''}`,
+  });
   const cleanups: (() => Promise<void> | void)[] = [];
   let stopping = false;
 

@@ -50,5 +50,7 @@ export function connectionCut(options: ConnectionCutOptions = {}): Fault {
 }
 
 async function removeDropToxics(proxies: ReturnType<typeof proxiesOf>): Promise<void> {
-  await Promise.all(proxies.flatMap((proxy) => (['upstream', 'downstream'] as const).map((stream) => proxy.removeToxic(`${TOXIC_NAME}_${stream}`))));
+  await Promise.all(
+    proxies.flatMap((proxy) => (['upstream', 'downstream'] as const).map((stream) => proxy.removeToxic(`${TOXIC_NAME}_${stream}`))),
+  );
 }

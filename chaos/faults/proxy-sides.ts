@@ -1,4 +1,12 @@
-import { TOXIC_STREAMS, type Fault, type FaultEnv, type FaultTrait, type ProxyControl, type ToxicSpec, type ToxicStream } from '../fault.ts';
+import {
+  TOXIC_STREAMS,
+  type Fault,
+  type FaultEnv,
+  type FaultTrait,
+  type ProxyControl,
+  type ToxicSpec,
+  type ToxicStream,
+} from '../fault.ts';
 
 /** Which proxy a network fault acts on: the system's publishing connections, its consuming ones, or both. */
 export type ProxySide = 'producer' | 'consumer' | 'both';
@@ -28,7 +36,11 @@ export function streamsOf(stream: StreamChoice): readonly ToxicStream[] {
 }
 
 export function describeSide(side: ProxySide): string {
-  return side === 'both' ? 'publishing and consuming connections' : side === 'producer' ? 'publishing connections' : 'consuming connections';
+  return side === 'both'
+    ? 'publishing and consuming connections'
+    : side === 'producer'
+      ? 'publishing connections'
+      : 'consuming connections';
 }
 
 export function requireNonNegative(fault: string, what: string, value: number): number {
@@ -55,7 +67,8 @@ export function toxicFault(spec: {
   toxic: Omit<ToxicSpec, 'name' | 'stream'>;
 }): Fault {
   const toxicName = (stream: ToxicStream) => `${spec.name}_${stream}`;
-  const placements = (env: FaultEnv) => proxiesOf(env, spec.side).flatMap((proxy) => streamsOf(spec.stream).map((stream) => ({ proxy, stream })));
+  const placements = (env: FaultEnv) =>
+    proxiesOf(env, spec.side).flatMap((proxy) => streamsOf(spec.stream).map((stream) => ({ proxy, stream })));
   return {
     name: spec.name,
     description: spec.description,

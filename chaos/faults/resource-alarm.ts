@@ -29,7 +29,10 @@ export async function awaitAlarm(broker: BrokerControl, resource: AlarmResource,
   const deadline = Date.now() + ALARM_SETTLE_MS;
   for (;;) {
     if ((await raisedAlarms(broker)).has(resource) === raised) return;
-    if (Date.now() > deadline) throw new AlarmStateError(`the ${resource} alarm was still ${raised ? 'not raised' : 'raised'} ${ALARM_SETTLE_MS} ms after changing its threshold`);
+    if (Date.now() > deadline)
+      throw new AlarmStateError(
+        `the ${resource} alarm was still ${raised ? 'not raised' : 'raised'} ${ALARM_SETTLE_MS} ms after changing its threshold`,
+      );
     await new Promise((resolve) => setTimeout(resolve, ALARM_POLL_MS));
   }
 }

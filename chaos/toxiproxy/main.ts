@@ -48,7 +48,8 @@ function parseCliArgs(args: readonly string[]): CliOptions {
   if (values['allow-non-loopback'] === true) options.allowNonLoopback = true;
   if (values.port !== undefined) {
     const port = Number(values.port);
-    if (!PORT_PATTERN.test(values.port) || port > MAX_PORT) throw new UsageError(`--port: expected an integer from 0 to ${MAX_PORT}, got "${values.port}"`);
+    if (!PORT_PATTERN.test(values.port) || port > MAX_PORT)
+      throw new UsageError(`--port: expected an integer from 0 to ${MAX_PORT}, got "${values.port}"`);
     options.port = port;
   }
   if (options.host !== undefined && !isLoopbackHost(options.host) && options.allowNonLoopback !== true) {

@@ -46,7 +46,9 @@ function expectAttributesObject(attributes: unknown, structName: string): void {
   if (attributes === undefined || attributes === null) return;
   if (typeof attributes !== 'object' || Array.isArray(attributes)) {
     const kind = Array.isArray(attributes) ? 'array' : typeof attributes === 'boolean' ? 'bool' : typeof attributes;
-    throw new BadRequestBodyError(`json: cannot unmarshal ${kind} into Go struct field ToxicWrapper.attributes of type toxics.${structName}`);
+    throw new BadRequestBodyError(
+      `json: cannot unmarshal ${kind} into Go struct field ToxicWrapper.attributes of type toxics.${structName}`,
+    );
   }
 }
 

@@ -87,11 +87,17 @@ function publishConfirmed(id) {
     if (!ch) return reject(new NotTakenError('not connected to the broker'));
     const timer = setTimeout(() => reject(new Error(`no confirm within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
     try {
-      ch.publish('', QUEUE, Buffer.from(JSON.stringify({ id })), { persistent: true, messageId: id, contentType: 'application/json' }, (err) => {
-        clearTimeout(timer);
-        if (err) reject(new Error(`broker did not confirm: ${err.message ?? err}`));
-        else resolve();
-      });
+      ch.publish(
+        '',
+        QUEUE,
+        Buffer.from(JSON.stringify({ id })),
+        { persistent: true, messageId: id, contentType: 'application/json' },
+        (err) => {
+          clearTimeout(timer);
+          if (err) reject(new Error(`broker did not confirm: ${err.message ?? err}`));
+          else resolve();
+        },
+      );
     } catch (err) {
       // publish() throws before writing anything when the channel is already closed.
       clearTimeout(timer);

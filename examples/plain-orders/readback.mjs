@@ -16,7 +16,10 @@ const path = join(dataDir, 'processed.log');
 /** Whole lines only: a line without its newline is a write the consumer had not finished (nor acked). */
 function processedIds() {
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter(Boolean);
 }
 
 function send(res, status, body) {

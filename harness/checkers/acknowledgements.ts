@@ -92,7 +92,9 @@ export function acknowledgementsChecker(options: AcknowledgementsOptions = {}): 
 
 /** Whether the consumers said they consume with automatic acknowledgement (see DeliverEvent.autoAck). */
 export function consumesWithAutoAck(events: readonly HistoryEvent[]): boolean {
-  return historyIndex(events).ofKind('deliver').some((e) => e.autoAck === true);
+  return historyIndex(events)
+    .ofKind('deliver')
+    .some((e) => e.autoAck === true);
 }
 
 function checkManual(events: readonly HistoryEvent[], graceMs: number, topology: DeclaredTopology): CheckResult {
@@ -102,7 +104,17 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number, topology:
   const comesBack = recoveryIndex(events, track.deliveries, handled);
   const lostInBrokerCrash = brokerCrashIndex(events, topology);
   const violations = new ViolationList<AckViolationKind, AckViolationExample>();
-  const counts: AcknowledgementCounts = { deliveries: 0, redelivered: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, abandonedRecovered: 0, inFlightAtEnd: 0, abandonedUnconfirmed: 0 };
+  const counts: AcknowledgementCounts = {
+    deliveries: 0,
+    redelivered: 0,
+    acked: 0,
+    nacked: 0,
+    rejected: 0,
+    abandoned: 0,
+    abandonedRecovered: 0,
+    inFlightAtEnd: 0,
+    abandonedUnconfirmed: 0,
+  };
   const rows = new RowCounter();
 
   for (const d of track.deliveries) {
@@ -148,21 +160,45 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number, topology:
       continue;
     }
     const wasHandled = handled.between(e.proc, e.queue, e.id, e.t) !== undefined;
-    violations.add('abandoned-not-redelivered', example(d, `${d.abandonedBy} at ${d.abandonedAt}; ${wasHandled ? 'handled (effect committed) but never acked' : 'never handled'}; no later delivery, handling or dead letter`));
+    violations.add(
+      'abandoned-not-redelivered',
+      example(
+        d,
+        `${d.abandonedBy} at ${d.abandonedAt}; ${wasHandled ? 'handled (effect committed) but never acked' : 'never handled'}; no later delivery, handling or dead letter`,
+      ),
+    );
     row.violations++;
   }
 
   for (const s of track.strays) {
-    violations.add('stray-settle', { id: s.id, consumer: s.proc, queue: s.queue, channel: s.channel, deliveryTag: s.deliveryTag, t: s.t, note: `${s.kind} of a tag that is not an open delivery of this message on the current connection` });
+    violations.add('stray-settle', {
+      id: s.id,
+      consumer: s.proc,
+      queue: s.queue,
+      channel: s.channel,
+      deliveryTag: s.deliveryTag,
+      t: s.t,
+      note: `${s.kind} of a tag that is not an open delivery of this message on the current connection`,
+    });
     rows.get(s.queue, s.proc).violations++;
   }
 
   for (const d of redeliveredFlagRule(events, track.deliveries, topology)) {
-    violations.add('redelivered-flag-missing', example(d, 'more first deliveries (redelivered=false) than copies that can have been published'));
+    violations.add(
+      'redelivered-flag-missing',
+      example(d, 'more first deliveries (redelivered=false) than copies that can have been published'),
+    );
     rows.get(d.deliver.queue, d.deliver.proc).violations++;
   }
 
-  const table = rows.table(['queue', 'consumer', 'deliveries', 'acked', 'nacked', 'rejected', 'abandoned', 'violations'], (r) => [r.deliveries, r.acked, r.nacked, r.rejected, r.abandoned, r.violations]);
+  const table = rows.table(['queue', 'consumer', 'deliveries', 'acked', 'nacked', 'rejected', 'abandoned', 'violations'], (r) => [
+    r.deliveries,
+    r.acked,
+    r.nacked,
+    r.rejected,
+    r.abandoned,
+    r.violations,
+  ]);
   const details = { mode: 'manual', counts, violations: violations.toRecord(), table };
   if (violations.count() > 0) return { valid: false, summary: violations.describe(PHRASES), ...details };
   if (counts.deliveries === 0) return { valid: 'unknown', summary: 'no delivery in the history: nothing to check', ...details };
@@ -173,7 +209,11 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number, topology:
     counts.inFlightAtEnd ? `${counts.inFlightAtEnd} in flight at the end` : '',
     counts.abandonedUnconfirmed ? `${counts.abandonedUnconfirmed} never confirmed and gone with the crashed broker` : '',
   ].filter(Boolean);
-  return { valid: true, summary: `all ${counts.deliveries} deliveries settled once, acks after their effect (${counts.acked} acked${notes.length ? `, ${notes.join(', ')}` : ''})`, ...details };
+  return {
+    valid: true,
+    summary: `all ${counts.deliveries} deliveries settled once, acks after their effect (${counts.acked} acked${notes.length ? `, ${notes.join(', ')}` : ''})`,
+    ...details,
+  };
 }
 
 function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckResult {
@@ -206,12 +246,23 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
       inFlightAtEnd++;
       continue;
     }
-    violations.add('lost-to-auto-ack', example(d, 'delivered with automatic acknowledgement, never handled: the broker forgot it on delivery'));
+    violations.add(
+      'lost-to-auto-ack',
+      example(d, 'delivered with automatic acknowledgement, never handled: the broker forgot it on delivery'),
+    );
     row.violations++;
   }
   for (const s of historyIndex(events).ofKinds(['ack', 'nack', 'reject'])) {
     if (s.kind !== 'ack' && s.kind !== 'nack' && s.kind !== 'reject') continue;
-    violations.add('settled-in-auto-ack-mode', { id: s.id, consumer: s.proc, queue: s.queue, channel: s.channel, deliveryTag: s.deliveryTag, t: s.t, note: `${s.kind} on a channel that consumes with noAck` });
+    violations.add('settled-in-auto-ack-mode', {
+      id: s.id,
+      consumer: s.proc,
+      queue: s.queue,
+      channel: s.channel,
+      deliveryTag: s.deliveryTag,
+      t: s.t,
+      note: `${s.kind} on a channel that consumes with noAck`,
+    });
     rows.get(s.queue, s.proc).violations++;
   }
 
@@ -221,7 +272,11 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
   const prefix = 'acknowledgements are automatic (auto-ack)';
   if (violations.count() > 0) return { valid: false, summary: `${prefix}: ${violations.describe(PHRASES)}`, ...details };
   if (deliveries === 0) return { valid: 'unknown', summary: `${prefix}; no delivery in the history: nothing to check`, ...details };
-  return { valid: true, summary: `${prefix}: all ${deliveries} deliveries were handled${inFlightAtEnd ? ` (${inFlightAtEnd} in flight at the end)` : ''}`, ...details };
+  return {
+    valid: true,
+    summary: `${prefix}: all ${deliveries} deliveries were handled${inFlightAtEnd ? ` (${inFlightAtEnd} in flight at the end)` : ''}`,
+    ...details,
+  };
 }
 
 /**
@@ -235,7 +290,11 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
  * routed to (the dead-letter queue, fed by the broker) and ids without publish attempts are not judged.
  * Returns the offending deliveries (the ones after the allowed first deliveries, in time order).
  */
-function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], topology: DeclaredTopology): TrackedDelivery[] {
+function redeliveredFlagRule(
+  events: readonly HistoryEvent[],
+  deliveries: readonly TrackedDelivery[],
+  topology: DeclaredTopology,
+): TrackedDelivery[] {
   const copies = new Map<string, number>();
   for (const { id, queues, outcome } of publishOutcomes(events, topology)) {
     const landed = outcome === 'fail' ? 0 : 1;
@@ -265,7 +324,9 @@ function redeliveredFlagRule(events: readonly HistoryEvent[], deliveries: readon
  * attempts of the same id in order.
  */
 function publishOutcomes(events: readonly HistoryEvent[], topology: DeclaredTopology): readonly PublishOutcome[] {
-  return historyIndex(events).derived('publish-outcomes', (index) => pairPublishes(index.ofKinds(['publish-attempt', 'publish-result']), topology));
+  return historyIndex(events).derived('publish-outcomes', (index) =>
+    pairPublishes(index.ofKinds(['publish-attempt', 'publish-result']), topology),
+  );
 }
 
 interface PublishOutcome {
@@ -307,7 +368,8 @@ function pairPublishes(events: readonly HistoryEvent[], topology: DeclaredTopolo
  */
 function brokerCrashIndex(events: readonly HistoryEvent[], topology: DeclaredTopology): (d: TrackedDelivery) => boolean {
   const confirmed = new Set<string>();
-  for (const { id, queues, outcome } of publishOutcomes(events, topology)) if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
+  for (const { id, queues, outcome } of publishOutcomes(events, topology))
+    if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
   const windows: { name: string; from: number; to: number }[] = [];
   for (const e of historyIndex(events).ofKind('fault')) {
     if (e.phase === 'start') {
@@ -338,7 +400,11 @@ function crashesBroker(e: FaultEvent): boolean {
 const LEGACY_BROKER_CRASH_FAULT = 'broker-kill';
 
 /** Did the message of an abandoned delivery come back: delivered again, handled by another consumer, or dead-lettered from that queue? */
-function recoveryIndex(events: readonly HistoryEvent[], deliveries: readonly TrackedDelivery[], handled: HandledIndex): (d: TrackedDelivery) => boolean {
+function recoveryIndex(
+  events: readonly HistoryEvent[],
+  deliveries: readonly TrackedDelivery[],
+  handled: HandledIndex,
+): (d: TrackedDelivery) => boolean {
   const dead = deadLetteredKeys(events);
   const deliveredAt = new Map<string, number[]>();
   for (const d of deliveries) {
@@ -394,12 +460,18 @@ class RowCounter {
   get(queue: string, consumer: string): Row {
     const k = `${queue}\u0000${consumer}`;
     let entry = this.#rows.get(k);
-    if (!entry) this.#rows.set(k, (entry = { queue, consumer, row: { deliveries: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, violations: 0 } }));
+    if (!entry)
+      this.#rows.set(
+        k,
+        (entry = { queue, consumer, row: { deliveries: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, violations: 0 } }),
+      );
     return entry.row;
   }
 
   table(columns: string[], cells: (r: Row) => number[]): { columns: string[]; rows: (string | number)[][] } {
-    const sorted = [...this.#rows.values()].sort((a, b) => a.queue.localeCompare(b.queue) || a.consumer.localeCompare(b.consumer, 'en', { numeric: true }));
+    const sorted = [...this.#rows.values()].sort(
+      (a, b) => a.queue.localeCompare(b.queue) || a.consumer.localeCompare(b.consumer, 'en', { numeric: true }),
+    );
     return { columns, rows: sorted.map((e) => [e.queue, e.consumer, ...cells(e.row)]) };
   }
 }

@@ -68,7 +68,11 @@ export async function runCheckers(checkers: readonly Checker[], run: RunRecord):
     try {
       results[checker.name] = await checker.check(run);
     } catch (err) {
-      results[checker.name] = { valid: 'unknown', summary: `checker crashed: ${(err as Error).message}`, error: (err as Error).stack ?? String(err) };
+      results[checker.name] = {
+        valid: 'unknown',
+        summary: `checker crashed: ${(err as Error).message}`,
+        error: (err as Error).stack ?? String(err),
+      };
     }
   }
   return { valid: mergeValidity(Object.values(results).map((r) => r.valid)), results };

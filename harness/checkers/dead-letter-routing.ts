@@ -36,7 +36,8 @@ const PHRASES: Record<DeadLetterViolationKind, string> = {
   'processed-and-dead-lettered': 'messages processed successfully and also dead-lettered (never rejected)',
   unexpected: 'dead letters nobody expected',
   'normal-dead-lettered': 'messages the workload meant to be processed that were dead-lettered (a worker threw away good work)',
-  'intent-mismatch': 'dead letters whose reason or retry count contradicts what the workload meant (e.g. poison dead-lettered before its retries)',
+  'intent-mismatch':
+    'dead letters whose reason or retry count contradicts what the workload meant (e.g. poison dead-lettered before its retries)',
   'store-mismatch': 'dead letters where the store and the history disagree',
 };
 
@@ -95,7 +96,10 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
       for (const e of index.ofKind('handled')) if (e.applied) processed.add(messageKey(e.queue, e.id));
       const recorded = countedDeadLetters(events, run.topology);
       const violations = new ViolationList<DeadLetterViolationKind, DeadLetterExample>();
-      const rows = new Map<string, { queue: string; reason: string; expected: number; deadLettered: number; missing: number; unexpected: number; duplicates: number }>();
+      const rows = new Map<
+        string,
+        { queue: string; reason: string; expected: number; deadLettered: number; missing: number; unexpected: number; duplicates: number }
+      >();
       const row = (queue: string, reason: string) => {
         const k = `${queue}\u0000${reason}`;
         let r = rows.get(k);
@@ -112,7 +116,8 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
         if (exp.rejects > 0 && processed.has(k)) handledThenRejected++;
         if (got >= exp.count) continue;
         row(queue, reason).missing += exp.count - got;
-        if (got === 0 && exp.rejects === 0 && processed.has(k)) violations.add('handled-instead', { id, queue, expected: reason, note: 'handled with applied=true, never dead-lettered' });
+        if (got === 0 && exp.rejects === 0 && processed.has(k))
+          violations.add('handled-instead', { id, queue, expected: reason, note: 'handled with applied=true, never dead-lettered' });
         else violations.add('missing', { id, queue, expected: reason, note: `had to die ${exp.count} time(s), dead-lettered ${got}` });
       }
 
@@ -125,30 +130,58 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
           perReason[e.reason] = (perReason[e.reason] ?? 0) + 1;
           perQueue[queue] = (perQueue[queue] ?? 0) + 1;
           row(queue, e.reason).deadLettered++;
-          if (exp && !exp.reasons.has(e.reason)) violations.add('wrong-reason', { id, queue, expected: [...exp.reasons].join('|'), actual: e.reason });
+          if (exp && !exp.reasons.has(e.reason))
+            violations.add('wrong-reason', { id, queue, expected: [...exp.reasons].join('|'), actual: e.reason });
           // A best-effort feed may drop anything; a death the scenario lists explicitly is declared intent too.
           if (bestEffort.includes(queue) || listed.has(k)) continue;
           const intent = intents.of(id, e.orderId);
           const death = intents.deathFor(intent, injectedTo.get(id), rules);
-          if (!death) violations.add('normal-dead-lettered', { id, queue, actual: e.reason, note: `${intents.orderOf(id, e.orderId) ? `order ${intents.orderOf(id, e.orderId)}` : 'message'} meant to be processed` });
+          if (!death)
+            violations.add('normal-dead-lettered', {
+              id,
+              queue,
+              actual: e.reason,
+              note: `${intents.orderOf(id, e.orderId) ? `order ${intents.orderOf(id, e.orderId)}` : 'message'} meant to be processed`,
+            });
           else if (death.reason !== e.reason || death.queue !== queue || (e.retries ?? 0) !== death.retries) {
-            violations.add('intent-mismatch', { id, queue, expected: `${intent}: ${death.reason} in ${death.queue} after ${death.retries} retries`, actual: `${e.reason} after ${e.retries ?? 0} retries` });
+            violations.add('intent-mismatch', {
+              id,
+              queue,
+              expected: `${intent}: ${death.reason} in ${death.queue} after ${death.retries} retries`,
+              actual: `${e.reason} after ${e.retries ?? 0} retries`,
+            });
           }
         }
         const allowed = Math.max(1, exp?.count ?? 0);
         if (list.length > allowed) {
           row(queue, list[0]!.reason).duplicates += list.length - allowed;
-          violations.add('duplicate', { id, queue, actual: list.map((e) => e.reason).join(','), note: `dead-lettered ${list.length} times, had to die ${exp?.count ?? 0}` });
+          violations.add('duplicate', {
+            id,
+            queue,
+            actual: list.map((e) => e.reason).join(','),
+            note: `dead-lettered ${list.length} times, had to die ${exp?.count ?? 0}`,
+          });
         }
         // A best-effort feed that overflows drops from its head, and a handled entry whose ack was lost with its
         // consumer goes back to the head: dropped after it was handled, the entry was still recorded once.
         const droppedAfterHandling = processed.has(k) && bestEffort.includes(queue) && list.every((e) => e.reason === 'maxlen');
         if (droppedAfterHandling) continue;
         if (processed.has(k) && !(exp && exp.rejects > 0)) {
-          violations.add('processed-and-dead-lettered', { id, queue, actual: list[0]!.reason, note: 'handled with applied=true at this queue, never rejected there' });
+          violations.add('processed-and-dead-lettered', {
+            id,
+            queue,
+            actual: list[0]!.reason,
+            note: 'handled with applied=true at this queue, never rejected there',
+          });
         } else if (!exp) {
           row(queue, list[0]!.reason).unexpected++;
-          if (!options.allowUnexpected) violations.add('unexpected', { id, queue, actual: list[0]!.reason, note: 'neither rejected in the history nor listed in expectDeadLetters' });
+          if (!options.allowUnexpected)
+            violations.add('unexpected', {
+              id,
+              queue,
+              actual: list[0]!.reason,
+              note: 'neither rejected in the history nor listed in expectDeadLetters',
+            });
         }
       }
 
@@ -164,11 +197,23 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
       const details = { mustDie, deadLettered, perReason, perQueue, handledThenRejected, store, violations: violations.toRecord(), table };
       if (violations.count() > 0) return { valid: false, summary: violations.describe(PHRASES), ...details };
       if (events.length === 0) return { valid: 'unknown', summary: 'empty history: nothing to check', ...details };
-      if (store.status === 'unreadable') return { valid: 'unknown', summary: `history agrees, but the target's dead-letter record could not be read: ${store.error}`, ...details };
+      if (store.status === 'unreadable')
+        return {
+          valid: 'unknown',
+          summary: `history agrees, but the target's dead-letter record could not be read: ${store.error}`,
+          ...details,
+        };
       const storeNote = store.status === 'checked' ? `; store agrees (${store.rows} rows)` : '';
-      if (mustDie === 0 && deadLettered === 0) return { valid: true, summary: `no message had to die and none was dead-lettered${storeNote}`, ...details };
-      const reasons = Object.entries(perReason).map(([r, n]) => `${n} ${r}`).join(', ');
-      return { valid: true, summary: `all ${mustDie} messages that had to die were dead-lettered once with the right reason (${reasons || 'none'})${storeNote}`, ...details };
+      if (mustDie === 0 && deadLettered === 0)
+        return { valid: true, summary: `no message had to die and none was dead-lettered${storeNote}`, ...details };
+      const reasons = Object.entries(perReason)
+        .map(([r, n]) => `${n} ${r}`)
+        .join(', ');
+      return {
+        valid: true,
+        summary: `all ${mustDie} messages that had to die were dead-lettered once with the right reason (${reasons || 'none'})${storeNote}`,
+        ...details,
+      };
     },
   };
 }
@@ -218,7 +263,11 @@ type StoreComparison =
  * each counted (id, queue) of the history must have its row with the reason of its first event,
  * and each row its events. Per-reason totals are reported; every disagreeing (id, queue) is a violation.
  */
-function compareStore(effects: TargetEffects | undefined, recorded: ReadonlyMap<string, DeadLetteredEvent[]>, violations: ViolationList<DeadLetterViolationKind, DeadLetterExample>): StoreComparison {
+function compareStore(
+  effects: TargetEffects | undefined,
+  recorded: ReadonlyMap<string, DeadLetteredEvent[]>,
+  violations: ViolationList<DeadLetterViolationKind, DeadLetterExample>,
+): StoreComparison {
   if (effects?.deadLettersUnreadable) return { status: 'unreadable', error: effects.deadLettersUnreadable };
   if (!effects?.deadLetters) return { status: 'absent' };
   const rows = effects.deadLetters.map((r) => ({ message_id: r.messageId, queue: r.queue, reason: r.reason }));
@@ -237,13 +286,25 @@ function compareStore(effects: TargetEffects | undefined, recorded: ReadonlyMap<
     bump(reason, 'events');
     const [queue, id] = splitKey(k);
     const stored = inStore.get(k);
-    if (stored === undefined) violations.add('store-mismatch', { id, queue, expected: reason, note: "dead-lettered in the history, no row in the target's dead-letter record" });
-    else if (stored !== reason) violations.add('store-mismatch', { id, queue, expected: reason, actual: stored, note: 'the store row has another reason' });
+    if (stored === undefined)
+      violations.add('store-mismatch', {
+        id,
+        queue,
+        expected: reason,
+        note: "dead-lettered in the history, no row in the target's dead-letter record",
+      });
+    else if (stored !== reason)
+      violations.add('store-mismatch', { id, queue, expected: reason, actual: stored, note: 'the store row has another reason' });
   }
   for (const [k, reason] of inStore) {
     if (recorded.has(k)) continue;
     const [queue, id] = splitKey(k);
-    violations.add('store-mismatch', { id, queue, actual: reason, note: "row in the target's dead-letter record, no dead-lettered event in the history" });
+    violations.add('store-mismatch', {
+      id,
+      queue,
+      actual: reason,
+      note: "row in the target's dead-letter record, no dead-lettered event in the history",
+    });
   }
   return { status: 'checked', rows: rows.length, perReason };
 }

@@ -101,7 +101,15 @@ export class DeliveryLedger {
       case 'publish-attempt': {
         let m = this.#messages.get(e.id);
         if (!m) {
-          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: this.#topology.routesTo(e.exchange, e.routingKey), ...(e.intent ? { intent: e.intent } : {}) };
+          m = {
+            orderId: e.orderId,
+            attempts: 0,
+            ok: 0,
+            fail: 0,
+            info: 0,
+            queues: this.#topology.routesTo(e.exchange, e.routingKey),
+            ...(e.intent ? { intent: e.intent } : {}),
+          };
           this.#messages.set(e.id, m);
         }
         m.attempts++;

@@ -66,7 +66,8 @@ export function effectsChecker(): Checker {
     name: 'effects',
     check(run): CheckResult {
       const effects = run.effects;
-      if (!effects) return { valid: 'unknown', summary: `cannot check effects: target ${run.target} gave none to read back (no run.effects)` };
+      if (!effects)
+        return { valid: 'unknown', summary: `cannot check effects: target ${run.target} gave none to read back (no run.effects)` };
       const index = historyIndex(run.events);
       const outcomes = clientOutcomes(index);
       const intents = clientIntents(index);
@@ -87,8 +88,10 @@ export function effectsChecker(): Checker {
         }
         const outcome = outcomes.get(orderId);
         const kindList = [...kinds.keys()].join(', ');
-        if (outcome === 'fail') violations.add('effect-of-refused-order', { orderId, note: `order ${orderId} holds ${kindList}, the client was told it failed` });
-        else if (outcome === undefined && hasClient) violations.add('effect-of-unknown-order', { orderId, note: `order ${orderId} holds ${kindList}, no client ever placed it` });
+        if (outcome === 'fail')
+          violations.add('effect-of-refused-order', { orderId, note: `order ${orderId} holds ${kindList}, the client was told it failed` });
+        else if (outcome === undefined && hasClient)
+          violations.add('effect-of-unknown-order', { orderId, note: `order ${orderId} holds ${kindList}, no client ever placed it` });
       }
 
       // Finished orders hold what their outcome calls for. An effect missing because its store could
@@ -100,19 +103,32 @@ export function effectsChecker(): Checker {
         const kinds = kindsOf(orderId);
         const required = state === 'completed' ? effects.requiredKinds : (effects.requiredWhenFailed ?? []);
         const forbidden = state === 'completed' ? (effects.forbiddenWhenCompleted ?? []) : (effects.forbiddenWhenFailed ?? []);
-        for (const kind of forbidden) if (kinds.has(kind)) violations.add('forbidden-effect', { orderId, kind, note: `order ${orderId} ${state} but holds ${kind}` });
+        for (const kind of forbidden)
+          if (kinds.has(kind)) violations.add('forbidden-effect', { orderId, kind, note: `order ${orderId} ${state} but holds ${kind}` });
         if (!absencesCount) continue;
-        for (const kind of required) if (!kinds.has(kind)) violations.add('missing-effect', { orderId, kind, note: `order ${orderId} ${state} without ${kind}` });
+        for (const kind of required)
+          if (!kinds.has(kind)) violations.add('missing-effect', { orderId, kind, note: `order ${orderId} ${state} without ${kind}` });
         for (const [a, b] of effects.together ?? []) {
-          if (kinds.has(a) !== kinds.has(b)) violations.add('effects-disagree', { orderId, kind: kinds.has(a) ? b : a, note: `order ${orderId} ${state}: holds ${kinds.has(a) ? a : b} without ${kinds.has(a) ? b : a}` });
+          if (kinds.has(a) !== kinds.has(b))
+            violations.add('effects-disagree', {
+              orderId,
+              kind: kinds.has(a) ? b : a,
+              note: `order ${orderId} ${state}: holds ${kinds.has(a) ? a : b} without ${kinds.has(a) ? b : a}`,
+            });
         }
       }
 
       if (effects.storedOrders && absencesCount) {
         const stored = new Set(effects.storedOrders);
-        for (const [orderId, outcome] of outcomes) if (outcome === 'ok' && !stored.has(orderId)) violations.add('accepted-not-stored', { orderId, note: `order ${orderId} was accepted, the target did not store it as accepted` });
+        for (const [orderId, outcome] of outcomes)
+          if (outcome === 'ok' && !stored.has(orderId))
+            violations.add('accepted-not-stored', {
+              orderId,
+              note: `order ${orderId} was accepted, the target did not store it as accepted`,
+            });
       }
-      for (const invariant of effects.invariants ?? []) for (const v of invariant.violations) violations.add('invariant', { subject: v.subject, note: v.note });
+      for (const invariant of effects.invariants ?? [])
+        for (const v of invariant.violations) violations.add('invariant', { subject: v.subject, note: v.note });
 
       // Partial orders: each order meant to be processed is complete or has no effect at all.
       const bookkeeping = new Set(effects.bookkeepingKinds ?? []);
@@ -126,7 +142,12 @@ export function effectsChecker(): Checker {
       }
       const retriesOn = (run.clientRetries ?? 0) > 0;
       const excused = partial.filter((p) => !retriesOn && p.client !== 'ok');
-      for (const p of partial) if (!excused.includes(p)) violations.add('partial-order', { orderId: p.orderId, note: `order ${p.orderId} (client: ${p.client}) has ${p.has.join(', ')}; lacks ${p.lacks.join(', ')}` });
+      for (const p of partial)
+        if (!excused.includes(p))
+          violations.add('partial-order', {
+            orderId: p.orderId,
+            note: `order ${p.orderId} (client: ${p.client}) has ${p.has.join(', ')}; lacks ${p.lacks.join(', ')}`,
+          });
 
       const count = (k: EffectsViolationKind) => violations.count(k);
       const refused = [...outcomes.values()].filter((o) => o === 'fail').length;
@@ -135,8 +156,16 @@ export function effectsChecker(): Checker {
         columns: ['check', 'checked', 'violations'],
         rows: [
           ['every effect at most once per order', effects.rows.length, count('duplicate-effect')],
-          ['finished orders hold what their outcome calls for', finished.length, count('missing-effect') + count('forbidden-effect') + count('effects-disagree')],
-          ['refused or unknown orders: no effect of any kind', refused, count('effect-of-refused-order') + count('effect-of-unknown-order')],
+          [
+            'finished orders hold what their outcome calls for',
+            finished.length,
+            count('missing-effect') + count('forbidden-effect') + count('effects-disagree'),
+          ],
+          [
+            'refused or unknown orders: no effect of any kind',
+            refused,
+            count('effect-of-refused-order') + count('effect-of-unknown-order'),
+          ],
           ['accepted orders stored as accepted', effects.storedOrders?.length ?? 0, count('accepted-not-stored')],
           ...(effects.invariants ?? []).map((i) => [i.name, i.checked, i.violations.length]),
           ['orders: complete or no effect at all', outcomes.size, count('partial-order')],
@@ -144,18 +173,51 @@ export function effectsChecker(): Checker {
       };
       const rowsPerKind: Record<string, number> = {};
       for (const r of effects.rows) rowsPerKind[r.kind] = (rowsPerKind[r.kind] ?? 0) + 1;
-      const counts = { ordersPlaced: outcomes.size, accepted: [...outcomes.values()].filter((o) => o === 'ok').length, refused, completed, failed: finished.length - completed, ordersPerKind: rowsPerKind };
-      const details = { counts, unreadable, duplicated, partialOrders: partial.length, partialNotRetried: excused.slice(0, MAX_LISTED_IDS), violations: violations.toRecord(), table };
+      const counts = {
+        ordersPlaced: outcomes.size,
+        accepted: [...outcomes.values()].filter((o) => o === 'ok').length,
+        refused,
+        completed,
+        failed: finished.length - completed,
+        ordersPerKind: rowsPerKind,
+      };
+      const details = {
+        counts,
+        unreadable,
+        duplicated,
+        partialOrders: partial.length,
+        partialNotRetried: excused.slice(0, MAX_LISTED_IDS),
+        violations: violations.toRecord(),
+        table,
+      };
       if (violations.count() > 0) {
         const dup = violations.toRecord()['duplicate-effect'];
-        const headline = dup ? `${dup.examples.slice(0, 3).map((e) => e.note).join(', ')}${dup.count > 3 ? ', ...' : ''}; ` : '';
-        return { valid: false, summary: `${headline}${violations.describe(PHRASES)}${unreadable.length ? ` (stores unreadable: ${unreadable.join(', ')})` : ''}`, ...details };
+        const headline = dup
+          ? `${dup.examples
+              .slice(0, 3)
+              .map((e) => e.note)
+              .join(', ')}${dup.count > 3 ? ', ...' : ''}; `
+          : '';
+        return {
+          valid: false,
+          summary: `${headline}${violations.describe(PHRASES)}${unreadable.length ? ` (stores unreadable: ${unreadable.join(', ')})` : ''}`,
+          ...details,
+        };
       }
       if (unreadable.length) return { valid: 'unknown', summary: `cannot check effects: ${unreadable.join(', ')}`, ...details };
       if (counts.accepted === 0) return { valid: 'unknown', summary: 'no order was accepted: the effects prove nothing', ...details };
-      const excusedNote = excused.length ? `; ${excused.length} partial, in doubt, not retried (client retries off): ${excused.slice(0, 3).map((p) => p.orderId).join(', ')}` : '';
+      const excusedNote = excused.length
+        ? `; ${excused.length} partial, in doubt, not retried (client retries off): ${excused
+            .slice(0, 3)
+            .map((p) => p.orderId)
+            .join(', ')}`
+        : '';
       const invariants = (effects.invariants ?? []).map((i) => `${i.name} (${i.checked})`).join('; ');
-      return { valid: true, summary: `${finished.length} finished orders hold their effects once each${invariants ? `; ${invariants}` : ''}; no partial order${excusedNote}`, ...details };
+      return {
+        valid: true,
+        summary: `${finished.length} finished orders hold their effects once each${invariants ? `; ${invariants}` : ''}; no partial order${excusedNote}`,
+        ...details,
+      };
     },
   };
 }

@@ -61,7 +61,11 @@ export class IntentIndex {
  * A message belongs to the queues its publishes route to (the declared topology), else to those it
  * was seen in.
  */
-export function intentDeaths(events: readonly HistoryEvent[], topology: DeclaredTopology, rules: IntentDeathRules = topology.intentDeaths ?? {}): ExpectedDeadLetter[] {
+export function intentDeaths(
+  events: readonly HistoryEvent[],
+  topology: DeclaredTopology,
+  rules: IntentDeathRules = topology.intentDeaths ?? {},
+): ExpectedDeadLetter[] {
   const intents = new IntentIndex(events);
   const confirmedCopies = new Map<string, number>();
   const landed = new Map<string, string | undefined>();
@@ -96,7 +100,8 @@ export function intentDeaths(events: readonly HistoryEvent[], topology: Declared
       rejected.add(`${e.queue}\u0000${e.id}`);
     }
   }
-  const belongsTo = (id: string, queue: string): boolean => (publishedTo.has(id) ? publishedTo.get(id) === queue : ((routedTo.get(id) ?? seenIn.get(id))?.has(queue) ?? false));
+  const belongsTo = (id: string, queue: string): boolean =>
+    publishedTo.has(id) ? publishedTo.get(id) === queue : ((routedTo.get(id) ?? seenIn.get(id))?.has(queue) ?? false);
   const bounded = topology.bestEffortQueues.filter((q) => topology.boundedQueues[q] !== undefined);
 
   const out: ExpectedDeadLetter[] = [];

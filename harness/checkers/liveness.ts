@@ -42,14 +42,23 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       // Where the final read found the messages of the unfinished orders (their follow-ups may never have been confirmed).
       const unfinished = new Set(orders.stuck);
       const heldFor = new Map<string, number>();
-      for (const e of historyIndex(run.events).ofKind('final-read')) if (e.orderId && unfinished.has(e.orderId)) heldFor.set(e.queue, (heldFor.get(e.queue) ?? 0) + 1);
+      for (const e of historyIndex(run.events).ofKind('final-read'))
+        if (e.orderId && unfinished.has(e.orderId)) heldFor.set(e.queue, (heldFor.get(e.queue) ?? 0) + 1);
       const stuckMessages = stuck.reduce((n, s) => n + s.stuck, 0);
       const unnoticed = unnoticedDeadConnections(run.events, options.blackholes ?? [], detectWithinMs);
       const table = {
         columns: ['queue', 'stuck (read back by id)', 'first ids'],
         rows: stuck.map((s) => [s.queue, s.stuck, s.ids.slice(0, 3).join(' ')]),
       };
-      const details = { stuckOrders: orders.stuckCount, stuckOrderIds: orders.stuck, stuck, heldForUnfinishedOrders: Object.fromEntries(heldFor), unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS), finalRead: run.finalRead ?? null, table };
+      const details = {
+        stuckOrders: orders.stuckCount,
+        stuckOrderIds: orders.stuck,
+        stuck,
+        heldForUnfinishedOrders: Object.fromEntries(heldFor),
+        unnoticedDeadConnections: unnoticed.slice(0, MAX_LISTED_IDS),
+        finalRead: run.finalRead ?? null,
+        table,
+      };
       const problems = [
         stuckMessages || orders.stuckCount
           ? `stuck: ${orders.stuckCount} accepted orders unfinished and ${stuckMessages} confirmed messages never consumed, still held by the broker (${describeHeld(stuck, heldFor)})`
@@ -63,8 +72,17 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       ].filter(Boolean);
       if (problems.length) return { valid: false, summary: problems.join('; '), ...details };
       const missing = orders.lostCount + stages.reduce((n, s) => n + s.lostCount, 0);
-      if (missing > 0 && run.finalRead?.complete !== true) return { valid: 'unknown', summary: `${missing} orders or messages missing and no complete final read of the queues to tell stuck from lost`, ...details };
-      return { valid: true, summary: 'nothing stuck: no missing work was left in the broker, every dead connection was noticed', ...details };
+      if (missing > 0 && run.finalRead?.complete !== true)
+        return {
+          valid: 'unknown',
+          summary: `${missing} orders or messages missing and no complete final read of the queues to tell stuck from lost`,
+          ...details,
+        };
+      return {
+        valid: true,
+        summary: 'nothing stuck: no missing work was left in the broker, every dead connection was noticed',
+        ...details,
+      };
     },
   };
 }
@@ -76,7 +94,11 @@ function describeHeld(stuck: readonly { queue: string; stuck: number }[], heldFo
 }
 
 /** Connections that stayed "up" through a black hole longer than detection allows. */
-export function unnoticedDeadConnections(events: readonly HistoryEvent[], blackholes: LivenessOptions['blackholes'] & object, detectWithinMs: number): Unnoticed[] {
+export function unnoticedDeadConnections(
+  events: readonly HistoryEvent[],
+  blackholes: LivenessOptions['blackholes'] & object,
+  detectWithinMs: number,
+): Unnoticed[] {
   if (blackholes.length === 0) return [];
   const index = historyIndex(events);
   const faults: FaultEvent[] = [...index.ofKind('fault')];
@@ -96,7 +118,9 @@ export function unnoticedDeadConnections(events: readonly HistoryEvent[], blackh
       }
       for (const [name, up] of state) {
         if (!up || !affects(connections, name)) continue;
-        const noticed = lifecycle.some((e) => e.event === 'disconnected' && e.t >= window.start && e.t <= window.start + detectWithinMs && connectionName(e) === name);
+        const noticed = lifecycle.some(
+          (e) => e.event === 'disconnected' && e.t >= window.start && e.t <= window.start + detectWithinMs && connectionName(e) === name,
+        );
         if (!noticed) result.push({ connection: name, fault, seconds: (window.end - window.start) / 1000 });
       }
     }

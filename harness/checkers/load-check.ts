@@ -18,13 +18,24 @@ export function loadCheck(load: OpenModelSummary | undefined): CheckResult {
   const budget = Math.max(MIN_DROP_BUDGET, Math.floor(load.scheduled * DROP_BUDGET_SHARE));
   const table = {
     columns: ['target /s', 'achieved /s', 'achieved share', 'scheduled', 'sent', 'dropped', 'drop budget'],
-    rows: [[load.targetRate, round(load.achievedRate), `${Math.round(share * 1000) / 10}%`, load.scheduled, load.sent, load.dropped, budget]],
+    rows: [
+      [load.targetRate, round(load.achievedRate), `${Math.round(share * 1000) / 10}%`, load.scheduled, load.sent, load.dropped, budget],
+    ],
   };
   const problems = [
-    share < MIN_ACHIEVED_SHARE ? `achieved ${round(load.achievedRate)}/s of a ${load.targetRate}/s target (${Math.round(share * 100)}%, at least ${MIN_ACHIEVED_SHARE * 100}% needed)` : '',
-    load.dropped > budget ? `${load.dropped} requests dropped (${load.droppedNoFreeSlot} for lack of a free slot, ${load.droppedLate} late), budget ${budget}` : '',
+    share < MIN_ACHIEVED_SHARE
+      ? `achieved ${round(load.achievedRate)}/s of a ${load.targetRate}/s target (${Math.round(share * 100)}%, at least ${MIN_ACHIEVED_SHARE * 100}% needed)`
+      : '',
+    load.dropped > budget
+      ? `${load.dropped} requests dropped (${load.droppedNoFreeSlot} for lack of a free slot, ${load.droppedLate} late), budget ${budget}`
+      : '',
   ].filter(Boolean);
-  if (problems.length) return { valid: 'unknown', summary: `the load fell short of its target, so the run did not test what it claims: ${problems.join('; ')}`, table };
+  if (problems.length)
+    return {
+      valid: 'unknown',
+      summary: `the load fell short of its target, so the run did not test what it claims: ${problems.join('; ')}`,
+      table,
+    };
   return { valid: true, summary: `${round(load.achievedRate)}/s of ${load.targetRate}/s offered, ${load.dropped} dropped`, table };
 }
 

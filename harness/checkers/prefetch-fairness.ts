@@ -42,12 +42,15 @@ export interface ChannelSample {
 
 export class BrokerSamplesShapeError extends Error {
   constructor(detail: string) {
-    super(`run.broker.channelSamples: ${detail}; expected an array of { t: number, connectionName: string, consumerCount: number, prefetchCount: number, unacked: number }`);
+    super(
+      `run.broker.channelSamples: ${detail}; expected an array of { t: number, connectionName: string, consumerCount: number, prefetchCount: number, unacked: number }`,
+    );
     this.name = 'BrokerSamplesShapeError';
   }
 }
 
-export type PrefetchViolationKind = 'over-prefetch' | 'broker-over-prefetch' | 'broker-prefetch-mismatch' | 'unfair' | 'starved' | 'hoarding';
+export type PrefetchViolationKind =
+  'over-prefetch' | 'broker-over-prefetch' | 'broker-prefetch-mismatch' | 'unfair' | 'starved' | 'hoarding';
 
 const PHRASES: Record<PrefetchViolationKind, string> = {
   'over-prefetch': 'consumers held more unacked deliveries than the prefetch',
@@ -114,7 +117,11 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
     name: 'prefetch-fairness',
     check(run): CheckResult {
       const prefetch = options.prefetch ?? configuredPrefetch(run);
-      if (prefetch === undefined) return { valid: 'unknown', summary: `cannot check the prefetch bound: neither the run's settings nor target ${run.target} say what prefetch the consumers use` };
+      if (prefetch === undefined)
+        return {
+          valid: 'unknown',
+          summary: `cannot check the prefetch bound: neither the run's settings nor target ${run.target} say what prefetch the consumers use`,
+        };
       const settings = {
         prefetch,
         jainThreshold: options.jainThreshold ?? DEFAULT_JAIN_THRESHOLD,
@@ -144,7 +151,9 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
             end = Math.max(end, h.to);
           }
         }
-        const weights = channels.map((ch) => (options.capacityByConsumer?.[ch.consumer] ?? 1) * presenceIn(presence.get(ch.consumer), start, end));
+        const weights = channels.map(
+          (ch) => (options.capacityByConsumer?.[ch.consumer] ?? 1) * presenceIn(presence.get(ch.consumer), start, end),
+        );
         const weightSum = weights.reduce((a, b) => a + b, 0);
         const services = channels.map((ch) => serviceTime(run, options, ch));
         const rows = channels.map((ch, i): ConsumerShare => {
@@ -162,7 +171,10 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
             utilisation: capacityShare > 0 ? share / capacityShare : 0,
             presence: presenceIn(presence.get(ch.consumer), start, end),
             maxUnacked: ch.max,
-            p95HoldMs: percentile(done.map((h) => h.to - h.from).sort((a, b) => a - b), HOARD_PERCENTILE),
+            p95HoldMs: percentile(
+              done.map((h) => h.to - h.from).sort((a, b) => a - b),
+              HOARD_PERCENTILE,
+            ),
             serviceMs,
             serviceSource,
             p95WaitMs: percentile(waits, HOARD_PERCENTILE),
@@ -173,7 +185,14 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
         for (const row of rows) {
           if (row.maxUnacked > prefetch) {
             const ch = channels.find((c) => c.consumer === row.consumer)!;
-            violations.add('over-prefetch', { consumer: row.consumer, queue, maxUnacked: row.maxUnacked, prefetch, firstExceededAt: ch.firstAbove(prefetch), ...(autoAck ? { note: 'auto-ack: the broker ignores prefetch; counted deliveries not yet handled' } : {}) });
+            violations.add('over-prefetch', {
+              consumer: row.consumer,
+              queue,
+              maxUnacked: row.maxUnacked,
+              prefetch,
+              firstExceededAt: ch.firstAbove(prefetch),
+              ...(autoAck ? { note: 'auto-ack: the broker ignores prefetch; counted deliveries not yet handled' } : {}),
+            });
           }
         }
 
@@ -182,21 +201,30 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
         for (const [i, row] of rows.entries()) {
           if (!(row.p95WaitMs > settings.hoardWaitMs)) continue;
           const others = channels.map((ch, j) => ({ ch, stalls: stalls[j]! })).filter((_, j) => j !== i);
-          const avoidable = channels[i]!.holds
-            .filter((h) => h.completed)
+          const avoidable = channels[i]!.holds.filter((h) => h.completed)
             .map((h) => {
               const wait = h.to - h.from - row.serviceMs;
               if (wait <= settings.hoardWaitMs) return 0;
               const from = h.from + row.serviceMs;
               const couldHaveTakenIt = others.some(
-                (o) => presenceIn(presence.get(o.ch.consumer), from, h.to) > 0 && o.ch.minHeld(from, h.to) < prefetch && !o.stalls.overlaps(from, h.to),
+                (o) =>
+                  presenceIn(presence.get(o.ch.consumer), from, h.to) > 0 &&
+                  o.ch.minHeld(from, h.to) < prefetch &&
+                  !o.stalls.overlaps(from, h.to),
               );
               return couldHaveTakenIt ? wait : 0;
             })
             .sort((a, b) => a - b);
           row.p95AvoidableWaitMs = percentile(avoidable, HOARD_PERCENTILE);
           if (row.p95AvoidableWaitMs > settings.hoardWaitMs) {
-            violations.add('hoarding', { consumer: row.consumer, queue, p95WaitMs: round(row.p95WaitMs), p95AvoidableWaitMs: round(row.p95AvoidableWaitMs), serviceMs: row.serviceMs, hoardWaitMs: settings.hoardWaitMs });
+            violations.add('hoarding', {
+              consumer: row.consumer,
+              queue,
+              p95WaitMs: round(row.p95WaitMs),
+              p95AvoidableWaitMs: round(row.p95AvoidableWaitMs),
+              serviceMs: row.serviceMs,
+              hoardWaitMs: settings.hoardWaitMs,
+            });
           }
         }
 
@@ -206,11 +234,22 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
         queues.push({ queue, deliveries: total, consumers: judgedRows.length, jain, judged });
         if (judged) {
           if (jain < settings.jainThreshold) {
-            violations.add('unfair', { queue, jain: round(jain), threshold: settings.jainThreshold, utilisations: Object.fromEntries(judgedRows.map((r) => [r.consumer, round(r.utilisation)])) });
+            violations.add('unfair', {
+              queue,
+              jain: round(jain),
+              threshold: settings.jainThreshold,
+              utilisations: Object.fromEntries(judgedRows.map((r) => [r.consumer, round(r.utilisation)])),
+            });
           }
           for (const r of judgedRows) {
             if (r.share < settings.starvationShare * r.capacityShare && total - r.deliveries > 0) {
-              violations.add('starved', { queue, consumer: r.consumer, deliveries: r.deliveries, share: round(r.share), fairShare: round(r.capacityShare) });
+              violations.add('starved', {
+                queue,
+                consumer: r.consumer,
+                deliveries: r.deliveries,
+                share: round(r.share),
+                fairShare: round(r.capacityShare),
+              });
             }
           }
         }
@@ -219,11 +258,33 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
 
       const broker = checkBrokerSamples(run, prefetch, violations);
       const table = {
-        columns: ['queue', 'consumer', 'deliveries', 'share', 'capacity share', 'utilisation', 'max unacked', 'p95 hold ms', 'p95 wait ms', 'jain'],
+        columns: [
+          'queue',
+          'consumer',
+          'deliveries',
+          'share',
+          'capacity share',
+          'utilisation',
+          'max unacked',
+          'p95 hold ms',
+          'p95 wait ms',
+          'jain',
+        ],
         rows: queues.flatMap((q) => [
           ...shares
             .filter((s) => s.queue === q.queue)
-            .map((s) => [s.queue, s.consumer, s.deliveries, round(s.share), round(s.capacityShare), round(s.utilisation), s.maxUnacked, roundOrDash(s.p95HoldMs), roundOrDash(s.p95WaitMs), '']),
+            .map((s) => [
+              s.queue,
+              s.consumer,
+              s.deliveries,
+              round(s.share),
+              round(s.capacityShare),
+              round(s.utilisation),
+              s.maxUnacked,
+              roundOrDash(s.p95HoldMs),
+              roundOrDash(s.p95WaitMs),
+              '',
+            ]),
           [q.queue, '(all)', q.deliveries, '', '', '', '', '', '', q.judged ? round(q.jain) : `${round(q.jain)} (not judged)`],
         ]),
       };
@@ -234,7 +295,11 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
       const fairness = judgedQueues.length
         ? `Jain index >= ${settings.jainThreshold} on ${judgedQueues.length} queue(s) (lowest ${round(Math.min(...judgedQueues.map((q) => q.jain)))})`
         : `fairness not judged (no queue with ${settings.minDeliveries}+ deliveries and 2+ consumers)`;
-      return { valid: true, summary: `${autoAck ? 'auto-ack: deliveries in progress' : 'unacked'} never above prefetch ${prefetch}${broker.samplesChecked ? ` (${broker.samplesChecked} broker samples agree)` : ''}; ${fairness}; no hoarding`, ...details };
+      return {
+        valid: true,
+        summary: `${autoAck ? 'auto-ack: deliveries in progress' : 'unacked'} never above prefetch ${prefetch}${broker.samplesChecked ? ` (${broker.samplesChecked} broker samples agree)` : ''}; ${fairness}; no hoarding`,
+        ...details,
+      };
     },
   };
 }
@@ -296,7 +361,12 @@ function emptyChannel(consumer: string, queue: string): ChannelHolds {
 
 function channelHolds(consumer: string, queue: string, holds: Hold[]): ChannelHolds {
   // Releases before acquisitions at the same instant: an ack then the delivery it made room for.
-  const changes = holds.flatMap((h) => [{ t: h.from, d: 1 }, { t: h.to, d: -1 }]).sort((a, b) => a.t - b.t || a.d - b.d);
+  const changes = holds
+    .flatMap((h) => [
+      { t: h.from, d: 1 },
+      { t: h.to, d: -1 },
+    ])
+    .sort((a, b) => a.t - b.t || a.d - b.d);
   const times: number[] = [];
   const values: number[] = [];
   let held = 0;
@@ -413,7 +483,11 @@ function queueConsumers(run: RunRecord, holds: ReadonlyMap<string, ChannelHolds>
   for (const [role, instances] of configuredInstances(run)) {
     for (const queue of run.topology.queuesByRole?.[role] ?? []) if (out.has(queue)) for (const i of instances) add(queue, i);
   }
-  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)).map(([q, s]) => [q, [...s].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))]));
+  return new Map(
+    [...out]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([q, s]) => [q, [...s].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))]),
+  );
 }
 
 /**
@@ -442,7 +516,10 @@ function presenceIntervals(events: readonly HistoryEvent[], endOfHistory: number
     let since: number | undefined;
     for (const e of list) {
       if (isConnect(e)) since ??= e.t;
-      else if (e.kind === 'lifecycle' && (e.event === 'stopping' || e.event === 'start' || (e.event === 'disconnected' && (e.detail ?? '').startsWith(consume)))) {
+      else if (
+        e.kind === 'lifecycle' &&
+        (e.event === 'stopping' || e.event === 'start' || (e.event === 'disconnected' && (e.detail ?? '').startsWith(consume)))
+      ) {
         if (since !== undefined) intervals.push([since, e.t]);
         since = undefined;
       }
@@ -462,7 +539,11 @@ function presenceIn(intervals: readonly [number, number][] | undefined, start: n
   return Math.min(1, covered / (end - start));
 }
 
-function serviceTime(run: RunRecord, options: PrefetchFairnessOptions, ch: ChannelHolds): { serviceMs: number; serviceSource: ConsumerShare['serviceSource'] } {
+function serviceTime(
+  run: RunRecord,
+  options: PrefetchFairnessOptions,
+  ch: ChannelHolds,
+): { serviceMs: number; serviceSource: ConsumerShare['serviceSource'] } {
   const fromOption = options.processingMsByConsumer?.[ch.consumer];
   if (fromOption !== undefined) return { serviceMs: fromOption, serviceSource: 'option' };
   const configured = configuredProcessingMs(run, ch.consumer);
@@ -478,7 +559,11 @@ export function jainIndex(xs: readonly number[]): number {
   return squares === 0 ? 1 : (sum * sum) / (xs.length * squares);
 }
 
-function checkBrokerSamples(run: RunRecord, prefetch: number, violations: ViolationList<PrefetchViolationKind, Record<string, unknown>>): { samplesChecked: number; maxUnackedByConnection: Record<string, number> } {
+function checkBrokerSamples(
+  run: RunRecord,
+  prefetch: number,
+  violations: ViolationList<PrefetchViolationKind, Record<string, unknown>>,
+): { samplesChecked: number; maxUnackedByConnection: Record<string, number> } {
   const raw = run.broker?.channelSamples;
   const maxUnackedByConnection: Record<string, number> = {};
   if (raw === undefined) return { samplesChecked: 0, maxUnackedByConnection };
@@ -502,8 +587,15 @@ export function parseChannelSamples(raw: unknown): ChannelSample[] {
     for (const field of ['t', 'consumerCount', 'prefetchCount', 'unacked'] as const) {
       if (typeof o[field] !== 'number') throw new BrokerSamplesShapeError(`sample ${i} has ${field} = ${JSON.stringify(o[field])}`);
     }
-    if (typeof o.connectionName !== 'string') throw new BrokerSamplesShapeError(`sample ${i} has connectionName = ${JSON.stringify(o.connectionName)}`);
-    return { t: o.t as number, connectionName: o.connectionName, consumerCount: o.consumerCount as number, prefetchCount: o.prefetchCount as number, unacked: o.unacked as number };
+    if (typeof o.connectionName !== 'string')
+      throw new BrokerSamplesShapeError(`sample ${i} has connectionName = ${JSON.stringify(o.connectionName)}`);
+    return {
+      t: o.t as number,
+      connectionName: o.connectionName,
+      consumerCount: o.consumerCount as number,
+      prefetchCount: o.prefetchCount as number,
+      unacked: o.unacked as number,
+    };
   });
 }
 

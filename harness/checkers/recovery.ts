@@ -60,7 +60,9 @@ export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
 export function recoveryCheck(events: readonly HistoryEvent[], options: RecoveryOptions): CheckResult {
   const bound = options.boundSeconds ?? DEFAULT_RECOVERY_BOUND_SECONDS;
   const answers: readonly OrderRequestEvent[] = historyIndex(events).ofKind('order-request');
-  const firstAttempts = answers.filter((e) => (e.attempt ?? 1) === 1).map((e) => ({ sent: e.t - (e.latencyMs ?? 0), ok: e.outcome === 'ok' }));
+  const firstAttempts = answers
+    .filter((e) => (e.attempt ?? 1) === 1)
+    .map((e) => ({ sent: e.t - (e.latencyMs ?? 0), ok: e.outcome === 'ok' }));
   firstAttempts.sort((a, b) => a.sent - b.sent);
   const loadEnd = firstAttempts.length ? firstAttempts[firstAttempts.length - 1]!.sent : 0;
   const windowMs = Math.max(1_000, Math.ceil((MIN_ORDERS_PER_WINDOW / Math.max(options.targetRate, 0.001)) * 1_000));
@@ -68,7 +70,8 @@ export function recoveryCheck(events: readonly HistoryEvent[], options: Recovery
 
   const recoveries: FaultRecovery[] = faultWindows(events).map((w) => {
     const loadAfterHealSeconds = w.healed === undefined ? 0 : round((loadEnd - w.healed) / 1_000);
-    if (w.healed === undefined) return { fault: w.name, unavailableSeconds: 0, errors: 0, loadAfterHealSeconds, verdict: 'unknown', note: 'never healed' };
+    if (w.healed === undefined)
+      return { fault: w.name, unavailableSeconds: 0, errors: 0, loadAfterHealSeconds, verdict: 'unknown', note: 'never healed' };
     const healed = w.healed;
     const firstFailure = answers.find((e) => e.t >= w.start && e.t <= healed + bound * 1_000 && e.outcome !== 'ok');
     const firstOkAfterHeal = answers.find((e) => e.t >= healed && e.outcome === 'ok');
@@ -77,14 +80,36 @@ export function recoveryCheck(events: readonly HistoryEvent[], options: Recovery
     const unavailableSeconds = firstFailure ? round(((firstOkAfterHeal?.t ?? loadEnd) - firstFailure.t) / 1_000) : 0;
     const back = backToFullRate(firstAttempts, healed, loadEnd, windowMs, needed);
     const base = { fault: w.name, unavailableSeconds, errors, loadAfterHealSeconds };
-    if (back !== undefined) return { ...base, backToFullRateSeconds: back, verdict: back <= bound ? true : false, ...(back > bound ? { note: `back to full rate after ${back} s, bound ${bound} s` } : {}) };
-    if (loadAfterHealSeconds >= bound) return { ...base, verdict: false, note: `not back to ${FULL_RATE_SHARE * 100}% of ${options.targetRate}/s within ${bound} s of the heal` };
-    return { ...base, verdict: 'unknown', note: `the load ended ${loadAfterHealSeconds} s after the heal, before the system was back to full rate and before the ${bound} s bound` };
+    if (back !== undefined)
+      return {
+        ...base,
+        backToFullRateSeconds: back,
+        verdict: back <= bound ? true : false,
+        ...(back > bound ? { note: `back to full rate after ${back} s, bound ${bound} s` } : {}),
+      };
+    if (loadAfterHealSeconds >= bound)
+      return {
+        ...base,
+        verdict: false,
+        note: `not back to ${FULL_RATE_SHARE * 100}% of ${options.targetRate}/s within ${bound} s of the heal`,
+      };
+    return {
+      ...base,
+      verdict: 'unknown',
+      note: `the load ended ${loadAfterHealSeconds} s after the heal, before the system was back to full rate and before the ${bound} s bound`,
+    };
   });
 
   const table = {
     columns: ['fault', 'unavailable s', 'errors', 'back to full rate after heal s', 'load after heal s', 'verdict'],
-    rows: recoveries.map((r) => [r.fault, r.unavailableSeconds, r.errors, r.backToFullRateSeconds ?? '-', r.loadAfterHealSeconds, r.verdict === true ? 'ok' : r.verdict === false ? 'FAIL' : 'unknown']),
+    rows: recoveries.map((r) => [
+      r.fault,
+      r.unavailableSeconds,
+      r.errors,
+      r.backToFullRateSeconds ?? '-',
+      r.loadAfterHealSeconds,
+      r.verdict === true ? 'ok' : r.verdict === false ? 'FAIL' : 'unknown',
+    ]),
   };
   const details = { targetRate: options.targetRate, boundSeconds: bound, recoveries, table };
   if (recoveries.length === 0) return { valid: 'unknown', summary: 'no fault window in the history: nothing to recover from', ...details };
@@ -102,7 +127,13 @@ export function recoveryCheck(events: readonly HistoryEvent[], options: Recovery
 }
 
 /** Seconds from the heal to the start of the first complete window accepting enough first attempts. */
-function backToFullRate(firstAttempts: readonly { sent: number; ok: boolean }[], healed: number, loadEnd: number, windowMs: number, needed: number): number | undefined {
+function backToFullRate(
+  firstAttempts: readonly { sent: number; ok: boolean }[],
+  healed: number,
+  loadEnd: number,
+  windowMs: number,
+  needed: number,
+): number | undefined {
   const stepMs = 250;
   let lo = 0;
   let hi = 0;

@@ -60,7 +60,9 @@ export const targetEffectsSchema = z.object({
   forbiddenWhenFailed: z.array(z.string()).optional(),
   together: z.array(z.tuple([z.string(), z.string()])).optional(),
   bookkeepingKinds: z.array(z.string()).optional(),
-  invariants: z.array(z.object({ name: z.string(), checked: z.number(), violations: z.array(z.object({ subject: z.string(), note: z.string() })) })).optional(),
+  invariants: z
+    .array(z.object({ name: z.string(), checked: z.number(), violations: z.array(z.object({ subject: z.string(), note: z.string() })) }))
+    .optional(),
   unreadable: z.array(z.string()).optional(),
   deadLetters: z.array(z.object({ messageId: z.string(), queue: z.string(), reason: z.string() })).optional(),
   deadLettersUnreadable: z.string().optional(),

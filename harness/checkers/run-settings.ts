@@ -32,7 +32,11 @@ export function configuredProcessingMs(run: RunRecord, instance: string): number
 export function configuredInstances(run: RunRecord): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [role, n] of Object.entries(record(run.system?.instances) ?? {})) {
-    if (typeof n === 'number' && n > 0) out.set(role, Array.from({ length: n }, (_, k) => `${role}-${k + 1}`));
+    if (typeof n === 'number' && n > 0)
+      out.set(
+        role,
+        Array.from({ length: n }, (_, k) => `${role}-${k + 1}`),
+      );
   }
   return out;
 }

@@ -58,23 +58,47 @@ export function setChecker(): Checker {
         finalRead: finalRead ? { complete: finalRead.complete, messages: finalRead.messages } : null,
         table: {
           columns: ['attempted', 'accepted', 'visible', 'lost', 'stuck', 'duplicated', 'unexpected', 'recovered', 'in doubt', 'refused'],
-          rows: [[attempts.size, accepted.length, visible.size, lost.length, stuck.length, duplicated.length, unexpected.length, recovered.length, inDoubt, refused]],
+          rows: [
+            [
+              attempts.size,
+              accepted.length,
+              visible.size,
+              lost.length,
+              stuck.length,
+              duplicated.length,
+              unexpected.length,
+              recovered.length,
+              inDoubt,
+              refused,
+            ],
+          ],
         },
       };
       const problems = [
         lost.length ? `${lost.length} of ${accepted.length} accepted orders lost (${sample(lost)})` : '',
         stuck.length ? `${stuck.length} accepted orders stuck in the broker, never processed (${sample(stuck)})` : '',
-        duplicated.length ? `${duplicated.length} orders visible more than once (${sample(duplicated.map((d) => `${d.id} x${d.times}`))})` : '',
+        duplicated.length
+          ? `${duplicated.length} orders visible more than once (${sample(duplicated.map((d) => `${d.id} x${d.times}`))})`
+          : '',
         unexpected.length ? `${unexpected.length} orders visible that were never sent (${sample(unexpected)})` : '',
       ].filter(Boolean);
       if (problems.length > 0) {
         // A loss stays a loss without a final read: it could only have been stuck instead, which fails too.
-        const unread = lost.length && finalRead?.complete !== true ? '; the final read of the queues was incomplete, so some "lost" may be stuck' : '';
+        const unread =
+          lost.length && finalRead?.complete !== true ? '; the final read of the queues was incomplete, so some "lost" may be stuck' : '';
         return { valid: false, summary: problems.join('; ') + unread, ...details };
       }
       if (accepted.length === 0) return { valid: 'unknown', summary: 'no order was accepted: the run tested nothing', ...details };
-      const notes = [inDoubt ? `${inDoubt} in doubt` : '', recovered.length ? `${recovered.length} recovered` : '', refused ? `${refused} refused` : ''].filter(Boolean);
-      return { valid: true, summary: `all ${accepted.length} accepted orders visible exactly once${notes.length ? `; ${notes.join(', ')}` : ''}`, ...details };
+      const notes = [
+        inDoubt ? `${inDoubt} in doubt` : '',
+        recovered.length ? `${recovered.length} recovered` : '',
+        refused ? `${refused} refused` : '',
+      ].filter(Boolean);
+      return {
+        valid: true,
+        summary: `all ${accepted.length} accepted orders visible exactly once${notes.length ? `; ${notes.join(', ')}` : ''}`,
+        ...details,
+      };
     },
   };
 }

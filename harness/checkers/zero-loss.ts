@@ -25,10 +25,46 @@ export function zeroLossChecker(): Checker {
       const finalRead = run.finalRead;
       const readComplete = finalRead?.complete === true;
       const table = {
-        columns: ['stage', 'attempted', 'confirmed', 'consumed', 'lost', 'stuck', 'unexpected', 'duplicated', 'recovered', 'in doubt', 'dead-lettered'],
+        columns: [
+          'stage',
+          'attempted',
+          'confirmed',
+          'consumed',
+          'lost',
+          'stuck',
+          'unexpected',
+          'duplicated',
+          'recovered',
+          'in doubt',
+          'dead-lettered',
+        ],
         rows: [
-          ['orders (end to end)', orders.accepted + orders.inDoubt + orders.refused, orders.accepted, orders.accountedFor, orders.lostCount, orders.stuckCount, 0, 0, orders.recovered, orders.inDoubt, orders.deadLettered],
-          ...stages.map((s) => [s.queue, s.attempted, s.confirmed, s.consumed, s.lostCount, s.stuckCount, s.unexpectedCount, s.duplicated, s.recovered, s.inDoubt, s.deadLettered]),
+          [
+            'orders (end to end)',
+            orders.accepted + orders.inDoubt + orders.refused,
+            orders.accepted,
+            orders.accountedFor,
+            orders.lostCount,
+            orders.stuckCount,
+            0,
+            0,
+            orders.recovered,
+            orders.inDoubt,
+            orders.deadLettered,
+          ],
+          ...stages.map((s) => [
+            s.queue,
+            s.attempted,
+            s.confirmed,
+            s.consumed,
+            s.lostCount,
+            s.stuckCount,
+            s.unexpectedCount,
+            s.duplicated,
+            s.recovered,
+            s.inDoubt,
+            s.deadLettered,
+          ]),
         ],
       };
       // A stage nothing was published to while orders were accepted was never exercised: the run cannot vouch for it.
@@ -44,26 +80,49 @@ export function zeroLossChecker(): Checker {
         stuckMessages,
         unexpectedMessages: unexpected,
         unexercisedStages: unexercised,
-        finalRead: finalRead ? { complete: finalRead.complete, messages: finalRead.messages, ...(finalRead.error ? { error: finalRead.error } : {}) } : null,
+        finalRead: finalRead
+          ? { complete: finalRead.complete, messages: finalRead.messages, ...(finalRead.error ? { error: finalRead.error } : {}) }
+          : null,
         table,
       };
       const missing = lostMessages + orders.lostCount;
       const violations = [
-        orders.wronglyDeadLetteredCount ? `${orders.wronglyDeadLetteredCount} orders meant to be processed were dead-lettered (${orders.wronglyDeadLettered.slice(0, 3).join(', ')})` : '',
+        orders.wronglyDeadLetteredCount
+          ? `${orders.wronglyDeadLetteredCount} orders meant to be processed were dead-lettered (${orders.wronglyDeadLettered.slice(0, 3).join(', ')})`
+          : '',
         unexpected ? `${unexpected} messages consumed that nobody published` : '',
       ].filter(Boolean);
       const losses = [
-        orders.lostCount ? `${orders.lostCount} of ${orders.accepted} accepted orders lost (${orders.lost.slice(0, 3).join(', ')}${orders.lostCount > 3 ? ', ...' : ''})` : '',
-        lostMessages ? `${lostMessages} confirmed messages never consumed nor read back (${stages.filter((s) => s.lostCount).map((s) => `${s.queue}: ${s.lostCount}`).join(', ')})` : '',
+        orders.lostCount
+          ? `${orders.lostCount} of ${orders.accepted} accepted orders lost (${orders.lost.slice(0, 3).join(', ')}${orders.lostCount > 3 ? ', ...' : ''})`
+          : '',
+        lostMessages
+          ? `${lostMessages} confirmed messages never consumed nor read back (${stages
+              .filter((s) => s.lostCount)
+              .map((s) => `${s.queue}: ${s.lostCount}`)
+              .join(', ')})`
+          : '',
       ].filter(Boolean);
-      if (violations.length > 0 || (missing > 0 && readComplete)) return { valid: false, summary: [...losses, ...violations].join('; '), ...details };
+      if (violations.length > 0 || (missing > 0 && readComplete))
+        return { valid: false, summary: [...losses, ...violations].join('; '), ...details };
       if (missing > 0) {
-        return { valid: 'unknown', summary: `${losses.join('; ')}; but the final read of the broker's queues ${finalRead ? `was incomplete (${finalRead.error ?? 'bounded'})` : 'did not happen'}, so stuck cannot be told from lost`, ...details };
+        return {
+          valid: 'unknown',
+          summary: `${losses.join('; ')}; but the final read of the broker's queues ${finalRead ? `was incomplete (${finalRead.error ?? 'bounded'})` : 'did not happen'}, so stuck cannot be told from lost`,
+          ...details,
+        };
       }
       if (orders.accepted === 0) return { valid: 'unknown', summary: 'no order was accepted: the run tested nothing', ...details };
-      if (unexercised.length > 0) return { valid: 'unknown', summary: `nothing was published to ${unexercised.join(', ')} although ${orders.accepted} orders were accepted: those stages were never exercised`, ...details };
+      if (unexercised.length > 0)
+        return {
+          valid: 'unknown',
+          summary: `nothing was published to ${unexercised.join(', ')} although ${orders.accepted} orders were accepted: those stages were never exercised`,
+          ...details,
+        };
       const notes = [
-        orders.stuckCount || stuckMessages ? `${orders.stuckCount} orders and ${stuckMessages} messages stuck in the broker (read back by id, see liveness)` : '',
+        orders.stuckCount || stuckMessages
+          ? `${orders.stuckCount} orders and ${stuckMessages} messages stuck in the broker (read back by id, see liveness)`
+          : '',
         orders.inDoubt ? `${orders.inDoubt} in doubt (${orders.recovered} recovered)` : '',
         orders.refused ? `${orders.refused} refused` : '',
       ].filter(Boolean);

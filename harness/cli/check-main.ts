@@ -31,7 +31,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const stored = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
   const scenario = SCENARIOS.find((s) => s.name === stored.scenario);
   if (!scenario) {
-    process.stderr.write(`the run is of scenario "${stored.scenario}", which this version does not know: expected one of ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    process.stderr.write(
+      `the run is of scenario "${stored.scenario}", which this version does not know: expected one of ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+    );
     return 2;
   }
   // Runs stored before targets existed were all of the reference system.
@@ -58,7 +60,9 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const ledger = new DeliveryLedger(target.topology);
   ledger.ingest(events);
-  const { effects } = await readTargetRecords({ ...target.started(context, new Map()), readProcessed: undefined }, (m) => process.stderr.write(`${m}\n`));
+  const { effects } = await readTargetRecords({ ...target.started(context, new Map()), readProcessed: undefined }, (m) =>
+    process.stderr.write(`${m}\n`),
+  );
   const verdict = await judge({
     runDir,
     target,

@@ -48,7 +48,13 @@ export const DRAIN_TIMEOUT_OPTION: NumericOption = {
   max: 3_600,
   whyMax: 'a system that has not caught up within an hour has stalled, and the drain gives up after 10 s without progress anyway',
 };
-export const SEED_OPTION: NumericOption = { flag: '--seed', min: 0, max: 0xffff_ffff, integer: true, whyMax: 'only the low 32 bits of a seed are used' };
+export const SEED_OPTION: NumericOption = {
+  flag: '--seed',
+  min: 0,
+  max: 0xffff_ffff,
+  integer: true,
+  whyMax: 'only the low 32 bits of a seed are used',
+};
 export const CLIENT_RETRIES_OPTION: NumericOption = {
   flag: '--client-retries',
   min: 0,
@@ -124,7 +130,8 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   if (values.all) {
     if (positionals.length) throw new UsageError(`--all runs every scenario; drop "${positionals.join(' ')}"`);
     // Scenarios claim to catch flaws of the reference system: the catalogue is its gate.
-    if (target !== DEFAULT_TARGET) throw new UsageError(`--all runs the catalogue against the ${DEFAULT_TARGET} target; drop --target ${target}`);
+    if (target !== DEFAULT_TARGET)
+      throw new UsageError(`--all runs the catalogue against the ${DEFAULT_TARGET} target; drop --target ${target}`);
     return { kind: 'all', seed, ...(rate !== undefined ? { rate } : {}), ...(duration !== undefined ? { duration } : {}) };
   }
   const names = scenarios.map((s) => s.name);
@@ -132,8 +139,12 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
   if (positionals.length > 1) throw new UsageError(`expected one scenario name, got ${positionals.join(' ')}`);
   const scenario = scenarios.find((s) => s.name === positionals[0]);
   if (!scenario) throw new UsageError(`unknown scenario "${positionals[0]}": expected one of ${names.join(', ')}`);
-  const flaws = (values.flaw ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  const drainTimeout = values['drain-timeout'] === undefined ? undefined : parseNumericOption(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
+  const flaws = (values.flaw ?? [])
+    .flatMap((f) => f.split(','))
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const drainTimeout =
+    values['drain-timeout'] === undefined ? undefined : parseNumericOption(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
   return {
     kind: 'run',
     scenario,
@@ -145,7 +156,9 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
     keep: Boolean(values.keep),
     checkDashboards: Boolean(values['check-dashboards']),
     ...(drainTimeout !== undefined ? { drainTimeout } : {}),
-    ...(values['client-retries'] !== undefined ? { clientRetries: parseNumericOption(CLIENT_RETRIES_OPTION, values['client-retries']) } : {}),
+    ...(values['client-retries'] !== undefined
+      ? { clientRetries: parseNumericOption(CLIENT_RETRIES_OPTION, values['client-retries']) }
+      : {}),
     ...(values['after-heal'] !== undefined ? { afterHeal: parseNumericOption(AFTER_HEAL_OPTION, values['after-heal']) } : {}),
   };
 }
@@ -155,8 +168,9 @@ export function checkFlaws(flaws: readonly string[], target: Pick<Target, 'name'
   const known = Object.keys(target.flaws);
   for (const flaw of flaws) {
     if (!Object.hasOwn(target.flaws, flaw)) {
-      throw new UsageError(`unknown flaw "${flaw}" for target ${target.name}: expected one of ${known.length ? known.join(', ') : '(none: this target has no flaws)'}`);
+      throw new UsageError(
+        `unknown flaw "${flaw}" for target ${target.name}: expected one of ${known.length ? known.join(', ') : '(none: this target has no flaws)'}`,
+      );
     }
   }
 }
-

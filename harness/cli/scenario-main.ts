@@ -64,7 +64,14 @@ async function main(argv: readonly string[]): Promise<number> {
     scenario: command.scenario,
     target,
     targetRef: command.target,
-    options: { rate: command.rate, duration: command.duration, seed: command.seed, flaws: command.flaws, ...(command.clientRetries !== undefined ? { clientRetries: command.clientRetries } : {}), ...(command.afterHeal !== undefined ? { afterHeal: command.afterHeal } : {}) },
+    options: {
+      rate: command.rate,
+      duration: command.duration,
+      seed: command.seed,
+      flaws: command.flaws,
+      ...(command.clientRetries !== undefined ? { clientRetries: command.clientRetries } : {}),
+      ...(command.afterHeal !== undefined ? { afterHeal: command.afterHeal } : {}),
+    },
     runsRoot,
     keep: command.keep,
     checkDashboards: command.checkDashboards,
@@ -103,7 +110,10 @@ function listing(target: Target): string {
     columns: ['scenario', 'default rate', 'default duration', 'catches', 'proves'],
     rows: SCENARIOS.map((s) => [s.name, `${s.defaults.rate}/s`, `${s.defaults.duration}s`, s.catches.join(', ') || '-', s.proves]),
   });
-  const flaws = renderTable({ columns: ['flaw', 'what it breaks'], rows: Object.entries(target.flaws).map(([name, flaw]) => [name, flaw.description]) });
+  const flaws = renderTable({
+    columns: ['flaw', 'what it breaks'],
+    rows: Object.entries(target.flaws).map(([name, flaw]) => [name, flaw.description]),
+  });
   return `scenarios (catches: flaws of the reference target):\n${scenarios}\n\ntarget ${target.name}: ${target.description}\nflaws (--flaw NAME):\n${flaws}`;
 }
 

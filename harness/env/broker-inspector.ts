@@ -32,7 +32,12 @@ export class BrokerInspector {
 
   async queues(): Promise<QueueState[]> {
     const rows = await this.#get<Record<string, unknown>[]>('/api/queues?columns=name,messages_ready,messages_unacknowledged,consumers');
-    return rows.map((q) => ({ name: String(q.name), ready: num(q.messages_ready), unacked: num(q.messages_unacknowledged), consumers: num(q.consumers) }));
+    return rows.map((q) => ({
+      name: String(q.name),
+      ready: num(q.messages_ready),
+      unacked: num(q.messages_unacknowledged),
+      consumers: num(q.consumers),
+    }));
   }
 
   /** Channels, named by their connection's client-provided name (e.g. `payments-2 consume`). */
@@ -40,11 +45,16 @@ export class BrokerInspector {
     const t = Date.now();
     const [connections, rows] = await Promise.all([
       this.#get<Record<string, unknown>[]>('/api/connections?columns=name,client_properties,user_provided_name'),
-      this.#get<Record<string, unknown>[]>('/api/channels?columns=connection_details,consumer_count,prefetch_count,messages_unacknowledged'),
+      this.#get<Record<string, unknown>[]>(
+        '/api/channels?columns=connection_details,consumer_count,prefetch_count,messages_unacknowledged',
+      ),
     ]);
     // The management API names a channel's connection by its addresses; the name a client gave it lives on the connection.
     const given = new Map(
-      connections.map((c) => [String(c.name), String(c.user_provided_name ?? (c.client_properties as { connection_name?: unknown } | undefined)?.connection_name ?? c.name)]),
+      connections.map((c) => [
+        String(c.name),
+        String(c.user_provided_name ?? (c.client_properties as { connection_name?: unknown } | undefined)?.connection_name ?? c.name),
+      ]),
     );
     return rows.map((c) => {
       const generated = String((c.connection_details as { name?: unknown } | undefined)?.name ?? '');
@@ -59,7 +69,10 @@ export class BrokerInspector {
   }
 
   async #get<T>(path: string): Promise<T> {
-    const response = await fetch(this.#baseUrl + path, { headers: { authorization: this.#auth }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const response = await fetch(this.#baseUrl + path, {
+      headers: { authorization: this.#auth },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     if (!response.ok) throw new Error(`management API ${path}: HTTP ${response.status}`);
     return (await response.json()) as T;
   }

@@ -49,7 +49,10 @@ export function reapOrphansAndSay(runsRoot: string, log: (message: string) => vo
   const reaped = reapOrphans(runsRoot);
   const byRun = new Map<string, ReapedProcess[]>();
   for (const r of reaped) byRun.set(r.runDir, [...(byRun.get(r.runDir) ?? []), r]);
-  for (const [runDir, victims] of byRun) log(`killed ${victims.length} process(es) left alive by an earlier run (${runDir}): ${victims.map((v) => `${v.label} pid ${v.pid}`).join(', ')}`);
+  for (const [runDir, victims] of byRun)
+    log(
+      `killed ${victims.length} process(es) left alive by an earlier run (${runDir}): ${victims.map((v) => `${v.label} pid ${v.pid}`).join(', ')}`,
+    );
   return reaped;
 }
 
@@ -111,7 +114,8 @@ export function parseRecords(text: string): ChildRecord[] {
     if (!line.trim()) continue;
     try {
       const parsed = JSON.parse(line) as Partial<ChildRecord>;
-      if (Number.isInteger(parsed.pid) && (parsed.pid as number) > 1 && typeof parsed.label === 'string') records.push(parsed as ChildRecord);
+      if (Number.isInteger(parsed.pid) && (parsed.pid as number) > 1 && typeof parsed.label === 'string')
+        records.push(parsed as ChildRecord);
     } catch {
       // torn line
     }

@@ -49,7 +49,10 @@ export class StartedEpmd {
       const port = await freePort();
       const log = createWriteStream(logFile, { flags: 'a' });
       log.on('error', () => {});
-      const child = spawnWithLifeline(binary, ['-port', String(port), '-address', LOOPBACK], { stdio: ['ignore', 'pipe', 'pipe'], label: `epmd ${label}` });
+      const child = spawnWithLifeline(binary, ['-port', String(port), '-address', LOOPBACK], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        label: `epmd ${label}`,
+      });
       child.on('error', (err) => log.write(`[harness] could not run ${binary}: ${err.message}\n`));
       child.stdout?.pipe(log, { end: false });
       child.stderr?.pipe(log, { end: false });
@@ -84,7 +87,8 @@ export class StartedEpmd {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new EpmdStartError(`epmd exited at once (${child.signalCode ?? `code ${child.exitCode}`}): ${logTail(logFile)}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new EpmdStartError(`epmd exited at once (${child.signalCode ?? `code ${child.exitCode}`}): ${logTail(logFile)}`);
       try {
         await canConnect(this.port);
         return;

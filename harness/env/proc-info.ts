@@ -22,7 +22,10 @@ export function parseStat(text: string): { state: string; pgrp: number; startTim
   // "pid (comm) state ppid pgrp ...": comm may itself hold spaces and parentheses, so split after the last ')'.
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  const fields = text.slice(close + 2).trim().split(' ');
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   // fields[0] is field 3 of the man page, so field n sits at index n - 3.
   const state = fields[0];
   const pgrp = Number(fields[5 - 3]);

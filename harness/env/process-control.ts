@@ -17,12 +17,22 @@ export class UnknownInstanceError extends Error {
 export function processControlFor(system: StartedProcesses): ProcessControl {
   const find = (instance: string): StartedTargetProcess => {
     const process = system.find(instance);
-    if (!process) throw new UnknownInstanceError(instance, system.processes.map((p) => p.instance));
+    if (!process)
+      throw new UnknownInstanceError(
+        instance,
+        system.processes.map((p) => p.instance),
+      );
     return process;
   };
   return {
     list: (): ProcessInfo[] =>
-      system.processes.map((p) => ({ instance: p.instance, role: p.role, running: p.running, paused: p.paused, ...(p.pid !== undefined ? { pid: p.pid } : {}) })),
+      system.processes.map((p) => ({
+        instance: p.instance,
+        role: p.role,
+        running: p.running,
+        paused: p.paused,
+        ...(p.pid !== undefined ? { pid: p.pid } : {}),
+      })),
     kill: (instance) => find(instance).kill(),
     async start(instance) {
       const process = find(instance);

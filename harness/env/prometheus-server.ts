@@ -58,7 +58,9 @@ const START_ATTEMPTS = 3;
 
 export class PrometheusNotInstalledError extends Error {
   constructor(binary: string) {
-    super(`${binary} not found on PATH: install it (Debian/Ubuntu: apt-get install -y prometheus, which also brings promtool), set ${PROMETHEUS_BIN_ENV} to the binary, or set ${PROMETHEUS_URL_ENV} to use a running Prometheus`);
+    super(
+      `${binary} not found on PATH: install it (Debian/Ubuntu: apt-get install -y prometheus, which also brings promtool), set ${PROMETHEUS_BIN_ENV} to the binary, or set ${PROMETHEUS_URL_ENV} to use a running Prometheus`,
+    );
     this.name = 'PrometheusNotInstalledError';
   }
 }
@@ -154,7 +156,10 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
       });
       const prometheus = new StartedPrometheus(`http://${LOOPBACK}:${port}`, child, exited, config, logFile, log);
       try {
-        await Promise.race([prometheus.#waitUntilReady(), spawnFailed.then((err) => Promise.reject(new PrometheusStartError(`could not run ${binary}: ${err.message}`)))]);
+        await Promise.race([
+          prometheus.#waitUntilReady(),
+          spawnFailed.then((err) => Promise.reject(new PrometheusStartError(`could not run ${binary}: ${err.message}`))),
+        ]);
         return prometheus;
       } catch (err) {
         lastError = err as Error;
@@ -217,7 +222,8 @@ export class StartedPrometheus extends PrometheusClient implements RunPrometheus
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
-      if (!this.#running) throw new PrometheusStartError(`prometheus exited during start: ${lastError}; see ${this.logFile}\n${logTail(this.logFile)}`);
+      if (!this.#running)
+        throw new PrometheusStartError(`prometheus exited during start: ${lastError}; see ${this.logFile}\n${logTail(this.logFile)}`);
       try {
         const response = await fetch(`${this.url}/-/ready`, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
@@ -319,4 +325,3 @@ function findExecutable(name: string): string {
   if (found === undefined) throw new PrometheusNotInstalledError(name);
   return found;
 }
-

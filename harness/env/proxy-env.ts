@@ -62,7 +62,13 @@ class ToxiproxyProxyControl implements ProxyControl {
 
   async addToxic(spec: ToxicSpec): Promise<string> {
     const name = spec.name ?? `${spec.type}_${spec.stream}`;
-    await this.#proxy.addToxic({ name, type: spec.type satisfies ClientToxicType, stream: spec.stream, toxicity: spec.toxicity ?? 1, attributes: spec.attributes });
+    await this.#proxy.addToxic({
+      name,
+      type: spec.type satisfies ClientToxicType,
+      stream: spec.stream,
+      toxicity: spec.toxicity ?? 1,
+      attributes: spec.attributes,
+    });
     return name;
   }
 
@@ -191,7 +197,9 @@ async function createProxy(client: Toxiproxy, url: string, name: string, upstrea
     // Port 0: the server picks a free port and its reply names it (real Toxiproxy and ours alike).
     return await client.createProxy({ name, listen: `${LOOPBACK}:0`, upstream });
   } catch (err) {
-    throw new ProxyEnvError(`could not create proxy ${name} -> ${upstream} on ${url} (does a proxy by that name exist already?): ${(err as Error).message}`);
+    throw new ProxyEnvError(
+      `could not create proxy ${name} -> ${upstream} on ${url} (does a proxy by that name exist already?): ${(err as Error).message}`,
+    );
   }
 }
 
@@ -199,7 +207,8 @@ function endpointOf(proxy: Proxy): ProxyEndpoint {
   const colon = proxy.listen.lastIndexOf(':');
   const host = proxy.listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   const port = Number(proxy.listen.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port <= 0) throw new ProxyEnvError(`proxy ${proxy.name} reported listen address "${proxy.listen}", expected host:port`);
+  if (colon < 0 || !Number.isInteger(port) || port <= 0)
+    throw new ProxyEnvError(`proxy ${proxy.name} reported listen address "${proxy.listen}", expected host:port`);
   // A real Toxiproxy may report the wildcard it bound; clients connect over loopback.
   return { host: host === '' || host === '0.0.0.0' || host === '::' ? LOOPBACK : host, port };
 }
@@ -254,11 +263,17 @@ class EmbeddedServer {
           // not the announcement
         }
       });
-      child.once('exit', (code, signal) => reject(new ProxyEnvError(`embedded toxiproxy exited before announcing itself (${signal ?? `code ${code}`}):\n${logTail(logFile)}`)));
+      child.once('exit', (code, signal) =>
+        reject(new ProxyEnvError(`embedded toxiproxy exited before announcing itself (${signal ?? `code ${code}`}):\n${logTail(logFile)}`)),
+      );
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProxyEnvError(`embedded toxiproxy did not announce itself within ${ANNOUNCE_TIMEOUT_MS} ms:\n${logTail(logFile)}`)), ANNOUNCE_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(new ProxyEnvError(`embedded toxiproxy did not announce itself within ${ANNOUNCE_TIMEOUT_MS} ms:\n${logTail(logFile)}`)),
+        ANNOUNCE_TIMEOUT_MS,
+      );
     });
     try {
       return await Promise.race([announced, timeout]);
@@ -275,4 +290,3 @@ class EmbeddedServer {
     await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 }
-

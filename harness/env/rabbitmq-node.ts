@@ -188,7 +188,10 @@ export class StartedRabbitNode {
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
-      if (this.#child !== child) throw new BrokerStartError(`node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${logTail(join(this.#dir, 'log', 'console.log'))}`);
+      if (this.#child !== child)
+        throw new BrokerStartError(
+          `node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${logTail(join(this.#dir, 'log', 'console.log'))}`,
+        );
       try {
         const connection = await amqp.connect(this.amqpUrl(), { timeout: 2_000 });
         await connection.close();
@@ -201,8 +204,6 @@ export class StartedRabbitNode {
     signalGroup(child, 'SIGKILL');
     throw new BrokerStartError(`node ${this.nodeName} not ready within ${BOOT_TIMEOUT_MS} ms: ${lastError}`);
   }
-
-
 
   #env(): NodeJS.ProcessEnv {
     const dir = this.#dir;
@@ -279,4 +280,3 @@ function writePrivateFile(file: string, text: string): void {
   writeFileSync(file, text, { mode: PRIVATE_FILE_MODE });
   chmodSync(file, PRIVATE_FILE_MODE);
 }
-

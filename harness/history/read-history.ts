@@ -33,7 +33,9 @@ export class HistoryTail {
     const events: HistoryEvent[] = [];
     let files: string[];
     try {
-      files = readdirSync(this.#dir).filter((f) => f.endsWith('.jsonl')).sort();
+      files = readdirSync(this.#dir)
+        .filter((f) => f.endsWith('.jsonl'))
+        .sort();
     } catch {
       return events;
     }

@@ -73,7 +73,8 @@ export function readDashboard(file: string): Json {
   } catch (err) {
     throw new DashboardFormatError(`${file}: not valid JSON: ${(err as Error).message}`);
   }
-  if (!isObject(parsed) || !Array.isArray(parsed.panels)) throw new DashboardFormatError(`${file}: expected a Grafana dashboard object with a panels array`);
+  if (!isObject(parsed) || !Array.isArray(parsed.panels))
+    throw new DashboardFormatError(`${file}: expected a Grafana dashboard object with a panels array`);
   return parsed;
 }
 
@@ -100,10 +101,13 @@ export function dashboardVariables(dashboard: Json, overrides: Record<string, st
 
 /** Replaces `$name`, `${name}`, `${name:format}` and `[[name]]`; unknown variables are left as they are. */
 export function substituteVariables(expr: string, values: Record<string, string>): string {
-  return expr.replace(/\$\{([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\}|\[\[([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\]\]|\$([A-Za-z0-9_]+)/g, (match, braced?: string, bracketed?: string, bare?: string) => {
-    const name = braced ?? bracketed ?? bare!;
-    return Object.hasOwn(values, name) ? values[name]! : match;
-  });
+  return expr.replace(
+    /\$\{([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\}|\[\[([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\]\]|\$([A-Za-z0-9_]+)/g,
+    (match, braced?: string, bracketed?: string, bare?: string) => {
+      const name = braced ?? bracketed ?? bare!;
+      return Object.hasOwn(values, name) ? values[name]! : match;
+    },
+  );
 }
 
 /** Every PromQL expression of one dashboard, in the order a reader meets them. */
@@ -124,7 +128,8 @@ export function extractQueries(dashboard: Json, dashboardName: string, overrides
   const list = isObject(dashboard.templating) && Array.isArray(dashboard.templating.list) ? dashboard.templating.list : [];
   for (const v of list) {
     if (!isObject(v) || v.type !== 'query') continue;
-    const query = typeof v.query === 'string' ? v.query : isObject(v.query) && typeof v.query.query === 'string' ? v.query.query : undefined;
+    const query =
+      typeof v.query === 'string' ? v.query : isObject(v.query) && typeof v.query.query === 'string' ? v.query.query : undefined;
     const promql = query ? variableQueryAsPromql(query) : undefined;
     if (promql) add('variable', String(v.name), promql);
   }
@@ -134,7 +139,9 @@ export function extractQueries(dashboard: Json, dashboardName: string, overrides
       if (!isObject(p)) continue;
       const title = `${prefix}${typeof p.title === 'string' && p.title ? p.title : `panel ${String(p.id ?? '?')}`}`;
       if (Array.isArray(p.targets)) {
-        for (const t of p.targets) if (isObject(t) && typeof t.expr === 'string' && t.expr.trim()) add('panel', title, t.expr, typeof t.refId === 'string' ? t.refId : undefined);
+        for (const t of p.targets)
+          if (isObject(t) && typeof t.expr === 'string' && t.expr.trim())
+            add('panel', title, t.expr, typeof t.refId === 'string' ? t.refId : undefined);
       }
       // Rows keep their panels inside when collapsed, and beside them when open.
       if (Array.isArray(p.panels)) walk(p.panels, p.type === 'row' ? `${title} / ` : prefix);
@@ -142,7 +149,8 @@ export function extractQueries(dashboard: Json, dashboardName: string, overrides
   };
   walk(dashboard.panels as unknown[], '');
   // Dashboards from before schema 16 keep their panels in rows[].panels.
-  if (Array.isArray(dashboard.rows)) for (const r of dashboard.rows) if (isObject(r) && Array.isArray(r.panels)) walk(r.panels, `${String(r.title ?? 'row')} / `);
+  if (Array.isArray(dashboard.rows))
+    for (const r of dashboard.rows) if (isObject(r) && Array.isArray(r.panels)) walk(r.panels, `${String(r.title ?? 'row')} / `);
   return out;
 }
 
@@ -166,7 +174,11 @@ export interface EvaluateOptions {
  * Runs each query as a range query (what a panel or annotation does) and says whether it errored,
  * found no series, or found some.
  */
-export async function evaluateQueries(prometheus: PrometheusClient | string, queries: readonly DashboardQuery[], options: EvaluateOptions = {}): Promise<QueryCheck[]> {
+export async function evaluateQueries(
+  prometheus: PrometheusClient | string,
+  queries: readonly DashboardQuery[],
+  options: EvaluateOptions = {},
+): Promise<QueryCheck[]> {
   const client = typeof prometheus === 'string' ? new PrometheusClient(prometheus) : prometheus;
   const end = options.end ?? new Date();
   const start = options.start ?? new Date(end.getTime() - 5 * 60_000);
@@ -185,7 +197,10 @@ export async function evaluateQueries(prometheus: PrometheusClient | string, que
 }
 
 /** Extracts and evaluates every dashboard of a folder (default grafana/dashboards). */
-export async function checkDashboards(prometheus: PrometheusClient | string, options: EvaluateOptions & { dir?: string; variables?: Record<string, string> } = {}): Promise<QueryCheck[]> {
+export async function checkDashboards(
+  prometheus: PrometheusClient | string,
+  options: EvaluateOptions & { dir?: string; variables?: Record<string, string> } = {},
+): Promise<QueryCheck[]> {
   const queries = dashboardFiles(options.dir).flatMap((file) => extractQueries(readDashboard(file), basename(file), options.variables));
   return evaluateQueries(prometheus, queries, options);
 }
@@ -194,7 +209,10 @@ export async function checkDashboards(prometheus: PrometheusClient | string, opt
 export function describeFailures(checks: readonly QueryCheck[]): string {
   return checks
     .filter((c) => c.status !== 'ok')
-    .map((c) => `${c.dashboard} ${c.source} "${c.name}"${c.refId ? ` ${c.refId}` : ''}: ${c.status}${c.error ? ` (${c.error})` : ''}: ${c.promql}`)
+    .map(
+      (c) =>
+        `${c.dashboard} ${c.source} "${c.name}"${c.refId ? ` ${c.refId}` : ''}: ${c.status}${c.error ? ` (${c.error})` : ''}: ${c.promql}`,
+    )
     .join('\n');
 }
 

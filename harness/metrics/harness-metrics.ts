@@ -60,15 +60,47 @@ export class StartedHarnessMetrics {
     this.#port = (server.address() as AddressInfo).port;
     const registers = [this.registry];
     const p = HARNESS_PREFIX;
-    this.#targetRate = new Gauge({ name: `${p}load_target_requests_per_second`, help: 'Arrival rate the load generator is asked for.', registers });
-    this.#achievedRate = new Gauge({ name: `${p}load_achieved_requests_per_second`, help: 'Requests the load generator actually started per second, over the last second.', registers });
+    this.#targetRate = new Gauge({
+      name: `${p}load_target_requests_per_second`,
+      help: 'Arrival rate the load generator is asked for.',
+      registers,
+    });
+    this.#achievedRate = new Gauge({
+      name: `${p}load_achieved_requests_per_second`,
+      help: 'Requests the load generator actually started per second, over the last second.',
+      registers,
+    });
     this.#inFlight = new Gauge({ name: `${p}load_requests_in_flight`, help: 'Requests sent and not answered yet.', registers });
     this.#sent = new Counter({ name: `${p}load_requests_sent_total`, help: 'Requests the load generator sent.', registers });
-    this.#completed = new Counter({ name: `${p}load_requests_completed_total`, help: 'Requests answered, by outcome: ok (2xx) or failed (anything else, errors, timeouts).', labelNames: ['outcome'], registers });
-    this.#dropped = new Counter({ name: `${p}load_requests_dropped_total`, help: 'Requests due that were never sent: no free slot or the generator fell behind (open model).', registers });
-    this.#faultActive = new Gauge({ name: `${p}fault_active`, help: '1 while the fault is active, 0 otherwise.', labelNames: ['fault'], registers });
-    this.#checkValid = new Gauge({ name: `${p}check_valid`, help: "A checker's verdict: 1 valid, 0 invalid, -1 unknown.", labelNames: ['check'], registers });
-    this.#runInfo = new Gauge({ name: `${p}run_info`, help: 'Always 1; labels name the scenario being run.', labelNames: ['scenario'], registers });
+    this.#completed = new Counter({
+      name: `${p}load_requests_completed_total`,
+      help: 'Requests answered, by outcome: ok (2xx) or failed (anything else, errors, timeouts).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#dropped = new Counter({
+      name: `${p}load_requests_dropped_total`,
+      help: 'Requests due that were never sent: no free slot or the generator fell behind (open model).',
+      registers,
+    });
+    this.#faultActive = new Gauge({
+      name: `${p}fault_active`,
+      help: '1 while the fault is active, 0 otherwise.',
+      labelNames: ['fault'],
+      registers,
+    });
+    this.#checkValid = new Gauge({
+      name: `${p}check_valid`,
+      help: "A checker's verdict: 1 valid, 0 invalid, -1 unknown.",
+      labelNames: ['check'],
+      registers,
+    });
+    this.#runInfo = new Gauge({
+      name: `${p}run_info`,
+      help: 'Always 1; labels name the scenario being run.',
+      labelNames: ['scenario'],
+      registers,
+    });
     for (const outcome of ['ok', 'failed']) this.#completed.inc({ outcome }, 0);
   }
 

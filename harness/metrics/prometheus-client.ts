@@ -64,13 +64,23 @@ export class PrometheusClient {
   }
 
   async queryRange(promql: string, range: RangeOptions): Promise<QueryData> {
-    return this.#post('/api/v1/query_range', { query: promql, start: String(seconds(range.start)), end: String(seconds(range.end)), step: String(range.stepSeconds) }, promql);
+    return this.#post(
+      '/api/v1/query_range',
+      { query: promql, start: String(seconds(range.start)), end: String(seconds(range.end)), step: String(range.stepSeconds) },
+      promql,
+    );
   }
 
   async targets(): Promise<ActiveTarget[]> {
     const response = await fetch(`${this.url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    const body = (await response.json()) as { status: string; data?: { activeTargets: ActiveTarget[] }; errorType?: string; error?: string };
-    if (body.status !== 'success' || !body.data) throw new PrometheusQueryError(body.errorType ?? 'http', body.error ?? `targets: HTTP ${response.status}`);
+    const body = (await response.json()) as {
+      status: string;
+      data?: { activeTargets: ActiveTarget[] };
+      errorType?: string;
+      error?: string;
+    };
+    if (body.status !== 'success' || !body.data)
+      throw new PrometheusQueryError(body.errorType ?? 'http', body.error ?? `targets: HTTP ${response.status}`);
     return body.data.activeTargets;
   }
 
@@ -88,7 +98,10 @@ export class PrometheusClient {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const stale = last.filter((t) => !(Date.parse(t.lastScrape) > after)).map((t) => t.scrapeUrl);
-    throw new PrometheusQueryError('timeout', `targets not scraped within ${options.timeoutMs ?? 15_000} ms: ${stale.join(', ') || 'no active targets'}`);
+    throw new PrometheusQueryError(
+      'timeout',
+      `targets not scraped within ${options.timeoutMs ?? 15_000} ms: ${stale.join(', ') || 'no active targets'}`,
+    );
   }
 
   async #post(path: string, params: Record<string, string>, promql: string): Promise<QueryData> {
@@ -110,7 +123,8 @@ export class PrometheusClient {
     } catch {
       throw new PrometheusQueryError('http', `${path}: HTTP ${response.status}: ${text.slice(0, 200)}`, promql);
     }
-    if (body.status !== 'success' || !body.data) throw new PrometheusQueryError(body.errorType ?? 'http', body.error ?? `${path}: HTTP ${response.status}`, promql);
+    if (body.status !== 'success' || !body.data)
+      throw new PrometheusQueryError(body.errorType ?? 'http', body.error ?? `${path}: HTTP ${response.status}`, promql);
     return body.data;
   }
 }

@@ -45,6 +45,14 @@ export function harnessScrapeTargets(harness: { target: string }): ScrapeTargetG
 }
 
 /** Everything a run has: `startPrometheus({ dir, targets: runScrapeTargets({ broker, system, harness }) })`. */
-export function runScrapeTargets(parts: { broker: BrokerMetricsEndpoint; system: SystemMetricsEndpoints; harness?: { target: string } }): ScrapeTargetGroup[] {
-  return [...brokerScrapeTargets(parts.broker), ...systemScrapeTargets(parts.system), ...(parts.harness ? harnessScrapeTargets(parts.harness) : [])];
+export function runScrapeTargets(parts: {
+  broker: BrokerMetricsEndpoint;
+  system: SystemMetricsEndpoints;
+  harness?: { target: string };
+}): ScrapeTargetGroup[] {
+  return [
+    ...brokerScrapeTargets(parts.broker),
+    ...systemScrapeTargets(parts.system),
+    ...(parts.harness ? harnessScrapeTargets(parts.harness) : []),
+  ];
 }

@@ -34,10 +34,13 @@ export function validateScrapeTargets(groups: readonly ScrapeTargetGroup[]): voi
     if (!JOB_NAME.test(g.job)) throw new InvalidScrapeConfigError(`job ${JSON.stringify(g.job)}: expected letters, digits and _ . : -`);
     if (jobs.has(g.job)) throw new InvalidScrapeConfigError(`job ${g.job} appears twice: expected one group per job`);
     jobs.add(g.job);
-    for (const t of g.targets) if (!HOST_PORT.test(t)) throw new InvalidScrapeConfigError(`job ${g.job}: target ${JSON.stringify(t)}: expected host:port`);
-    if (g.metricsPath !== undefined && !g.metricsPath.startsWith('/')) throw new InvalidScrapeConfigError(`job ${g.job}: metricsPath ${JSON.stringify(g.metricsPath)}: expected a path starting with /`);
+    for (const t of g.targets)
+      if (!HOST_PORT.test(t)) throw new InvalidScrapeConfigError(`job ${g.job}: target ${JSON.stringify(t)}: expected host:port`);
+    if (g.metricsPath !== undefined && !g.metricsPath.startsWith('/'))
+      throw new InvalidScrapeConfigError(`job ${g.job}: metricsPath ${JSON.stringify(g.metricsPath)}: expected a path starting with /`);
     for (const name of Object.keys(g.labels ?? {})) {
-      if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new InvalidScrapeConfigError(`job ${g.job}: label ${JSON.stringify(name)}: expected a Prometheus label name`);
+      if (!LABEL_NAME.test(name) || name.startsWith('__'))
+        throw new InvalidScrapeConfigError(`job ${g.job}: label ${JSON.stringify(name)}: expected a Prometheus label name`);
     }
   }
 }
@@ -68,10 +71,13 @@ export function validateRemoteWrite(remoteWrite: RemoteWrite, what = 'remoteWrit
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw new InvalidScrapeConfigError(`${what} ${JSON.stringify(remoteWrite.url)}: expected an http(s) URL such as http://prometheus:9090/api/v1/write`);
+    throw new InvalidScrapeConfigError(
+      `${what} ${JSON.stringify(remoteWrite.url)}: expected an http(s) URL such as http://prometheus:9090/api/v1/write`,
+    );
   }
   for (const [name, value] of Object.entries(remoteWrite.externalLabels ?? {})) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new InvalidScrapeConfigError(`external label ${JSON.stringify(name)}: expected a Prometheus label name`);
+    if (!LABEL_NAME.test(name) || name.startsWith('__'))
+      throw new InvalidScrapeConfigError(`external label ${JSON.stringify(name)}: expected a Prometheus label name`);
     // An empty value means "no such label" to Prometheus: it would silently vanish.
     if (value === '') throw new InvalidScrapeConfigError(`external label ${name}: expected a non-empty value`);
   }
@@ -92,20 +98,38 @@ export function renderPrometheusConfig(groups: readonly ScrapeTargetGroup[], opt
   const remoteWrite = options.remoteWrite;
   if (remoteWrite) validateRemoteWrite(remoteWrite);
   const q = (s: string) => JSON.stringify(s);
-  const labelMap = (labels: Record<string, string>) => `{${Object.entries(labels).map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`;
+  const labelMap = (labels: Record<string, string>) =>
+    `{${Object.entries(labels)
+      .map(([k, v]) => `${q(k)}: ${q(v)}`)
+      .join(', ')}}`;
   const lines: string[] = [];
   if (options.header) for (const line of options.header.split('\n')) lines.push(`# ${line}`);
-  lines.push('global:', `  scrape_interval: ${duration(interval)}`, `  scrape_timeout: ${duration(interval)}`, `  evaluation_interval: ${duration(interval)}`);
+  lines.push(
+    'global:',
+    `  scrape_interval: ${duration(interval)}`,
+    `  scrape_timeout: ${duration(interval)}`,
+    `  evaluation_interval: ${duration(interval)}`,
+  );
   const externalLabels = remoteWrite?.externalLabels ?? {};
   if (Object.keys(externalLabels).length) lines.push(`  external_labels: ${labelMap(externalLabels)}`);
   lines.push(groups.length ? 'scrape_configs:' : 'scrape_configs: []');
   for (const g of groups) {
-    lines.push(`  - job_name: ${q(g.job)}`, `    metrics_path: ${q(g.metricsPath ?? '/metrics')}`, '    static_configs:', `      - targets: [${g.targets.map(q).join(', ')}]`);
+    lines.push(
+      `  - job_name: ${q(g.job)}`,
+      `    metrics_path: ${q(g.metricsPath ?? '/metrics')}`,
+      '    static_configs:',
+      `      - targets: [${g.targets.map(q).join(', ')}]`,
+    );
     const labels = g.labels ?? {};
     if (Object.keys(labels).length) lines.push(`        labels: ${labelMap(labels)}`);
   }
   if (remoteWrite) {
-    lines.push('remote_write:', `  - url: ${q(remoteWrite.url)}`, '    queue_config:', `      batch_send_deadline: ${duration(REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS)}`);
+    lines.push(
+      'remote_write:',
+      `  - url: ${q(remoteWrite.url)}`,
+      '    queue_config:',
+      `      batch_send_deadline: ${duration(REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS)}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

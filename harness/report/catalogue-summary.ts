@@ -24,7 +24,9 @@ export function renderCatalogueSummary(cases: readonly CatalogueCase[]): string 
     ...scenarios.map((s) => `| ${s} | ${cell(s, 'reference')} | ${flaws.map((f) => cell(s, f)).join(' | ')} |`),
     '',
     failing.length === 0 ? `All ${cases.length} expectations held.` : `${failing.length} of ${cases.length} expectations did not hold:`,
-    ...failing.map((c) => `- **${c.scenario}** / ${c.variant}: expected exit ${c.expectedExit}, got ${c.exitCode}: ${c.summary} (\`${c.resultsPath}\`)`),
+    ...failing.map(
+      (c) => `- **${c.scenario}** / ${c.variant}: expected exit ${c.expectedExit}, got ${c.exitCode}: ${c.summary} (\`${c.resultsPath}\`)`,
+    ),
   ];
   return lines.join('\n') + '\n';
 }

@@ -28,10 +28,14 @@ export function renderJunit(cases: readonly CatalogueCase[]): string {
   const count = (list: readonly CatalogueCase[], status: CaseStatus) => list.filter((c) => caseStatus(c) === status).length;
   const seconds = (list: readonly CatalogueCase[]) => list.reduce((s, c) => s + c.seconds, 0).toFixed(1);
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  lines.push(`<testsuites name="chaos-catalogue" tests="${cases.length}" failures="${count(cases, 'failed')}" errors="${count(cases, 'error')}" time="${seconds(cases)}">`);
+  lines.push(
+    `<testsuites name="chaos-catalogue" tests="${cases.length}" failures="${count(cases, 'failed')}" errors="${count(cases, 'error')}" time="${seconds(cases)}">`,
+  );
   for (const scenario of scenarios) {
     const own = cases.filter((c) => c.scenario === scenario);
-    lines.push(`  <testsuite name="${xml(scenario)}" tests="${own.length}" failures="${count(own, 'failed')}" errors="${count(own, 'error')}" time="${seconds(own)}">`);
+    lines.push(
+      `  <testsuite name="${xml(scenario)}" tests="${own.length}" failures="${count(own, 'failed')}" errors="${count(own, 'error')}" time="${seconds(own)}">`,
+    );
     for (const c of own) {
       const status = caseStatus(c);
       const head = `    <testcase classname="${xml(scenario)}" name="${xml(caseName(c))}" time="${c.seconds.toFixed(1)}"`;
@@ -41,7 +45,11 @@ export function renderJunit(cases: readonly CatalogueCase[]): string {
       }
       const tag = status === 'error' ? 'error' : 'failure';
       const message = `expected exit ${c.expectedExit}, got ${c.exitCode}: ${c.summary}`;
-      lines.push(`${head}>`, `      <${tag} message="${xml(message)}">${xml(`${message}\nresults: ${c.resultsPath}`)}</${tag}>`, '    </testcase>');
+      lines.push(
+        `${head}>`,
+        `      <${tag} message="${xml(message)}">${xml(`${message}\nresults: ${c.resultsPath}`)}</${tag}>`,
+        '    </testcase>',
+      );
     }
     lines.push('  </testsuite>');
   }
@@ -50,5 +58,10 @@ export function renderJunit(cases: readonly CatalogueCase[]): string {
 }
 
 function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }

@@ -22,7 +22,12 @@ export interface DrainResult {
  * at every queue it was routed to, or until the timeout. A flawed system that lost messages never
  * drains: the timeout bounds the wait, and the checkers then name what is missing.
  */
-export async function drain(readHistory: () => void, ledger: DeliveryLedger, timeoutSeconds: number, signal: AbortSignal): Promise<DrainResult> {
+export async function drain(
+  readHistory: () => void,
+  ledger: DeliveryLedger,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+): Promise<DrainResult> {
   const started = performance.now();
   let quietSince: number | null = null;
   let lastPending = '';

@@ -55,7 +55,9 @@ export class FaultSchedule {
     this.#begunAt = performance.now();
     const healed = new Map<ScheduledFault, Promise<void>>();
     for (const item of this.#schedule) {
-      const before = this.#schedule.filter((other) => other !== item && other.at + other.duration <= item.at && healed.has(other)).map((other) => healed.get(other)!);
+      const before = this.#schedule
+        .filter((other) => other !== item && other.at + other.duration <= item.at && healed.has(other))
+        .map((other) => healed.get(other)!);
       const done = new Promise<void>((resolve) => {
         this.#cancel.push(resolve);
         this.#timers.push(
@@ -94,7 +96,13 @@ export class FaultSchedule {
     const record = this.#applied.get(item)!;
     record.startedAt = this.#seconds();
     this.#active.add(item);
-    this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'start', traits: item.fault.traits, detail: item.fault.description });
+    this.#history.append({
+      kind: 'fault',
+      name: item.fault.name,
+      phase: 'start',
+      traits: item.fault.traits,
+      detail: item.fault.description,
+    });
     const starting = item.fault.start(this.#env).then(
       () => {
         record.inEffectAt = this.#seconds();

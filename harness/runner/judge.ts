@@ -43,7 +43,10 @@ export interface Verdict {
  * The target's own records, read after the final read: its effects and (a black box) what it
  * processed. One that cannot be read is left out, and the checks that need it say UNKNOWN.
  */
-export async function readTargetRecords(started: StartedTarget, log: (m: string) => void): Promise<{ effects?: TargetEffects; processed?: readonly string[] }> {
+export async function readTargetRecords(
+  started: StartedTarget,
+  log: (m: string) => void,
+): Promise<{ effects?: TargetEffects; processed?: readonly string[] }> {
   const out: { effects?: TargetEffects; processed?: readonly string[] } = {};
   if (started.readEffects) {
     try {
@@ -86,7 +89,10 @@ export async function judge(request: JudgeRequest): Promise<Verdict> {
   const checks = verdict.results;
   if (request.appliedFaults) {
     checks['faults'] = faultCheck([...request.appliedFaults]);
-    checks['recovery'] = recoveryCheck(request.events, { targetRate: options.rate, boundSeconds: scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS });
+    checks['recovery'] = recoveryCheck(request.events, {
+      targetRate: options.rate,
+      boundSeconds: scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS,
+    });
   }
   checks['load'] = loadCheck(request.load);
   const history = malformedHistoryCheck(request.malformedLines);

@@ -101,7 +101,13 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
   const injector =
     scenario.workload?.inject === 'malformed'
       ? startMalformedInjector(
-          { amqpUrl: broker.amqpUrl(), queues: malformedQueues(target.topology), historyFile: join(runDir, 'history', 'injector.jsonl'), durationSeconds: options.duration, log: clock.log },
+          {
+            amqpUrl: broker.amqpUrl(),
+            queues: malformedQueues(target.topology),
+            historyFile: join(runDir, 'history', 'injector.jsonl'),
+            durationSeconds: options.duration,
+            log: clock.log,
+          },
           clock.signal,
         )
       : undefined;
@@ -144,7 +150,15 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
     maybeStopLoad();
     metrics?.syncFaults(faults.active);
     const stats = load.stats();
-    clock.status.update({ phase: clock.phaseName(), elapsedSeconds: clock.elapsed(), targetRate: options.rate, achievedRate: stats.currentRate, accepted: load.accepted(), completed: ledger.terminalOrders, faults: faults.active });
+    clock.status.update({
+      phase: clock.phaseName(),
+      elapsedSeconds: clock.elapsed(),
+      targetRate: options.rate,
+      achievedRate: stats.currentRate,
+      accepted: load.accepted(),
+      completed: ledger.terminalOrders,
+      faults: faults.active,
+    });
   }, 1000);
   try {
     records.load = await load.done;
@@ -159,7 +173,8 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
 
     clock.phase('recover');
     records.recovery = await waitForRecovery(started, clock.signal);
-    if (!records.recovery.recovered) clock.log(`the target did not report healthy within ${RECOVERY_TIMEOUT_SECONDS} s of healing; draining anyway`);
+    if (!records.recovery.recovered)
+      clock.log(`the target did not report healthy within ${RECOVERY_TIMEOUT_SECONDS} s of healing; draining anyway`);
     clock.throwIfAborted();
 
     clock.phase('drain');
@@ -177,7 +192,14 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
     records.settle = await drain(readHistory, ledger, SETTLE_TIMEOUT_SECONDS, clock.signal);
     await Promise.all(processes.processes.filter((p) => !edge.includes(p) && !p.spec.servesReadback).map((p) => p.stop()));
     const listed = await inspector.queues().catch(() => []);
-    records.finalRead = await finalRead(broker.amqpUrl(), queuesToRead(target, listed.map((q) => q.name)), request.harnessHistory);
+    records.finalRead = await finalRead(
+      broker.amqpUrl(),
+      queuesToRead(
+        target,
+        listed.map((q) => q.name),
+      ),
+      request.harnessHistory,
+    );
     if (!records.finalRead.complete) clock.log(`final read incomplete: ${records.finalRead.error}`);
     readHistory();
     // The target's processes have stopped writing: a line still without its newline was torn by a kill.
@@ -216,7 +238,10 @@ async function drainTarget(
 /** Every queue of the declared topology (work, retry delay, dead letter) and any other the broker lists. */
 export function queuesToRead(target: Pick<Target, 'topology'>, listed: readonly string[]): string[] {
   const { topology } = target;
-  const declared = [...topology.workQueues.flatMap((q) => [q, ...topology.retryQueues(q)]), ...(topology.deadLetterQueue ? [topology.deadLetterQueue] : [])];
+  const declared = [
+    ...topology.workQueues.flatMap((q) => [q, ...topology.retryQueues(q)]),
+    ...(topology.deadLetterQueue ? [topology.deadLetterQueue] : []),
+  ];
   return [...new Set([...declared, ...listed])];
 }
 

@@ -56,10 +56,23 @@ export function startMalformedInjector(options: MalformedInjectorOptions, signal
 
   const publishOne = async (m: MalformedMessage): Promise<void> => {
     summary.attempted++;
-    history.append({ kind: 'publish-attempt', id: m.id, orderId: NO_ORDER, exchange: DEFAULT_EXCHANGE, routingKey: m.queue, intent: 'malformed' });
+    history.append({
+      kind: 'publish-attempt',
+      id: m.id,
+      orderId: NO_ORDER,
+      exchange: DEFAULT_EXCHANGE,
+      routingKey: m.queue,
+      intent: 'malformed',
+    });
     const result = await link.publish(m);
     summary[result.outcome]++;
-    history.append({ kind: 'publish-result', id: m.id, orderId: NO_ORDER, outcome: result.outcome, ...(result.error ? { error: `${m.kind}: ${result.error}` } : {}) });
+    history.append({
+      kind: 'publish-result',
+      id: m.id,
+      orderId: NO_ORDER,
+      outcome: result.outcome,
+      ...(result.error ? { error: `${m.kind}: ${result.error}` } : {}),
+    });
   };
 
   const run = async (): Promise<InjectionSummary> => {
@@ -77,13 +90,17 @@ export function startMalformedInjector(options: MalformedInjectorOptions, signal
       await link.close();
       history.close();
     }
-    options.log?.(`injected ${summary.attempted} malformed messages into the work queues: ${summary.ok} confirmed, ${summary.fail} failed, ${summary.info} in doubt`);
+    options.log?.(
+      `injected ${summary.attempted} malformed messages into the work queues: ${summary.ok} confirmed, ${summary.fail} failed, ${summary.info} in doubt`,
+    );
     return summary;
   };
-  return { done: run().catch((err: unknown) => {
-    options.log?.(`malformed injector stopped: ${(err as Error).message}`);
-    return summary;
-  }) };
+  return {
+    done: run().catch((err: unknown) => {
+      options.log?.(`malformed injector stopped: ${(err as Error).message}`);
+      return summary;
+    }),
+  };
 }
 
 /** One connection and confirm channel, opened on first use and again after it is lost. */
@@ -115,14 +132,26 @@ class InjectorLink {
       };
       const timer = setTimeout(() => settle({ outcome: 'info', error: `no confirm within ${CONFIRM_TIMEOUT_MS} ms` }), CONFIRM_TIMEOUT_MS);
       try {
-        channel.publish(DEFAULT_EXCHANGE, m.queue, m.content, { persistent: true, messageId: m.id, contentType: 'application/json', mandatory: true, timestamp: Math.floor(Date.now() / 1000) }, (err) => {
-          if (!err) {
-            settle(this.#returned.delete(m.id) ? { outcome: 'fail', error: 'returned unroutable' } : { outcome: 'ok' });
-            return;
-          }
-          // A nack means the broker refused it; a channel that died first leaves it unknown.
-          setImmediate(() => settle(this.#channel === channel ? { outcome: 'fail', error: 'nacked by broker' } : { outcome: 'info', error: 'channel closed before confirm' }));
-        });
+        channel.publish(
+          DEFAULT_EXCHANGE,
+          m.queue,
+          m.content,
+          { persistent: true, messageId: m.id, contentType: 'application/json', mandatory: true, timestamp: Math.floor(Date.now() / 1000) },
+          (err) => {
+            if (!err) {
+              settle(this.#returned.delete(m.id) ? { outcome: 'fail', error: 'returned unroutable' } : { outcome: 'ok' });
+              return;
+            }
+            // A nack means the broker refused it; a channel that died first leaves it unknown.
+            setImmediate(() =>
+              settle(
+                this.#channel === channel
+                  ? { outcome: 'fail', error: 'nacked by broker' }
+                  : { outcome: 'info', error: 'channel closed before confirm' },
+              ),
+            );
+          },
+        );
       } catch (err) {
         settle({ outcome: 'fail', error: (err as Error).message });
       }
@@ -143,7 +172,10 @@ class InjectorLink {
   }
 
   async #connect(): Promise<ConfirmChannel> {
-    const connection = await amqp.connect(this.#url, { timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: 'harness malformed-injector' } });
+    const connection = await amqp.connect(this.#url, {
+      timeout: CONNECT_TIMEOUT_MS,
+      clientProperties: { connection_name: 'harness malformed-injector' },
+    });
     connection.on('error', () => {});
     const channel = await connection.createConfirmChannel().catch(async (err: unknown) => {
       await connection.close().catch(() => {});
@@ -172,10 +204,13 @@ function sleepUntil(due: number, signal: AbortSignal): Promise<boolean> {
       clearTimeout(timer);
       resolve(false);
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, due - performance.now()));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, due - performance.now()),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -21,7 +21,13 @@ type Body = Record<string, unknown>;
 /** The order the samples belong to: none. */
 const SAMPLE_ORDER_ID = 'malformed-sample';
 
-const ORDER: Body = { orderId: SAMPLE_ORDER_ID, userId: 'user-1', items: [{ productId: 'sku-1', quantity: 1, priceCents: 1_000 }], totalCents: 1_000, acceptedAt: 0 };
+const ORDER: Body = {
+  orderId: SAMPLE_ORDER_ID,
+  userId: 'user-1',
+  items: [{ productId: 'sku-1', quantity: 1, priceCents: 1_000 }],
+  totalCents: 1_000,
+  acceptedAt: 0,
+};
 const PAYMENT: Body = { orderId: SAMPLE_ORDER_ID, userId: 'user-1', amountCents: 1_000, productIds: ['sku-1'] };
 const STATUS: Body = { orderId: SAMPLE_ORDER_ID, type: 'payment.succeeded' };
 const NOTIFICATION: Body = { orderId: SAMPLE_ORDER_ID, type: 'payment_succeeded' };
@@ -89,7 +95,11 @@ export function malformedBody(queue: ParsedQueue, kind: MalformedKind): Buffer {
       return json(rest);
     }
     case 'wrong-types':
-      return json(Object.fromEntries(Object.entries(good).map(([k, v]) => [k, typeof v === 'string' ? v.length : typeof v === 'number' ? String(v) : v])));
+      return json(
+        Object.fromEntries(
+          Object.entries(good).map(([k, v]) => [k, typeof v === 'string' ? v.length : typeof v === 'number' ? String(v) : v]),
+        ),
+      );
     case 'empty':
       return Buffer.alloc(0);
   }
@@ -100,7 +110,8 @@ export function malformedBody(queue: ParsedQueue, kind: MalformedKind): Buffer {
  * the list over time spreads every queue's messages; a queue's n-th message is the n-th kind (cycling).
  */
 export function malformedCatalogue(perQueue: number, queues: readonly ParsedQueue[]): MalformedMessage[] {
-  if (!Number.isInteger(perQueue) || perQueue < 1) throw new RangeError(`malformed messages per queue: expected a positive integer, got ${perQueue}`);
+  if (!Number.isInteger(perQueue) || perQueue < 1)
+    throw new RangeError(`malformed messages per queue: expected a positive integer, got ${perQueue}`);
   const out: MalformedMessage[] = [];
   for (let n = 1; n <= perQueue; n++) {
     const kind = MALFORMED_KINDS[(n - 1) % MALFORMED_KINDS.length]!;

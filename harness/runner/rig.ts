@@ -54,7 +54,11 @@ export class Rig {
     const broker = (this.broker = await StartedRabbitNode.start({ dir: join(runDir, 'broker') }));
     throwIfAborted();
     onStep('starting proxy');
-    const proxies = (this.proxies = await StartedProxyEnv.start({ brokerHost: broker.host, brokerPort: broker.amqpPort, logFile: join(runDir, 'logs', 'toxiproxy.log') }));
+    const proxies = (this.proxies = await StartedProxyEnv.start({
+      brokerHost: broker.host,
+      brokerPort: broker.amqpPort,
+      logFile: join(runDir, 'logs', 'toxiproxy.log'),
+    }));
     throwIfAborted();
     onStep(`starting the ${target.name} target`);
     const context: TargetStartContext = {
@@ -84,7 +88,11 @@ export class Rig {
   /** The broker's jobs, the target's own (by the job names it declares) and the harness's. */
   scrapeTargets(): ScrapeTargetGroup[] {
     const targetJobs = Object.entries(this.started?.metrics ?? {}).map(([job, targets]) => ({ job, targets: [...targets] }));
-    return [...(this.broker ? brokerScrapeTargets(this.broker) : []), ...targetJobs, ...(this.harnessMetrics ? harnessScrapeTargets(this.harnessMetrics) : [])];
+    return [
+      ...(this.broker ? brokerScrapeTargets(this.broker) : []),
+      ...targetJobs,
+      ...(this.harnessMetrics ? harnessScrapeTargets(this.harnessMetrics) : []),
+    ];
   }
 
   /** Every URL a person may want during or after the run (the broker's carry its password: keep them out of shared files). */
@@ -121,7 +129,11 @@ export class Rig {
 }
 
 /** The run's Prometheus; a machine without one still runs scenarios, just without recorded metrics. */
-async function startRunPrometheus(dir: string, targets: readonly ScrapeTargetGroup[], log: (m: string) => void): Promise<RunPrometheus | null> {
+async function startRunPrometheus(
+  dir: string,
+  targets: readonly ScrapeTargetGroup[],
+  log: (m: string) => void,
+): Promise<RunPrometheus | null> {
   try {
     return await startPrometheus({ dir, targets });
   } catch (err) {

@@ -47,7 +47,12 @@ export async function runCatalogue(request: CatalogueRequest): Promise<Catalogue
     const results = await runScenario({
       scenario: item.scenario,
       target: request.target,
-      options: { rate: request.rate ?? item.scenario.defaults.rate, duration: request.duration ?? item.scenario.defaults.duration, seed: request.seed, flaws: item.flaws },
+      options: {
+        rate: request.rate ?? item.scenario.defaults.rate,
+        duration: request.duration ?? item.scenario.defaults.duration,
+        seed: request.seed,
+        flaws: item.flaws,
+      },
       runsRoot: request.runsRoot,
       signal: request.signal,
       status: request.status,

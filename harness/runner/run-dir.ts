@@ -11,8 +11,13 @@ export class RunsDirUnwritableError extends Error {
     readonly runsRoot: string,
     readonly failure: NodeJS.ErrnoException,
   ) {
-    const failed = failure.syscall !== undefined && failure.path !== undefined ? `${failure.code ?? 'error'} on ${failure.syscall} ${failure.path}` : failure.message;
-    super(`runs directory ${runsRoot} is not writable (${failed}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory`);
+    const failed =
+      failure.syscall !== undefined && failure.path !== undefined
+        ? `${failure.code ?? 'error'} on ${failure.syscall} ${failure.path}`
+        : failure.message;
+    super(
+      `runs directory ${runsRoot} is not writable (${failed}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory`,
+    );
   }
 }
 

@@ -54,7 +54,9 @@ export const BROKER_FIGURES_FILE = 'broker-figures.json';
 
 /** results.json is shared and archived by CI: secrets in URLs (the broker password) are redacted. */
 export function writeResults(runDir: string, results: RunResults): void {
-  const endpoints = results.endpoints ? Object.fromEntries(Object.entries(results.endpoints).map(([k, v]) => [k, redactUrl(v)])) : undefined;
+  const endpoints = results.endpoints
+    ? Object.fromEntries(Object.entries(results.endpoints).map(([k, v]) => [k, redactUrl(v)]))
+    : undefined;
   writeFileSync(join(runDir, 'results.json'), JSON.stringify({ ...results, ...(endpoints ? { endpoints } : {}) }, null, 2) + '\n');
 }
 

@@ -90,7 +90,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   const afterHeal = options.afterHeal ?? DEFAULT_AFTER_HEAL_SECONDS;
   const recoveryBound = scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS;
   // With faults, the load runs until the target has shown it recovered (or the bound ran out) after the last heal; this caps it.
-  const maxLoadSeconds = schedule.length === 0 ? options.duration : Math.max(options.duration, lastFault + afterHeal + recoveryBound + HEAL_OVERRUN_SECONDS);
+  const maxLoadSeconds =
+    schedule.length === 0 ? options.duration : Math.max(options.duration, lastFault + afterHeal + recoveryBound + HEAL_OVERRUN_SECONDS);
   const watchdog = setTimeout(
     () => clock.abort('timeout: the run exceeded its time budget'),
     (maxLoadSeconds + drainTimeout + RECOVERY_TIMEOUT_SECONDS + WATCHDOG_SLACK_SECONDS) * 1000,
@@ -100,7 +101,9 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   let rig: Rig | null = null;
   let faults: FaultSchedule | null = null;
 
-  status.log(`run ${scenario.name} on ${target.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`);
+  status.log(
+    `run ${scenario.name} on ${target.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`,
+  );
   status.log(`run directory: ${runDir}`);
   for (const f of schedule) status.log(`fault schedule: ${f.fault.name} at ${f.at}s for ${f.duration}s: ${f.fault.description}`);
   try {
@@ -129,7 +132,20 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     };
     faults = new FaultSchedule(schedule, faultEnv, harnessHistory);
     const loaded = await runLoadPhase(
-      { rig, target, scenario, options, schedule, faults, harnessHistory, maxLoadSeconds, afterHealSeconds: afterHeal, recoveryBoundSeconds: recoveryBound, drainTimeoutSeconds: drainTimeout, clock },
+      {
+        rig,
+        target,
+        scenario,
+        options,
+        schedule,
+        faults,
+        harnessHistory,
+        maxLoadSeconds,
+        afterHealSeconds: afterHeal,
+        recoveryBoundSeconds: recoveryBound,
+        drainTimeoutSeconds: drainTimeout,
+        clock,
+      },
       results,
     );
 
@@ -188,7 +204,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
 
 /** --keep: the final read stopped the target's processes, and --keep promises a running system until Ctrl-C. */
 async function keepRunning(rig: Rig, results: RunResults, clock: RunClock): Promise<void> {
-  for (const p of rig.processes!.processes) if (!p.running) await p.start().catch((err: Error) => clock.log(`could not restart ${p.instance}: ${err.message}`));
+  for (const p of rig.processes!.processes)
+    if (!p.running) await p.start().catch((err: Error) => clock.log(`could not restart ${p.instance}: ${err.message}`));
   const broker = rig.broker!;
   clock.log(renderVerdict(results.checks, results.valid, results.exitCode));
   clock.log(
@@ -207,8 +224,17 @@ async function dashboardCheck(prometheus: RunPrometheus | null, startedAt: Date)
   const failing = checks.filter((c) => c.status !== 'ok');
   return {
     valid: failing.length === 0,
-    summary: failing.length === 0 ? `all ${checks.length} dashboard queries returned data` : `${failing.length} of ${checks.length} dashboard queries failed: ${describeFailures(failing)}`,
+    summary:
+      failing.length === 0
+        ? `all ${checks.length} dashboard queries returned data`
+        : `${failing.length} of ${checks.length} dashboard queries failed: ${describeFailures(failing)}`,
     queries: checks.length,
-    failing: failing.map((c) => ({ dashboard: c.dashboard, name: c.name, promql: c.promql, status: c.status, ...(c.error ? { error: c.error } : {}) })),
+    failing: failing.map((c) => ({
+      dashboard: c.dashboard,
+      name: c.name,
+      promql: c.promql,
+      status: c.status,
+      ...(c.error ? { error: c.error } : {}),
+    })),
   };
 }

@@ -29,7 +29,9 @@ export async function loadBlackBoxTarget(dir: string): Promise<Target> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new BlackBoxTargetError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a target directory holding ${TARGET_FILE}`);
+    throw new BlackBoxTargetError(
+      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a target directory holding ${TARGET_FILE}`,
+    );
   }
   const spec = parseTargetJson(text, file);
   return blackBoxTarget(spec, targetDir, portNames(spec, file));
@@ -47,7 +49,9 @@ function portNames(spec: TargetJson, file: string): string[] {
       ...Object.entries(p.env).map(([k, v]): [string, string] => [`processes.${i}.env.${k}`, v]),
       ...(p.ready.kind === 'http' ? [[`processes.${i}.ready.url`, p.ready.url] as [string, string]] : []),
     ]),
-    ...Object.entries(spec.flaws).flatMap(([name, flaw]) => Object.entries(flaw.env).map(([k, v]): [string, string] => [`flaws.${name}.env.${k}`, v])),
+    ...Object.entries(spec.flaws).flatMap(([name, flaw]) =>
+      Object.entries(flaw.env).map(([k, v]): [string, string] => [`flaws.${name}.env.${k}`, v]),
+    ),
   ];
   const names = strings.flatMap(([where, s]) => placeholdersIn(s, `${file}: ${where}`));
   return [...new Set(names.filter(isPortPlaceholder))];
@@ -71,7 +75,9 @@ function blackBoxTarget(spec: TargetJson, targetDir: string, portNames: readonly
     async processes(context): Promise<TargetProcessSpec[]> {
       const unknown = context.flaws.filter((f) => !(f in spec.flaws));
       if (unknown.length > 0) {
-        throw new BlackBoxTargetError(`target ${spec.name}: unknown flaw ${unknown.join(', ')}; expected one of ${Object.keys(spec.flaws).join(', ') || '(none declared)'}`);
+        throw new BlackBoxTargetError(
+          `target ${spec.name}: unknown flaw ${unknown.join(', ')}; expected one of ${Object.keys(spec.flaws).join(', ') || '(none declared)'}`,
+        );
       }
       const flawEnv = Object.assign({}, ...context.flaws.map((f) => spec.flaws[f]!.env)) as Record<string, string>;
       const numbers = await freePorts(portNames.length);

@@ -11,7 +11,9 @@ export const DEFAULT_TARGET = 'reference';
 export class UnknownTargetError extends Error {
   override readonly name = 'UnknownTargetError';
   constructor(readonly target: string) {
-    super(`unknown target "${target}": expected "${DEFAULT_TARGET}" (the reference order system) or a directory holding a ${TARGET_FILE} (e.g. examples/plain-orders)`);
+    super(
+      `unknown target "${target}": expected "${DEFAULT_TARGET}" (the reference order system) or a directory holding a ${TARGET_FILE} (e.g. examples/plain-orders)`,
+    );
   }
 }
 

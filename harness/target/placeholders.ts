@@ -4,7 +4,15 @@
  * `${<NAME>_PORT}`: a free port chosen once per run, the same in every string that names it.
  */
 
-export const FIXED_PLACEHOLDERS = ['AMQP_PUBLISH_URL', 'AMQP_CONSUME_URL', 'DATA_DIR', 'HISTORY_DIR', 'RUN_DIR', 'TARGET_DIR', 'NODE'] as const;
+export const FIXED_PLACEHOLDERS = [
+  'AMQP_PUBLISH_URL',
+  'AMQP_CONSUME_URL',
+  'DATA_DIR',
+  'HISTORY_DIR',
+  'RUN_DIR',
+  'TARGET_DIR',
+  'NODE',
+] as const;
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const PORT_NAME = /^[A-Z][A-Z0-9_]*_PORT$/;
 
@@ -17,7 +25,9 @@ export function placeholdersIn(text: string, where: string): string[] {
   const names = [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
   for (const name of names) {
     if (!(FIXED_PLACEHOLDERS as readonly string[]).includes(name) && !PORT_NAME.test(name)) {
-      throw new UnknownPlaceholderError(`${where}: unknown placeholder \${${name}}; expected one of ${FIXED_PLACEHOLDERS.map((n) => `\${${n}}`).join(', ')} or \${<NAME>_PORT}`);
+      throw new UnknownPlaceholderError(
+        `${where}: unknown placeholder \${${name}}; expected one of ${FIXED_PLACEHOLDERS.map((n) => `\${${n}}`).join(', ')} or \${<NAME>_PORT}`,
+      );
     }
   }
   return names;

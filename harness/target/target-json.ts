@@ -30,7 +30,9 @@ const workloadSchema = z
     okStatuses: z.array(status).min(1, 'expected at least one status meaning "accepted"'),
     refusedStatuses: z.array(status).default([]),
   })
-  .refine((w) => !w.okStatuses.some((s) => w.refusedStatuses.includes(s)), { message: 'expected okStatuses and refusedStatuses to share no status' });
+  .refine((w) => !w.okStatuses.some((s) => w.refusedStatuses.includes(s)), {
+    message: 'expected okStatuses and refusedStatuses to share no status',
+  });
 
 const flawSchema = z.object({
   description: nonEmpty,
@@ -51,11 +53,19 @@ export const targetJsonSchema = z
     /** The queues the system consumes: read back by id at the end of a run (an accepted id still there is stuck). */
     queues: z.array(nonEmpty).min(1, 'expected the queues the system consumes'),
     deadLetterQueue: nonEmpty.optional(),
-    flaws: z.record(z.string().regex(/^[a-z0-9-]+$/, 'expected a flaw name of lowercase letters, digits and dashes'), flawSchema).default({}),
+    flaws: z
+      .record(z.string().regex(/^[a-z0-9-]+$/, 'expected a flaw name of lowercase letters, digits and dashes'), flawSchema)
+      .default({}),
     baselineChecks: z.array(nonEmpty).default(['set']),
   })
-  .refine((t) => new Set(t.processes.map((p) => p.instance)).size === t.processes.length, { message: 'expected every process instance name once', path: ['processes'] })
-  .refine((t) => t.processes.some((p) => p.role === 'api'), { message: 'expected one process with role "api" (it takes the workload)', path: ['processes'] });
+  .refine((t) => new Set(t.processes.map((p) => p.instance)).size === t.processes.length, {
+    message: 'expected every process instance name once',
+    path: ['processes'],
+  })
+  .refine((t) => t.processes.some((p) => p.role === 'api'), {
+    message: 'expected one process with role "api" (it takes the workload)',
+    path: ['processes'],
+  });
 
 export type TargetJson = z.output<typeof targetJsonSchema>;
 

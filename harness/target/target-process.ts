@@ -86,7 +86,9 @@ export class StartedTargetProcess {
     });
     // A command that cannot be found emits 'error' and never 'exit' with a pid: treat it as an exit.
     const spawnFailed = new Promise<never>((_, reject) =>
-      child.once('error', (err) => reject(new TargetProcessError(`${this.instance}: could not start ${this.spec.command}: ${err.message}`))),
+      child.once('error', (err) =>
+        reject(new TargetProcessError(`${this.instance}: could not start ${this.spec.command}: ${err.message}`)),
+      ),
     );
     spawnFailed.catch(() => {});
     child.on('error', () => {});
@@ -106,7 +108,11 @@ export class StartedTargetProcess {
     child.stderr?.pipe(this.#log, { end: false });
     const exitedEarly = new Promise<never>((_, reject) =>
       child.once('exit', (code, signal) =>
-        reject(new TargetProcessError(`${this.instance} exited before it was ready (${signal ?? `code ${code}`}):\n${logTail(this.logFile, 20)}`)),
+        reject(
+          new TargetProcessError(
+            `${this.instance} exited before it was ready (${signal ?? `code ${code}`}):\n${logTail(this.logFile, 20)}`,
+          ),
+        ),
       ),
     );
     exitedEarly.catch(() => {});
@@ -123,9 +129,14 @@ export class StartedTargetProcess {
         }
       });
     });
-    const ready = this.spec.ready.kind === 'json-line' ? jsonReady : pollHttp(this.spec.ready.url, () => this.#child !== child).then(() => readyInfo(child.pid!, this.instance, {}));
+    const ready =
+      this.spec.ready.kind === 'json-line'
+        ? jsonReady
+        : pollHttp(this.spec.ready.url, () => this.#child !== child).then(() => readyInfo(child.pid!, this.instance, {}));
     const timeout = sleep(READY_TIMEOUT_MS).then(() => {
-      throw new TargetProcessError(`${this.instance} not ready within ${READY_TIMEOUT_MS} ms (${describeReady(this.spec)}):\n${logTail(this.logFile, 20)}`);
+      throw new TargetProcessError(
+        `${this.instance} not ready within ${READY_TIMEOUT_MS} ms (${describeReady(this.spec)}):\n${logTail(this.logFile, 20)}`,
+      );
     });
     try {
       this.#ready = await Promise.race([ready, exitedEarly, spawnFailed, timeout]);

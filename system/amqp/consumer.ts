@@ -162,14 +162,23 @@ export class Consumer {
   async #process(channel: Channel, handler: QueueHandler, msg: ConsumeMessage, metrics: QueueMetrics): Promise<void> {
     const started = performance.now();
     metrics.received(msg.fields.redelivered);
-    const delivery = TrackedDelivery.receive(this.#options.history, channel, handler.queue, msg, { consumer: this.#options.instance, autoAck: this.#options.autoAck });
+    const delivery = TrackedDelivery.receive(this.#options.history, channel, handler.queue, msg, {
+      consumer: this.#options.instance,
+      autoAck: this.#options.autoAck,
+    });
     const { id } = delivery;
 
     let handled: Handled;
     try {
       const { processingMs } = this.#options;
       if (processingMs > 0 && handler.simulatedWork !== false) await this.#slots.get(handler.queue)!.run(() => sleep(processingMs));
-      handled = await handler.handle({ id, queue: handler.queue, content: msg.content, redelivered: msg.fields.redelivered, headers: msg.properties.headers ?? {} });
+      handled = await handler.handle({
+        id,
+        queue: handler.queue,
+        content: msg.content,
+        redelivered: msg.fields.redelivered,
+        headers: msg.properties.headers ?? {},
+      });
     } catch (err) {
       await this.#settleFailure(channel, handler.queue, delivery, err as Error, metrics);
       return;

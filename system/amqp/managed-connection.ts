@@ -87,7 +87,12 @@ async function openUnmanagedConnection(options: ManagedConnectionOptions, heartb
   connection.on('error', () => {});
   connection.on('close', (err?: Error) => {
     options.onDisconnect();
-    if (!closing) history.append({ kind: 'lifecycle', event: 'disconnected', detail: `${name}: ${err?.message ?? 'closed'} (no-reconnect: staying disconnected)` });
+    if (!closing)
+      history.append({
+        kind: 'lifecycle',
+        event: 'disconnected',
+        detail: `${name}: ${err?.message ?? 'closed'} (no-reconnect: staying disconnected)`,
+      });
   });
   connection.on('blocked', (reason: string) => history.append({ kind: 'lifecycle', event: 'blocked', detail: `${name}: ${reason}` }));
   connection.on('unblocked', () => history.append({ kind: 'lifecycle', event: 'unblocked', detail: name }));

@@ -52,5 +52,9 @@ export function deathsOf(xDeath: unknown): DeathRecord[] {
   if (!Array.isArray(xDeath)) return [];
   return xDeath
     .filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null)
-    .map((d) => ({ queue: String(d.queue ?? 'unknown'), reason: String(d.reason ?? 'unknown'), count: typeof d.count === 'number' ? d.count : 1 }));
+    .map((d) => ({
+      queue: String(d.queue ?? 'unknown'),
+      reason: String(d.reason ?? 'unknown'),
+      count: typeof d.count === 'number' ? d.count : 1,
+    }));
 }

@@ -31,7 +31,15 @@ export class TimerRetries {
     metrics.acked();
     const { message } = delivery;
     setTimeout(() => {
-      void this.#publisher.publish({ exchange: DEFAULT_EXCHANGE, routingKey: queue, messageId: delivery.id, orderId: delivery.orderId ?? '', body: undefined, content: message.content, headers: message.properties.headers ?? {} });
+      void this.#publisher.publish({
+        exchange: DEFAULT_EXCHANGE,
+        routingKey: queue,
+        messageId: delivery.id,
+        orderId: delivery.orderId ?? '',
+        body: undefined,
+        content: message.content,
+        headers: message.properties.headers ?? {},
+      });
     }, retryDelayMs(attempt));
   }
 }

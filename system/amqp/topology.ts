@@ -126,7 +126,9 @@ export async function assertTopology(channel: Channel, options: TopologyOptions)
     await channel.assertQueue(queue, {
       durable: options.durableQueues,
       arguments: {
-        ...(options.deadLetterExchange ? { 'x-dead-letter-exchange': EXCHANGES.deadLetter.name, 'x-dead-letter-routing-key': ROUTING_KEYS.deadLetter } : {}),
+        ...(options.deadLetterExchange
+          ? { 'x-dead-letter-exchange': EXCHANGES.deadLetter.name, 'x-dead-letter-routing-key': ROUTING_KEYS.deadLetter }
+          : {}),
         ...(maxLength !== undefined ? { 'x-max-length': maxLength, 'x-overflow': 'drop-head' } : {}),
       },
     });

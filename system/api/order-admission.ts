@@ -65,7 +65,13 @@ export class OrderAdmission {
   #publish(order: OrderCreated, bodyHash: string): Promise<Admission> {
     const { orderId } = order;
     const attempt = (async (): Promise<Admission> => {
-      const message = { exchange: EXCHANGES.orders.name, routingKey: ROUTING_KEYS.orderCreated, messageId: messageIds.orderCreated(orderId), orderId, body: order };
+      const message = {
+        exchange: EXCHANGES.orders.name,
+        routingKey: ROUTING_KEYS.orderCreated,
+        messageId: messageIds.orderCreated(orderId),
+        orderId,
+        body: order,
+      };
       let result: PublishResult;
       try {
         result = await this.#deps.publisher.publish(message);
@@ -76,7 +82,8 @@ export class OrderAdmission {
       }
       const after = this.#deps.store.settleClaim(order, bodyHash, this.#owner, result.outcome);
       // Accepted by this attempt, or by an earlier in-doubt one that a concurrent retry saw confirmed.
-      if (result.outcome === 'ok' || after?.state === 'accepted') return { status: 202, body: { orderId, status: 'accepted' }, counted: 'accepted' };
+      if (result.outcome === 'ok' || after?.state === 'accepted')
+        return { status: 202, body: { orderId, status: 'accepted' }, counted: 'accepted' };
       return unavailable(orderId, result.error ?? 'broker unavailable', result.outcome === 'info' || after?.inDoubt ? 'info' : 'fail');
     })();
     this.#inFlight.set(orderId, attempt);
@@ -88,7 +95,8 @@ export class OrderAdmission {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
       const claim: Claim | undefined = this.#deps.store.claims.get(orderId);
-      if (!claim || claim.bodyHash !== bodyHash) return unavailable(orderId, 'a concurrent attempt with this id was refused by the broker', 'fail');
+      if (!claim || claim.bodyHash !== bodyHash)
+        return unavailable(orderId, 'a concurrent attempt with this id was refused by the broker', 'fail');
       if (claim.state === 'accepted') return this.#duplicate(orderId);
       if (claim.state === 'unconfirmed') return unavailable(orderId, 'a concurrent attempt with this id got no confirm', 'info');
       if ((claim.leaseUntil ?? 0) <= Date.now()) return undefined;
@@ -96,7 +104,11 @@ export class OrderAdmission {
   }
 
   #duplicate(orderId: string): Admission {
-    return { status: 202, body: { orderId, status: this.#deps.store.find(orderId)?.status ?? 'accepted', duplicate: true }, counted: 'duplicate' };
+    return {
+      status: 202,
+      body: { orderId, status: this.#deps.store.find(orderId)?.status ?? 'accepted', duplicate: true },
+      counted: 'duplicate',
+    };
   }
 }
 
@@ -109,5 +121,10 @@ function conflict(orderId: string): Admission {
 }
 
 function unavailable(orderId: string, error: string, outcome: 'fail' | 'info'): Admission {
-  return { status: 503, body: { error: `order not accepted: ${error}`, orderId, outcome }, headers: { 'retry-after': '1' }, counted: 'unavailable' };
+  return {
+    status: 503,
+    body: { error: `order not accepted: ${error}`, orderId, outcome },
+    headers: { 'retry-after': '1' },
+    counted: 'unavailable',
+  };
 }

@@ -38,7 +38,11 @@ const orderRequestSchema = z
     if (!Array.isArray(order.items) || !order.items.every((i) => itemSchema.safeParse(i).success)) return;
     const total = orderTotalCents(order.items.map(lineInCents));
     if (total > MAX_ORDER_TOTAL_CENTS) {
-      ctx.addIssue({ code: 'custom', path: ['total'], message: `expected an order total (sum of price x quantity) of at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}, got ${formatCents(total)}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['total'],
+        message: `expected an order total (sum of price x quantity) of at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}, got ${formatCents(total)}`,
+      });
     }
   });
 

@@ -48,7 +48,13 @@ export function createOrdersApi(deps: OrdersApiDeps): Server {
   });
 }
 
-async function route(deps: OrdersApiDeps, admission: OrderAdmission, req: IncomingMessage, res: ServerResponse, metrics: SystemMetrics): Promise<void> {
+async function route(
+  deps: OrdersApiDeps,
+  admission: OrderAdmission,
+  req: IncomingMessage,
+  res: ServerResponse,
+  metrics: SystemMetrics,
+): Promise<void> {
   // The path as sent: no URL parsing, so `//x` or an absolute-form target cannot turn into a host.
   const path = (req.url ?? '/').split(/[?#]/, 1)[0]!;
   if (path === '/orders') {
@@ -57,11 +63,13 @@ async function route(deps: OrdersApiDeps, admission: OrderAdmission, req: Incomi
   }
   const match = /^\/orders\/([^/]+)$/.exec(path);
   if (match) {
-    if (!READ_METHODS.includes(req.method ?? '')) return send(res, 405, { error: `expected GET /orders/:id, got ${req.method}` }, { allow: READ_ALLOW });
+    if (!READ_METHODS.includes(req.method ?? ''))
+      return send(res, 405, { error: `expected GET /orders/:id, got ${req.method}` }, { allow: READ_ALLOW });
     return getOrder(deps, res, match[1]!);
   }
   if (path === '/health') {
-    if (!READ_METHODS.includes(req.method ?? '')) return send(res, 405, { error: `expected GET /health, got ${req.method}` }, { allow: READ_ALLOW });
+    if (!READ_METHODS.includes(req.method ?? ''))
+      return send(res, 405, { error: `expected GET /health, got ${req.method}` }, { allow: READ_ALLOW });
     return send(res, deps.publisher.connected ? 200 : 503, { connected: deps.publisher.connected });
   }
   if (deps.extraRoutes && (await deps.extraRoutes(req, res))) return;
@@ -80,12 +88,23 @@ function getOrder(deps: OrdersApiDeps, res: ServerResponse, encodedId: string): 
   return order ? send(res, 200, order) : send(res, 404, { error: `order ${id} not found` });
 }
 
-async function postOrder(deps: OrdersApiDeps, admission: OrderAdmission, req: IncomingMessage, res: ServerResponse, metrics: SystemMetrics): Promise<void> {
+async function postOrder(
+  deps: OrdersApiDeps,
+  admission: OrderAdmission,
+  req: IncomingMessage,
+  res: ServerResponse,
+  metrics: SystemMetrics,
+): Promise<void> {
   const contentType = req.headers['content-type'] ?? '';
   const body = await readBody(req, MAX_BODY_BYTES);
   if (body.kind === 'too-large') {
     metrics.orderRejected('invalid');
-    return send(res, 400, { error: `body too large: ${body.bytes} bytes, expected at most ${MAX_BODY_BYTES}` }, body.closeConnection ? { connection: 'close' } : {});
+    return send(
+      res,
+      400,
+      { error: `body too large: ${body.bytes} bytes, expected at most ${MAX_BODY_BYTES}` },
+      body.closeConnection ? { connection: 'close' } : {},
+    );
   }
   if (!/^application\/json\b/i.test(contentType)) {
     metrics.orderRejected('invalid');
@@ -110,7 +129,9 @@ async function postOrder(deps: OrdersApiDeps, admission: OrderAdmission, req: In
 }
 
 function hashOrder(request: OrderRequest): string {
-  return createHash('sha256').update(JSON.stringify({ userId: request.userId, items: request.items })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ userId: request.userId, items: request.items }))
+    .digest('hex');
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -21,7 +21,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
         resolve({ kind: 'too-large', bytes, closeConnection: true });
       }
     });
-    req.on('end', () => resolve(bytes > limit ? { kind: 'too-large', bytes, closeConnection: false } : { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('end', () =>
+      resolve(
+        bytes > limit ? { kind: 'too-large', bytes, closeConnection: false } : { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') },
+      ),
+    );
     req.on('error', reject);
   });
 }

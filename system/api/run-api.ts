@@ -12,7 +12,13 @@ export async function runApi(runtime: ProcessRuntime): Promise<void> {
   const { config } = runtime;
   const publisher = await startPublishing(runtime);
   const store = new OrdersStore(config.dataDir);
-  const server = createOrdersApi({ publisher, store, instance: config.instance, confirmTimeoutMs: config.confirmTimeoutMs, extraRoutes: metricsRoute(systemMetrics()) });
+  const server = createOrdersApi({
+    publisher,
+    store,
+    instance: config.instance,
+    confirmTimeoutMs: config.confirmTimeoutMs,
+    extraRoutes: metricsRoute(systemMetrics()),
+  });
   server.keepAliveTimeout = 30_000;
   server.listen(config.httpPort, config.listenHost);
   await once(server, 'listening');

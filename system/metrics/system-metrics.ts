@@ -93,7 +93,11 @@ export class SystemMetrics {
     const workers: Role[] = ['orders', 'payments', 'inventory', 'notifications', 'dead-letter'];
     const p = METRIC_PREFIX;
 
-    this.#ordersAccepted = new Counter({ name: `${p}orders_accepted_total`, help: 'New orders answered 202: the broker confirmed their order.created.', registers: at('api') });
+    this.#ordersAccepted = new Counter({
+      name: `${p}orders_accepted_total`,
+      help: 'New orders answered 202: the broker confirmed their order.created.',
+      registers: at('api'),
+    });
     this.#ordersRejected = new Counter({
       name: `${p}orders_rejected_total`,
       help: 'Orders refused, by reason: invalid (400), conflict (409: same id, other body), unavailable (503: no broker confirm).',
@@ -113,13 +117,23 @@ export class SystemMetrics {
       labelNames: ['outcome'],
       registers: at('api', 'orders', 'payments', 'inventory', 'notifications', 'dead-letter'),
     });
-    const queueCounter = (name: string, help: string) => new Counter({ name: `${p}${name}`, help, labelNames: ['queue'], registers: at(...workers) });
+    const queueCounter = (name: string, help: string) =>
+      new Counter({ name: `${p}${name}`, help, labelNames: ['queue'], registers: at(...workers) });
     this.#delivered = queueCounter('messages_delivered_total', 'Deliveries received by this consumer, per queue.');
     this.#redelivered = queueCounter('messages_redelivered_total', 'Deliveries flagged redelivered by the broker, per queue.');
     this.#acked = queueCounter('messages_acked_total', 'Deliveries acknowledged after their effect was committed, per queue.');
-    this.#nacked = queueCounter('messages_nacked_total', 'Deliveries negatively acknowledged with requeue (their deadline passed: the broker expires them), per queue.');
-    this.#rejected = queueCounter('messages_rejected_total', 'Deliveries rejected without requeue: sent to the dead-letter exchange, per queue.');
-    this.#retried = queueCounter('messages_retried_total', 'Failed deliveries acked after a copy went to a broker delay queue for another attempt, per queue.');
+    this.#nacked = queueCounter(
+      'messages_nacked_total',
+      'Deliveries negatively acknowledged with requeue (their deadline passed: the broker expires them), per queue.',
+    );
+    this.#rejected = queueCounter(
+      'messages_rejected_total',
+      'Deliveries rejected without requeue: sent to the dead-letter exchange, per queue.',
+    );
+    this.#retried = queueCounter(
+      'messages_retried_total',
+      'Failed deliveries acked after a copy went to a broker delay queue for another attempt, per queue.',
+    );
     this.#inFlight = new Gauge({
       name: `${p}consumer_in_flight_messages`,
       help: 'Deliveries this consumer holds and has not settled yet (its unacked messages, with manual ack).',
@@ -253,7 +267,8 @@ export class SystemMetrics {
       this.#connectionBlocked.set({ purpose }, 0);
       this.#disconnects.inc({ purpose }, 0);
     }
-    if (is('dead-letter')) for (const queue of WORK_QUEUES) for (const reason of DEAD_LETTER_REASONS) this.#deadLetters.inc({ queue, reason }, 0);
+    if (is('dead-letter'))
+      for (const queue of WORK_QUEUES) for (const reason of DEAD_LETTER_REASONS) this.#deadLetters.inc({ queue, reason }, 0);
   }
 }
 

@@ -39,6 +39,17 @@ export class DeadLetterStore {
 
   /** Returns false when this dead letter (same message, same queue) was already recorded. */
   recordOnce(letter: DeadLetter): boolean {
-    return this.#insert.run(letter.messageId, letter.orderId ?? null, letter.queue, letter.reason, letter.count, letter.retries ?? 0, letter.body, Date.now()).changes === 1;
+    return (
+      this.#insert.run(
+        letter.messageId,
+        letter.orderId ?? null,
+        letter.queue,
+        letter.reason,
+        letter.count,
+        letter.retries ?? 0,
+        letter.body,
+        Date.now(),
+      ).changes === 1
+    );
   }
 }

@@ -49,21 +49,23 @@ export class InventoryStore {
   /** Reserves every item or none; a second call for the same order returns the first answer unchanged (unless the store is not idempotent: the flaw). */
   reserveOnce(orderId: string, items: readonly OrderItem[]): { applied: boolean; reservation: Reservation } {
     const sql = this.#sql;
-    return this.db.transaction(() => {
-      const prior = this.#idempotent ? (sql.existing.get(orderId) as { ok: number; reason: string | null } | undefined) : undefined;
-      if (prior) return { applied: false, reservation: { ok: prior.ok === 1, ...(prior.reason ? { reason: prior.reason } : {}) } };
-      const needed = new Map<string, number>();
-      for (const item of items) needed.set(item.productId, (needed.get(item.productId) ?? 0) + item.quantity);
-      let shortOf: string | undefined;
-      for (const [productId, quantity] of needed) {
-        sql.ensureProduct.run(productId, this.#initialStock, this.#initialStock);
-        const { remaining } = sql.remaining.get(productId) as { remaining: number };
-        if (remaining < quantity) shortOf ??= productId;
-      }
-      if (!shortOf) for (const [productId, quantity] of needed) sql.take.run(quantity, productId);
-      const reservation: Reservation = shortOf ? { ok: false, reason: `insufficient stock of ${shortOf}` } : { ok: true };
-      sql.record.run(orderId, JSON.stringify(items), reservation.ok ? 1 : 0, reservation.reason ?? null, Date.now());
-      return { applied: true, reservation };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const prior = this.#idempotent ? (sql.existing.get(orderId) as { ok: number; reason: string | null } | undefined) : undefined;
+        if (prior) return { applied: false, reservation: { ok: prior.ok === 1, ...(prior.reason ? { reason: prior.reason } : {}) } };
+        const needed = new Map<string, number>();
+        for (const item of items) needed.set(item.productId, (needed.get(item.productId) ?? 0) + item.quantity);
+        let shortOf: string | undefined;
+        for (const [productId, quantity] of needed) {
+          sql.ensureProduct.run(productId, this.#initialStock, this.#initialStock);
+          const { remaining } = sql.remaining.get(productId) as { remaining: number };
+          if (remaining < quantity) shortOf ??= productId;
+        }
+        if (!shortOf) for (const [productId, quantity] of needed) sql.take.run(quantity, productId);
+        const reservation: Reservation = shortOf ? { ok: false, reason: `insufficient stock of ${shortOf}` } : { ok: true };
+        sql.record.run(orderId, JSON.stringify(items), reservation.ok ? 1 : 0, reservation.reason ?? null, Date.now());
+        return { applied: true, reservation };
+      })
+      .immediate();
   }
 }

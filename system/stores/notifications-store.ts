@@ -27,10 +27,12 @@ export class NotificationsStore {
   }
 
   sendOnce(messageId: string, notification: Notification): boolean {
-    return this.db.transaction(() => {
-      if (this.#idempotent && this.#sql.existing.get(messageId)) return false;
-      this.#sql.insert.run(messageId, notification.orderId, notification.type, Date.now());
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (this.#idempotent && this.#sql.existing.get(messageId)) return false;
+        this.#sql.insert.run(messageId, notification.orderId, notification.type, Date.now());
+        return true;
+      })
+      .immediate();
   }
 }

@@ -51,12 +51,20 @@ export class OrderClaims {
     this.#db = db;
     this.#sql = {
       get: db.prepare('SELECT * FROM order_claims WHERE id = ?'),
-      insert: db.prepare("INSERT INTO order_claims (id, body_hash, state, owner, lease_until, updated_at) VALUES (?, ?, 'publishing', ?, ?, ?)"),
-      takeOver: db.prepare("UPDATE order_claims SET state = 'publishing', owner = ?, lease_until = ?, in_doubt = ?, updated_at = ? WHERE id = ?"),
-      accepted: db.prepare("UPDATE order_claims SET state = 'accepted', owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND body_hash = ?"),
+      insert: db.prepare(
+        "INSERT INTO order_claims (id, body_hash, state, owner, lease_until, updated_at) VALUES (?, ?, 'publishing', ?, ?, ?)",
+      ),
+      takeOver: db.prepare(
+        "UPDATE order_claims SET state = 'publishing', owner = ?, lease_until = ?, in_doubt = ?, updated_at = ? WHERE id = ?",
+      ),
+      accepted: db.prepare(
+        "UPDATE order_claims SET state = 'accepted', owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND body_hash = ?",
+      ),
       doubt: db.prepare('UPDATE order_claims SET in_doubt = 1, updated_at = ? WHERE id = ? AND body_hash = ?'),
       release: db.prepare("DELETE FROM order_claims WHERE id = ? AND owner = ? AND state = 'publishing' AND in_doubt = 0"),
-      unconfirmed: db.prepare("UPDATE order_claims SET state = 'unconfirmed', owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND owner = ? AND state = 'publishing'"),
+      unconfirmed: db.prepare(
+        "UPDATE order_claims SET state = 'unconfirmed', owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND owner = ? AND state = 'publishing'",
+      ),
       abandon: db.prepare(
         "UPDATE order_claims SET state = 'unconfirmed', in_doubt = 1, owner = NULL, lease_until = NULL, updated_at = ? WHERE state = 'publishing' AND substr(owner, 1, length(?)) = ?",
       ),

@@ -38,10 +38,12 @@ export class PaymentsStore {
 
   /** Returns true when this call charged, false when the order was already charged. */
   chargeOnce(request: PaymentRequest): boolean {
-    return this.db.transaction(() => {
-      if (this.#idempotent && this.#sql.existing.get(request.orderId)) return false;
-      this.#sql.insert.run(request.orderId, request.userId, request.amountCents, Date.now());
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (this.#idempotent && this.#sql.existing.get(request.orderId)) return false;
+        this.#sql.insert.run(request.orderId, request.userId, request.amountCents, Date.now());
+        return true;
+      })
+      .immediate();
   }
 }

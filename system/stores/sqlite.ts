@@ -47,6 +47,9 @@ export interface StoreOptions {
   idempotent?: boolean;
 }
 
-export function storeFile(dataDir: string, service: 'orders' | 'payments' | 'inventory' | 'notifications' | 'dead-letters' | 'audit'): string {
+export function storeFile(
+  dataDir: string,
+  service: 'orders' | 'payments' | 'inventory' | 'notifications' | 'dead-letters' | 'audit',
+): string {
   return `${dataDir}/${service}.sqlite`;
 }

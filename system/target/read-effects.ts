@@ -41,14 +41,52 @@ export async function readReferenceEffects(dataDir: string): Promise<TargetEffec
       return undefined;
     }
   };
-  const payments = read('payments', (db) => db.prepare('SELECT order_id AS orderId, COUNT(*) AS n FROM payments GROUP BY order_id').all() as { orderId: string; n: number }[]);
+  const payments = read(
+    'payments',
+    (db) =>
+      db.prepare('SELECT order_id AS orderId, COUNT(*) AS n FROM payments GROUP BY order_id').all() as { orderId: string; n: number }[],
+  );
   const inventory = read('inventory', (db) => ({
-    reservations: db.prepare('SELECT order_id AS orderId, items, ok FROM reservations ORDER BY seq').all() as { orderId: string; items: string; ok: number }[],
-    stock: db.prepare('SELECT product_id AS productId, initial, remaining FROM stock').all() as { productId: string; initial: number; remaining: number }[],
+    reservations: db.prepare('SELECT order_id AS orderId, items, ok FROM reservations ORDER BY seq').all() as {
+      orderId: string;
+      items: string;
+      ok: number;
+    }[],
+    stock: db.prepare('SELECT product_id AS productId, initial, remaining FROM stock').all() as {
+      productId: string;
+      initial: number;
+      remaining: number;
+    }[],
   }));
-  const notifications = read('notifications', (db) => db.prepare('SELECT order_id AS orderId, type, COUNT(*) AS n FROM notifications GROUP BY order_id, type').all() as { orderId: string; type: string; n: number }[]);
-  const orders = read('orders', (db) => db.prepare('SELECT id, body_hash AS bodyHash, paid, reserved, failure FROM orders').all() as { id: string; bodyHash: string | null; paid: number; reserved: number; failure: string | null }[]);
-  const deadLetters = read('dead-letters', (db) => db.prepare('SELECT message_id AS messageId, queue, reason FROM dead_letters').all() as { messageId: string; queue: string; reason: string }[]);
+  const notifications = read(
+    'notifications',
+    (db) =>
+      db.prepare('SELECT order_id AS orderId, type, COUNT(*) AS n FROM notifications GROUP BY order_id, type').all() as {
+        orderId: string;
+        type: string;
+        n: number;
+      }[],
+  );
+  const orders = read(
+    'orders',
+    (db) =>
+      db.prepare('SELECT id, body_hash AS bodyHash, paid, reserved, failure FROM orders').all() as {
+        id: string;
+        bodyHash: string | null;
+        paid: number;
+        reserved: number;
+        failure: string | null;
+      }[],
+  );
+  const deadLetters = read(
+    'dead-letters',
+    (db) =>
+      db.prepare('SELECT message_id AS messageId, queue, reason FROM dead_letters').all() as {
+        messageId: string;
+        queue: string;
+        reason: string;
+      }[],
+  );
 
   const rows: EffectRow[] = [];
   for (const p of payments ?? []) rows.push({ orderId: p.orderId, kind: 'charge', count: p.n });
@@ -99,16 +137,26 @@ function storedStatus(row: { paid: number; reserved: number; failure: string | n
 }
 
 /** Per product: initial - sum(quantities of successful reservations) = remaining, and nothing reserved without a stock row. */
-function stockConserved(reservations: readonly { items: string; ok: number }[], stock: readonly { productId: string; initial: number; remaining: number }[]): EffectInvariant {
+function stockConserved(
+  reservations: readonly { items: string; ok: number }[],
+  stock: readonly { productId: string; initial: number; remaining: number }[],
+): EffectInvariant {
   const reserved = new Map<string, number>();
-  for (const r of reservations) if (r.ok === 1) for (const item of parseItems(r.items)) reserved.set(item.productId, (reserved.get(item.productId) ?? 0) + item.quantity);
+  for (const r of reservations)
+    if (r.ok === 1)
+      for (const item of parseItems(r.items)) reserved.set(item.productId, (reserved.get(item.productId) ?? 0) + item.quantity);
   const violations: { subject: string; note: string }[] = [];
   for (const s of stock) {
     const taken = reserved.get(s.productId) ?? 0;
-    if (s.initial - taken !== s.remaining) violations.push({ subject: s.productId, note: `${s.productId}: initial ${s.initial} - reserved ${taken} = ${s.initial - taken}, but remaining is ${s.remaining}` });
+    if (s.initial - taken !== s.remaining)
+      violations.push({
+        subject: s.productId,
+        note: `${s.productId}: initial ${s.initial} - reserved ${taken} = ${s.initial - taken}, but remaining is ${s.remaining}`,
+      });
   }
   const known = new Set(stock.map((s) => s.productId));
-  for (const [productId, taken] of reserved) if (!known.has(productId)) violations.push({ subject: productId, note: `${productId}: ${taken} reserved, no stock row` });
+  for (const [productId, taken] of reserved)
+    if (!known.has(productId)) violations.push({ subject: productId, note: `${productId}: ${taken} reserved, no stock row` });
   return { name: 'inventory: stock conserved (initial - reserved = remaining)', checked: stock.length, violations };
 }
 

@@ -39,7 +39,8 @@ const SPEC_KEYS = new Set(['instances', 'prefetch', 'heartbeatSeconds', 'process
  */
 export function resolveSystemSpec(settings: Readonly<Record<string, unknown>>, flaws: readonly FlawName[]): SystemSpec {
   for (const key of Object.keys(settings)) {
-    if (!SPEC_KEYS.has(key)) throw new SettingsError(`unknown reference system setting "${key}": expected one of ${[...SPEC_KEYS].join(', ')}`);
+    if (!SPEC_KEYS.has(key))
+      throw new SettingsError(`unknown reference system setting "${key}": expected one of ${[...SPEC_KEYS].join(', ')}`);
   }
   const requested = settings as Partial<SystemSpec>;
   return {

@@ -26,11 +26,29 @@ export function deadLetterHandlers(store: DeadLetterStore, audit: AuditStore, hi
         const h = delivery.headers;
         const deaths = deathsOf(h['x-death']);
         const latest = deaths[0] ?? { queue: headerOr(h, 'x-first-death-queue'), reason: headerOr(h, 'x-first-death-reason'), count: 1 };
-        const retries = deaths.filter((d) => d.reason === 'expired' && retryTarget(d.queue) === latest.queue).reduce((n, d) => n + d.count, 0);
+        const retries = deaths
+          .filter((d) => d.reason === 'expired' && retryTarget(d.queue) === latest.queue)
+          .reduce((n, d) => n + d.count, 0);
         const orderId = typeof h['x-order-id'] === 'string' ? h['x-order-id'] : undefined;
         const { queue, reason, count } = latest;
-        const applied = store.recordOnce({ messageId: delivery.id, ...(orderId ? { orderId } : {}), queue, reason, count, retries, body: delivery.content.toString('utf8') });
-        history.append({ kind: 'dead-lettered', id: delivery.id, ...(orderId ? { orderId } : {}), queue, reason, count, ...(retries ? { retries } : {}) });
+        const applied = store.recordOnce({
+          messageId: delivery.id,
+          ...(orderId ? { orderId } : {}),
+          queue,
+          reason,
+          count,
+          retries,
+          body: delivery.content.toString('utf8'),
+        });
+        history.append({
+          kind: 'dead-lettered',
+          id: delivery.id,
+          ...(orderId ? { orderId } : {}),
+          queue,
+          reason,
+          count,
+          ...(retries ? { retries } : {}),
+        });
         return { orderId: orderId ?? '', effect: 'dead-letter-recorded', applied, publish: [] };
       },
     },

@@ -1,6 +1,14 @@
 import { parseMessage, type QueueHandler } from '../amqp/consumer.ts';
 import { EXCHANGES, QUEUES, ROUTING_KEYS } from '../amqp/topology.ts';
-import { FLASH_PAYMENT_DEADLINE_MS, FLASH_PRODUCT_PREFIX, messageIds, orderCreatedSchema, orderStatusSchema, type OrderCreated, type OutgoingMessage } from '../messages.ts';
+import {
+  FLASH_PAYMENT_DEADLINE_MS,
+  FLASH_PRODUCT_PREFIX,
+  messageIds,
+  orderCreatedSchema,
+  orderStatusSchema,
+  type OrderCreated,
+  type OutgoingMessage,
+} from '../messages.ts';
 import { systemMetrics } from '../metrics/system-metrics.ts';
 import type { OrdersStore } from '../stores/orders-store.ts';
 
@@ -26,7 +34,8 @@ export function ordersHandlers(store: OrdersStore): QueueHandler[] {
         const update = parseMessage(delivery, orderStatusSchema);
         const { applied, status, createdAt } = store.applyOnce(delivery.id, update.orderId, { kind: 'status', update });
         // Once per order: only the message that completes it, or the one inventory failure, is fresh and terminal.
-        if (applied && (status === 'completed' || (status === 'failed' && update.type === 'inventory.failed'))) metrics.orderFinished(status, (Date.now() - createdAt) / 1000);
+        if (applied && (status === 'completed' || (status === 'failed' && update.type === 'inventory.failed')))
+          metrics.orderFinished(status, (Date.now() - createdAt) / 1000);
         const effect = status === 'completed' ? 'order-completed' : status === 'failed' ? 'order-failed' : `order-${update.type}`;
         return { orderId: update.orderId, effect, applied, publish: [] };
       },
@@ -36,7 +45,13 @@ export function ordersHandlers(store: OrdersStore): QueueHandler[] {
 
 /** The order's entry in the best-effort audit feed (a bounded queue: see topology.ts). */
 function auditEntry(order: OrderCreated): OutgoingMessage {
-  return { exchange: EXCHANGES.orders.name, routingKey: ROUTING_KEYS.orderAudited, messageId: messageIds.orderAudit(order.orderId), orderId: order.orderId, body: order };
+  return {
+    exchange: EXCHANGES.orders.name,
+    routingKey: ROUTING_KEYS.orderAudited,
+    messageId: messageIds.orderAudit(order.orderId),
+    orderId: order.orderId,
+    body: order,
+  };
 }
 
 /**
@@ -54,7 +69,13 @@ function paymentRequest(order: OrderCreated): OutgoingMessage {
     routingKey: ROUTING_KEYS.paymentProcess,
     messageId: messageIds.paymentProcess(order.orderId),
     orderId: order.orderId,
-    body: { orderId: order.orderId, userId: order.userId, amountCents: order.totalCents, productIds, ...(expiresAt !== undefined ? { expiresAt } : {}) },
+    body: {
+      orderId: order.orderId,
+      userId: order.userId,
+      amountCents: order.totalCents,
+      productIds,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    },
     ...(expiresAt !== undefined ? { expirationMs: FLASH_PAYMENT_DEADLINE_MS } : {}),
   };
 }

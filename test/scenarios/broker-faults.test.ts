@@ -26,9 +26,16 @@ describe('broker-restart', () => {
     expect(run.results!.faults.map((f) => f.name)).toEqual(['broker-restart']);
     // Recovery happened under load: orders kept coming for 10 s and more after the broker was back.
     expect(run.results!.loadAfterHealSeconds).toBeGreaterThanOrEqual(10);
-    const recovery = run.results!.checks['recovery'] as unknown as { valid: boolean; recoveries: { fault: string; unavailableSeconds: number; backToFullRateSeconds?: number }[] };
+    const recovery = run.results!.checks['recovery'] as unknown as {
+      valid: boolean;
+      recoveries: { fault: string; unavailableSeconds: number; backToFullRateSeconds?: number }[];
+    };
     expect(recovery.valid).toBe(true);
-    expect(recovery.recoveries[0]).toMatchObject({ fault: 'broker-restart', unavailableSeconds: expect.any(Number), backToFullRateSeconds: expect.any(Number) });
+    expect(recovery.recoveries[0]).toMatchObject({
+      fault: 'broker-restart',
+      unavailableSeconds: expect.any(Number),
+      backToFullRateSeconds: expect.any(Number),
+    });
     expect(recovery.recoveries[0]!.unavailableSeconds).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/^recovery +VALID/m);
     // The broker password is in endpoints.json for the person at the keyboard (0600), never in results.json.

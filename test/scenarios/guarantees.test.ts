@@ -29,7 +29,9 @@ describe('prefetch-fairness', () => {
   it('the reference prefetch shares the backlog by capacity: fast payments worker about 80%, no hoarding', async () => {
     const run = await runScenarioCli(['prefetch-fairness'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    const fairness = check(run, 'prefetch-fairness') as CheckResult & { consumers: { queue: string; consumer: string; share: number; maxUnacked: number }[] };
+    const fairness = check(run, 'prefetch-fairness') as CheckResult & {
+      consumers: { queue: string; consumer: string; share: number; maxUnacked: number }[];
+    };
     expect(fairness.valid).toBe(true);
     const payments = fairness.consumers.filter((c) => c.queue === 'payment.process');
     expect(payments.find((c) => c.consumer === 'payments-1')!.share).toBeGreaterThan(0.7);
@@ -59,8 +61,12 @@ interface DeadLetterRouting extends CheckResult {
 /** The malformed messages the harness injected in a run, each with the queue it was put in and whether the broker confirmed it. */
 function injected(run: CliRun): { events: HistoryEvent[]; messages: { id: string; queue: string; confirmed: boolean }[] } {
   const events = readHistory(join(run.results!.runDir, 'history'));
-  const confirmed = new Set(events.filter((e) => e.kind === 'publish-result' && e.proc === 'injector' && e.outcome === 'ok').map((e) => (e as { id: string }).id));
-  const messages = events.flatMap((e) => (e.kind === 'publish-attempt' && e.intent === 'malformed' ? [{ id: e.id, queue: e.routingKey, confirmed: confirmed.has(e.id) }] : []));
+  const confirmed = new Set(
+    events.filter((e) => e.kind === 'publish-result' && e.proc === 'injector' && e.outcome === 'ok').map((e) => (e as { id: string }).id),
+  );
+  const messages = events.flatMap((e) =>
+    e.kind === 'publish-attempt' && e.intent === 'malformed' ? [{ id: e.id, queue: e.routingKey, confirmed: confirmed.has(e.id) }] : [],
+  );
   return { events, messages };
 }
 
@@ -83,12 +89,20 @@ describe('dlx', () => {
     expect(new Set(messages.map((m) => m.queue))).toEqual(new Set(MALFORMED_QUEUES));
     expect(messages.filter((m) => m.confirmed).length).toBeGreaterThanOrEqual(messages.length - 2);
     for (const m of messages.filter((x) => x.confirmed)) {
-      const deaths = events.filter((e) => e.kind === 'dead-lettered' && e.id === m.id).map((e) => `${(e as { queue: string }).queue}/${(e as { reason: string }).reason}`);
+      const deaths = events
+        .filter((e) => e.kind === 'dead-lettered' && e.id === m.id)
+        .map((e) => `${(e as { queue: string }).queue}/${(e as { reason: string }).reason}`);
       expect(deaths.length, m.id).toBeGreaterThan(0);
       for (const d of deaths) expect(d, m.id).toBe(`${m.queue}/rejected`);
-      expect(events.some((e) => e.kind === 'reject' && e.id === m.id && e.queue === m.queue), `${m.id} rejected`).toBe(true);
+      expect(
+        events.some((e) => e.kind === 'reject' && e.id === m.id && e.queue === m.queue),
+        `${m.id} rejected`,
+      ).toBe(true);
       // (The auditor acks its dead letter, same id, in the dead-letter queue: that one is right.)
-      expect(events.some((e) => e.kind === 'ack' && e.id === m.id && e.queue === m.queue), `${m.id} acked in ${m.queue}`).toBe(false);
+      expect(
+        events.some((e) => e.kind === 'ack' && e.id === m.id && e.queue === m.queue),
+        `${m.id} acked in ${m.queue}`,
+      ).toBe(false);
     }
   });
 
@@ -106,7 +120,9 @@ describe('dlx', () => {
     for (const e of missing.examples) expect(String(e['id'])).toBe(`malformed:${String(e['queue'])}:${String(e['id']).split(':').at(-1)}`);
     const zeroLoss = check(run, 'zero-loss') as CheckResult & { stages: { queue: string; lost: string[] }[] };
     expect(zeroLoss.valid).toBe(false);
-    expect(zeroLoss.stages.find((s) => s.queue === 'payment.process')!.lost.some((id) => id.startsWith('malformed:payment.process:'))).toBe(true);
+    expect(zeroLoss.stages.find((s) => s.queue === 'payment.process')!.lost.some((id) => id.startsWith('malformed:payment.process:'))).toBe(
+      true,
+    );
   });
 
   it('catches no-dlx: rejected, expired and overflowed messages vanish instead of reaching the dead-letter queue', async () => {
@@ -116,9 +132,17 @@ describe('dlx', () => {
     expect(routing.valid).toBe(false);
     expect(routing.violations['missing']!.count).toBeGreaterThan(0);
     // Per (queue, reason): every death the run called for is missing, none reached the dead-letter queue.
-    const rows = routing.table!.rows.map(([queue, reason, expected, deadLettered, missing]) => ({ queue, reason, expected, deadLettered, missing }));
+    const rows = routing.table!.rows.map(([queue, reason, expected, deadLettered, missing]) => ({
+      queue,
+      reason,
+      expected,
+      deadLettered,
+      missing,
+    }));
     const malformed = MALFORMED_QUEUES.map((q) => `${q}/rejected`);
-    expect(rows.map((r) => `${r.queue}/${r.reason}`).sort()).toEqual([...new Set(['order.audit/maxlen', 'payment.process/expired', ...malformed])].sort());
+    expect(rows.map((r) => `${r.queue}/${r.reason}`).sort()).toEqual(
+      [...new Set(['order.audit/maxlen', 'payment.process/expired', ...malformed])].sort(),
+    );
     for (const r of rows) expect(r).toMatchObject({ deadLettered: 0, missing: r.expected });
     expect(routing.perReason).toEqual({});
     expect(check(run, 'zero-loss').valid).toBe(false);

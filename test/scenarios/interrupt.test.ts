@@ -52,9 +52,14 @@ describe('a run interrupted with SIGINT mid-fault', () => {
       const runDir = run.results!.runDir;
       expect(run.results!.interrupted).toBe('interrupted by SIGINT');
 
-      const started = readFileSync(join(runDir, 'processes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; label: string });
+      const started = readFileSync(join(runDir, 'processes.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { pid: number; label: string });
       expect(started.some((p) => p.label.startsWith('rabbitmq'))).toBe(true);
-      expect(started.filter((p) => /^(api|orders|payments|inventory|notifications|dead-letter)-\d+$/.test(p.label)).length).toBeGreaterThanOrEqual(10);
+      expect(
+        started.filter((p) => /^(api|orders|payments|inventory|notifications|dead-letter)-\d+$/.test(p.label)).length,
+      ).toBeGreaterThanOrEqual(10);
       for (const p of started) expect(isAlive(p.pid), `${p.label} (pid ${p.pid}) outlived the run`).toBe(false);
       expect(processesMentioning(runDir)).toEqual([]);
       const harnessHistory = readFileSync(join(runDir, 'history', 'harness.jsonl'), 'utf8');
@@ -89,7 +94,10 @@ describe('a run interrupted with SIGINT during a network fault, on a shared Toxi
       expect(lastSeen.length).toBeGreaterThan(0);
       for (const p of lastSeen) expect(p).toEqual({ toxics: [], enabled: true });
       expect(await proxiesOf(toxiproxy.url)).toEqual([]);
-      const started = readFileSync(join(run.results!.runDir, 'processes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; label: string });
+      const started = readFileSync(join(run.results!.runDir, 'processes.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { pid: number; label: string });
       for (const p of started) expect(isAlive(p.pid), `${p.label} (pid ${p.pid}) outlived the run`).toBe(false);
       expect(readFileSync(join(run.results!.runDir, 'history', 'harness.jsonl'), 'utf8')).toMatch(/"name":"blackhole","phase":"stop"/);
     } finally {

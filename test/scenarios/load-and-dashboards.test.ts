@@ -6,12 +6,16 @@ const runs = tempDir('load-runs');
 afterAll(() => runs.remove());
 
 describe('a scenario at 500 orders/s with the dashboards checked', () => {
-  it('keeps the load check\'s share of the target rate, reports its drops, loses nothing, and every Grafana query returns data', async () => {
+  it("keeps the load check's share of the target rate, reports its drops, loses nothing, and every Grafana query returns data", async () => {
     // This test is about the generator's rate and the dashboards. 500/s is above what this 2-core machine
     // sustains (npm run bench: about 375 orders/s), so no client retries and no extra load after the heal
     // (both are exercised at 100/s by the broker scenarios): with them, the backlog a broker kill leaves
     // keeps the API slow and the load check rightly calls the run short of its target.
-    const run = await runScenarioCli(['broker-kill', '--rate', '500', '--check-dashboards', '--client-retries', '0', '--after-heal', '0'], runs.path, 300_000);
+    const run = await runScenarioCli(
+      ['broker-kill', '--rate', '500', '--check-dashboards', '--client-retries', '0', '--after-heal', '0'],
+      runs.path,
+      300_000,
+    );
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const load = run.results!.load!;
     expect(load.targetRate).toBe(500);

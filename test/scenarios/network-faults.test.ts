@@ -7,7 +7,8 @@ const runs = tempDir('network-runs');
 afterAll(() => runs.remove());
 const RUN_TIMEOUT_MS = 240_000;
 
-const check = (run: CliRun, name: string) => run.results!.checks[name]! as { valid: boolean | 'unknown'; summary: string } & Record<string, unknown>;
+const check = (run: CliRun, name: string) =>
+  run.results!.checks[name]! as { valid: boolean | 'unknown'; summary: string } & Record<string, unknown>;
 
 describe('latency', () => {
   it('the reference system loses nothing while the network is slow', async () => {
@@ -28,7 +29,9 @@ describe('connection-cut', () => {
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(check(run, 'liveness').valid).toBe(false);
     // Stuck by id: the final read found their messages in the broker, nobody consuming them.
-    expect(check(run, 'liveness').summary).toMatch(/^stuck: \d+ accepted orders unfinished and \d+ confirmed messages never consumed, still held by the broker \(.*: \d+/);
+    expect(check(run, 'liveness').summary).toMatch(
+      /^stuck: \d+ accepted orders unfinished and \d+ confirmed messages never consumed, still held by the broker \(.*: \d+/,
+    );
     expect((check(run, 'liveness').stuckOrderIds as string[]).length).toBeGreaterThan(0);
   });
 

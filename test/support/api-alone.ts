@@ -31,7 +31,15 @@ export function apiAlone(name: string, config: Partial<SystemProcessConfigInput>
   beforeAll(async () => {
     node = await StartedRabbitNode.start({ dir: join(dir.path, 'broker') });
     api = await StartedTargetProcess.start(
-      referenceProcessSpec({ role: 'api', instance: 'api-1', publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl(), dataDir: join(dir.path, 'data'), historyFile, ...config }),
+      referenceProcessSpec({
+        role: 'api',
+        instance: 'api-1',
+        publishUrl: node.amqpUrl(),
+        consumeUrl: node.amqpUrl(),
+        dataDir: join(dir.path, 'data'),
+        historyFile,
+        ...config,
+      }),
       join(dir.path, 'logs', 'api-1.log'),
     );
   });

@@ -20,7 +20,14 @@ export class HistoryBuilder {
 
   /** The harness read `id` back from `queue` after the drain (the broker still held it). */
   finalRead(id: string, queue: string, orderId?: string, diedIn?: string): this {
-    return this.add('harness', { kind: 'final-read', id, queue, redelivered: false, ...(orderId ? { orderId } : {}), ...(diedIn ? { diedIn } : {}) });
+    return this.add('harness', {
+      kind: 'final-read',
+      id,
+      queue,
+      redelivered: false,
+      ...(orderId ? { orderId } : {}),
+      ...(diedIn ? { diedIn } : {}),
+    });
   }
 
   publish(proc: string, id: string, orderId: string, exchange: string, routingKey: string, outcome: Outcome | 'none'): this {

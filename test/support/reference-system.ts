@@ -25,7 +25,11 @@ export class StartedReferenceSystem implements AsyncDisposable {
   }
 
   /** `spec`: the reference's settings (system/target/system-spec.ts), with the flaws to plant under `flaws`. */
-  static async start(runDir: string, endpoints: { publishUrl: string; consumeUrl: string }, spec: Record<string, unknown> & { flaws?: readonly string[] } = {}): Promise<StartedReferenceSystem> {
+  static async start(
+    runDir: string,
+    endpoints: { publishUrl: string; consumeUrl: string },
+    spec: Record<string, unknown> & { flaws?: readonly string[] } = {},
+  ): Promise<StartedReferenceSystem> {
     const { flaws = [], ...settings } = spec;
     const context = {
       runDir,

@@ -12,7 +12,11 @@ export interface CliRun {
 }
 
 /** Starts `npm run scenario` the way a user would (minus npm), with runs kept in `runsDir`. */
-export function spawnScenarioCli(args: readonly string[], runsDir: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliRun>; output: () => string } {
+export function spawnScenarioCli(
+  args: readonly string[],
+  runsDir: string,
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<CliRun>; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/scenario-main.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, HARNESS_RUNS_DIR: runsDir, ...env },
@@ -33,7 +37,12 @@ export function spawnScenarioCli(args: readonly string[], runsDir: string, env: 
 }
 
 /** Runs the CLI to completion, killing it (by its PID) if it overruns `timeoutMs`. */
-export async function runScenarioCli(args: readonly string[], runsDir: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function runScenarioCli(
+  args: readonly string[],
+  runsDir: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   const { child, done } = spawnScenarioCli(args, runsDir, env);
   const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
   try {
@@ -45,7 +54,10 @@ export async function runScenarioCli(args: readonly string[], runsDir: string, t
 
 /** `npm run check -- RUN_DIR`: judges a stored run again. */
 export function runCheckCli(runDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/check-main.ts', runDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/check-main.ts', runDir], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

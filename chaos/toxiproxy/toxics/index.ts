@@ -8,11 +8,4 @@ import './reset-peer.ts';
 import './slicer.ts';
 import './limit-data.ts';
 
-export {
-  assignAttributes,
-  attributesOf,
-  findToxicClass,
-  registeredToxicTypes,
-  type Toxic,
-  type ToxicClass,
-} from './toxic.ts';
+export { assignAttributes, attributesOf, findToxicClass, registeredToxicTypes, type Toxic, type ToxicClass } from './toxic.ts';

@@ -21,7 +21,11 @@ const systems: Record<'reference' | 'noReconnect' | 'noHeartbeat' | 'flawedWorke
 beforeAll(async () => {
   rig = await startRig('flaws');
   const endpoints = rig.proxies.endpoints((host, port) => rig.node.amqpUrl(host, port));
-  const apiOnly = (flaws: FlawName[]) => ({ instances: { orders: 0, payments: 0, inventory: 0, notifications: 0, 'dead-letter': 0 }, flaws, heartbeatSeconds: HEARTBEAT_SECONDS });
+  const apiOnly = (flaws: FlawName[]) => ({
+    instances: { orders: 0, payments: 0, inventory: 0, notifications: 0, 'dead-letter': 0 },
+    flaws,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+  });
   try {
     systems.reference = await StartedReferenceSystem.start(join(rig.dir, 'reference'), endpoints, apiOnly([]));
     systems.noReconnect = await StartedReferenceSystem.start(join(rig.dir, 'no-reconnect'), endpoints, apiOnly(['no-reconnect']));
@@ -82,9 +86,19 @@ describe('flaws on a worker', () => {
       const list = await heartbeats();
       return list.filter(([name]) => name.startsWith('payments-1')).length === 2 ? list : undefined;
     });
-    expect(seen.filter(([name]) => name.startsWith('payments-1'))).toEqual(expect.arrayContaining([['payments-1 publish', 0], ['payments-1 consume', 0]]));
+    expect(seen.filter(([name]) => name.startsWith('payments-1'))).toEqual(
+      expect.arrayContaining([
+        ['payments-1 publish', 0],
+        ['payments-1 consume', 0],
+      ]),
+    );
     // Four APIs: reference and no-reconnect negotiate the configured heartbeat; no-heartbeat and the flawed worker's, none.
-    expect(seen.filter(([name]) => name === 'api-1 publish').map(([, timeout]) => timeout).sort()).toEqual([0, 0, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS]);
+    expect(
+      seen
+        .filter(([name]) => name === 'api-1 publish')
+        .map(([, timeout]) => timeout)
+        .sort(),
+    ).toEqual([0, 0, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS]);
   });
 
   it('no-reconnect leaves the queue without its consumer after a consumer-side cut heals', async () => {
@@ -147,6 +161,10 @@ describe('no-heartbeat', () => {
     }
     // The heal closes the held connection: now even the flawed API learns, and its recovery reconnects.
     await until('reference healthy after the heal', async () => ((await health(systems.reference)) === 200 ? true : undefined), RECOVER_MS);
-    await until('no-heartbeat healthy after the heal', async () => ((await health(systems.noHeartbeat)) === 200 ? true : undefined), RECOVER_MS);
+    await until(
+      'no-heartbeat healthy after the heal',
+      async () => ((await health(systems.noHeartbeat)) === 200 ? true : undefined),
+      RECOVER_MS,
+    );
   });
 });

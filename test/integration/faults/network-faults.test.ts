@@ -54,7 +54,9 @@ async function confirmRig(connection: ChannelModel): Promise<{ channel: ConfirmC
 
 async function confirmedRoundTrip(channel: ConfirmChannel, queue: string, bytes = 16): Promise<number> {
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => channel.sendToQueue(queue, Buffer.alloc(bytes), {}, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    channel.sendToQueue(queue, Buffer.alloc(bytes), {}, (err) => (err ? reject(err) : resolve())),
+  );
   return performance.now() - started;
 }
 
@@ -77,7 +79,9 @@ describe('latency', () => {
     await fault.stop(rig.env());
     const healed = await medianRoundTrip(channel, queue);
 
-    console.log(`latency: confirm round trip ${baseline.toFixed(1)} ms -> ${slowed.toFixed(1)} ms with +${ADDED_LATENCY_MS} ms -> ${healed.toFixed(1)} ms healed`);
+    console.log(
+      `latency: confirm round trip ${baseline.toFixed(1)} ms -> ${slowed.toFixed(1)} ms with +${ADDED_LATENCY_MS} ms -> ${healed.toFixed(1)} ms healed`,
+    );
     expect(slowed).toBeGreaterThanOrEqual(ADDED_LATENCY_MS);
     expect(slowed).toBeLessThan(baseline + ADDED_LATENCY_MS + 200);
     expect(healed).toBeLessThan(ADDED_LATENCY_MS / 2);
@@ -130,7 +134,9 @@ describe('blackhole', () => {
     const noticedAt = await within(HEARTBEAT_DETECTION_BOUND_MS, 'heartbeat client notices the black hole', beating.closed);
     const detectionMs = noticedAt - started;
     await sleep(Math.max(0, HEARTBEAT_DETECTION_BOUND_MS - (performance.now() - started)));
-    console.log(`blackhole: heartbeat 1 s client noticed after ${detectionMs.toFixed(0)} ms (${beating.events.join('; ')}); heartbeat 0 client after ${HEARTBEAT_DETECTION_BOUND_MS} ms: ${silent.isClosed() ? 'closed' : 'still "open"'}`);
+    console.log(
+      `blackhole: heartbeat 1 s client noticed after ${detectionMs.toFixed(0)} ms (${beating.events.join('; ')}); heartbeat 0 client after ${HEARTBEAT_DETECTION_BOUND_MS} ms: ${silent.isClosed() ? 'closed' : 'still "open"'}`,
+    );
     expect(detectionMs).toBeGreaterThan(1_000);
     expect(beating.events.some((e) => e.startsWith('error:'))).toBe(true);
     expect(silent.isClosed()).toBe(false);

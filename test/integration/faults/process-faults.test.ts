@@ -25,12 +25,16 @@ let env: FaultEnv;
 beforeAll(async () => {
   rig = await startRig('process-faults');
   try {
-    system = await StartedReferenceSystem.start(join(rig.dir, 'system'), rig.proxies.endpoints((host, port) => rig.node.amqpUrl(host, port)), {
-      instances: { orders: 0, payments: 2, inventory: 0, notifications: 0, 'dead-letter': 0 },
-      flaws: [],
-      heartbeatSeconds: HEARTBEAT_SECONDS,
-      processingMs: { payments: PAYMENT_PROCESSING_MS },
-    });
+    system = await StartedReferenceSystem.start(
+      join(rig.dir, 'system'),
+      rig.proxies.endpoints((host, port) => rig.node.amqpUrl(host, port)),
+      {
+        instances: { orders: 0, payments: 2, inventory: 0, notifications: 0, 'dead-letter': 0 },
+        flaws: [],
+        heartbeatSeconds: HEARTBEAT_SECONDS,
+        processingMs: { payments: PAYMENT_PROCESSING_MS },
+      },
+    );
   } catch (err) {
     await rig.dispose();
     throw err;
@@ -73,7 +77,11 @@ async function publishPayments(count: number): Promise<string[]> {
     const channel = await connection.createConfirmChannel();
     const ids = Array.from({ length: count }, () => uniqueName('pay'));
     for (const id of ids) {
-      channel.publish('payments', 'process', Buffer.from(JSON.stringify({ orderId: id, userId: 'u', amountCents: 100 })), { persistent: true, messageId: id, headers: { 'x-order-id': id } });
+      channel.publish('payments', 'process', Buffer.from(JSON.stringify({ orderId: id, userId: 'u', amountCents: 100 })), {
+        persistent: true,
+        messageId: id,
+        headers: { 'x-order-id': id },
+      });
     }
     await channel.waitForConfirms();
     return ids;
@@ -102,7 +110,12 @@ function alive(pid: number): boolean {
 }
 
 const payments = () => system.instancesOf('payments');
-const bothHoldWork = () => until('both payments instances hold unacked deliveries', () => (payments().every((p) => unacked(p.instance).length > 0) ? true : undefined), 15_000);
+const bothHoldWork = () =>
+  until(
+    'both payments instances hold unacked deliveries',
+    () => (payments().every((p) => unacked(p.instance).length > 0) ? true : undefined),
+    15_000,
+  );
 
 describe('consumer-crash', () => {
   it('SIGKILLs a payments worker holding unacked work; the other gets it redelivered; stop restarts the victim', async () => {
@@ -120,8 +133,12 @@ describe('consumer-crash', () => {
     expect(rig.log.some((line) => line.includes(`SIGKILL ${victim.instance} (pid ${victimPid})`))).toBe(true);
 
     const survivor = payments().find((p) => p !== victim)!;
-    await until('the survivor gets the victim\'s unacked deliveries again, marked redelivered', () => {
-      const redelivered = new Set(history(survivor.instance).filter((e) => e.kind === 'deliver' && e.redelivered).map((e) => e.id));
+    await until("the survivor gets the victim's unacked deliveries again, marked redelivered", () => {
+      const redelivered = new Set(
+        history(survivor.instance)
+          .filter((e) => e.kind === 'deliver' && e.redelivered)
+          .map((e) => e.id),
+      );
       return held.every((id) => redelivered.has(id)) ? true : undefined;
     });
 
@@ -156,11 +173,21 @@ describe('consumer-freeze', () => {
 
     // With heartbeats the broker closes the frozen worker's connections and requeues what it held.
     const survivor = payments().find((p) => p !== victim)!;
-    await until('the frozen worker\'s deliveries reach the survivor', () => {
-      const redelivered = new Set(history(survivor.instance).filter((e) => e.kind === 'deliver' && e.redelivered).map((e) => e.id));
-      return held.every((id) => redelivered.has(id)) ? true : undefined;
-    }, 20_000);
-    console.log(`consumer-freeze: ${held.length} deliveries held by the frozen ${victim.instance} reached ${survivor.instance} after ${(performance.now() - frozenAt).toFixed(0)} ms (heartbeat ${HEARTBEAT_SECONDS} s)`);
+    await until(
+      "the frozen worker's deliveries reach the survivor",
+      () => {
+        const redelivered = new Set(
+          history(survivor.instance)
+            .filter((e) => e.kind === 'deliver' && e.redelivered)
+            .map((e) => e.id),
+        );
+        return held.every((id) => redelivered.has(id)) ? true : undefined;
+      },
+      20_000,
+    );
+    console.log(
+      `consumer-freeze: ${held.length} deliveries held by the frozen ${victim.instance} reached ${survivor.instance} after ${(performance.now() - frozenAt).toFixed(0)} ms (heartbeat ${HEARTBEAT_SECONDS} s)`,
+    );
 
     const connectedBefore = history(victim.instance).filter((e) => e.event === 'connected').length;
     await fault.stop(env);
@@ -169,7 +196,11 @@ describe('consumer-freeze', () => {
     expect(victim.pid).toBe(pid);
     expect(processState(pid)).not.toBe('T');
     // Thawed, it finds its connections dead and comes back by itself.
-    await until('the thawed worker reconnects', () => (history(victim.instance).filter((e) => e.event === 'connected').length > connectedBefore ? true : undefined), 20_000);
+    await until(
+      'the thawed worker reconnects',
+      () => (history(victim.instance).filter((e) => e.event === 'connected').length > connectedBefore ? true : undefined),
+      20_000,
+    );
   });
 });
 

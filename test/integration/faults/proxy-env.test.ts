@@ -70,7 +70,11 @@ describe('the proxy env', () => {
   });
 
   it('stops the server process by its pid', async () => {
-    const env = await StartedProxyEnv.start({ brokerHost: rig.node.host, brokerPort: rig.node.amqpPort, logFile: join(rig.dir, 'logs', 'toxiproxy-2.log') });
+    const env = await StartedProxyEnv.start({
+      brokerHost: rig.node.host,
+      brokerPort: rig.node.amqpPort,
+      logFile: join(rig.dir, 'logs', 'toxiproxy-2.log'),
+    });
     const pid = env.pid!;
     const connection = await amqp.connect(rig.node.amqpUrl(env.consumer.host, env.consumer.port));
     const closed = new Promise<void>((resolve) => connection.once('close', () => resolve()));
@@ -85,7 +89,12 @@ describe('the proxy env', () => {
   it('with a Toxiproxy URL given, uses that server: no process of its own, refuses taken names, deletes only its proxies', async () => {
     const server = await startEmbeddedToxiproxy();
     try {
-      const options = { brokerHost: rig.node.host, brokerPort: rig.node.amqpPort, logFile: join(rig.dir, 'logs', 'unused.log'), toxiproxyUrl: server.url };
+      const options = {
+        brokerHost: rig.node.host,
+        brokerPort: rig.node.amqpPort,
+        logFile: join(rig.dir, 'logs', 'unused.log'),
+        toxiproxyUrl: server.url,
+      };
       const env = await StartedProxyEnv.start(options);
       expect(env.pid).toBeUndefined();
       expect(env.url).toBe(server.url);

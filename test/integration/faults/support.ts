@@ -41,7 +41,11 @@ export async function startRig(prefix: string): Promise<Rig> {
   let proxies: StartedProxyEnv | undefined;
   try {
     node = await StartedRabbitNode.start({ dir: join(dir.path, 'broker') });
-    proxies = await StartedProxyEnv.start({ brokerHost: node.host, brokerPort: node.amqpPort, logFile: join(dir.path, 'logs', 'toxiproxy.log') });
+    proxies = await StartedProxyEnv.start({
+      brokerHost: node.host,
+      brokerPort: node.amqpPort,
+      logFile: join(dir.path, 'logs', 'toxiproxy.log'),
+    });
   } catch (err) {
     await proxies?.stop();
     await node?.dispose();

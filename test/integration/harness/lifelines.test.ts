@@ -88,14 +88,27 @@ describe('reapOrphans', () => {
       return child.pid!;
     };
     const [orphan, ofLiveRun, renamed, reused] = [sleeper(), sleeper(), sleeper(), sleeper()];
-    await until('the sleepers have forked', () => ([orphan, ofLiveRun].every((p) => groupMembers(p).length >= 2) ? true : undefined), 5_000);
+    await until(
+      'the sleepers have forked',
+      () => ([orphan, ofLiveRun].every((p) => groupMembers(p).length >= 2) ? true : undefined),
+      5_000,
+    );
     const gone = spawn('/bin/true');
     await exitCode(gone);
     const deadHarness = { pid: gone.pid!, startTime: 1 };
     const me = { pid: process.pid, startTime: processIdentity(process.pid)!.startTime };
     const recordOf = (pid: number, harness: ChildRecord['harness'], changes: Partial<ChildRecord> = {}): ChildRecord => {
       const now = processIdentity(pid)!;
-      return { pid, label: `sleeper-${pid}`, t: Date.now(), startTime: now.startTime, cmdline: now.cmdline, group: true, harness, ...changes };
+      return {
+        pid,
+        label: `sleeper-${pid}`,
+        t: Date.now(),
+        startTime: now.startTime,
+        cmdline: now.cmdline,
+        group: true,
+        harness,
+        ...changes,
+      };
     };
     const runDir = join(dir.path, 'runs', 'broker-restart', '2020-01-01T00-00-00-000Z');
     mkdirSync(runDir, { recursive: true });
@@ -118,7 +131,10 @@ describe('interruptOnSignals', () => {
   it('stops the command (exit 2, cleanup done) when its parent goes away', { timeout: 30_000 }, async () => {
     const report = join(dir.path, 'parent-gone.txt');
     // A parent that dies without passing anything on, as npm does when it is SIGKILLed.
-    const parent = spawn('/bin/sh', ['-c', `"${process.execPath}" --import tsx test/support/interrupt-probe.ts "${report}" & wait`], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const parent = spawn('/bin/sh', ['-c', `"${process.execPath}" --import tsx test/support/interrupt-probe.ts "${report}" & wait`], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     started.push(parent.pid!);
     const { ready, parent: parentPid } = await firstLine<{ ready: number; parent: number }>(parent);
     started.push(ready);
@@ -129,15 +145,19 @@ describe('interruptOnSignals', () => {
     await until('the probe exited', () => (isAlive(ready) ? undefined : true), 5_000);
   });
 
-  it('takes one Ctrl-C delivered twice within ms (terminal and npm) as one interrupt: cleanup, then exit 2', { timeout: 30_000 }, async () => {
-    const report = join(dir.path, 'double-sigint.txt');
-    const probe = tsx('test/support/interrupt-probe.ts', [report]);
-    await firstLine(probe);
-    probe.kill('SIGINT');
-    probe.kill('SIGINT');
-    expect(await exitCode(probe)).toBe(2);
-    expect(readFileSync(report, 'utf8')).toBe('interrupted by SIGINT');
-  });
+  it(
+    'takes one Ctrl-C delivered twice within ms (terminal and npm) as one interrupt: cleanup, then exit 2',
+    { timeout: 30_000 },
+    async () => {
+      const report = join(dir.path, 'double-sigint.txt');
+      const probe = tsx('test/support/interrupt-probe.ts', [report]);
+      await firstLine(probe);
+      probe.kill('SIGINT');
+      probe.kill('SIGINT');
+      expect(await exitCode(probe)).toBe(2);
+      expect(readFileSync(report, 'utf8')).toBe('interrupted by SIGINT');
+    },
+  );
 
   it('kills at once on a second, distinct signal: exit 2 without waiting for the cleanup', { timeout: 30_000 }, async () => {
     const report = join(dir.path, 'second-signal.txt');

@@ -40,7 +40,8 @@ describe('the malformed-message injector', () => {
   it('records a failure, not a confirm, when no queue exists to take the messages (returned unroutable)', async () => {
     const run = inject('no-topology', node.amqpUrl(), 0.5);
     expect(await run.done).toEqual({ attempted: MALFORMED_QUEUES.length, ok: 0, fail: MALFORMED_QUEUES.length, info: 0 });
-    for (const r of results(run.history())) expect(r).toMatchObject({ proc: 'injector', outcome: 'fail', error: expect.stringMatching(/returned unroutable/) });
+    for (const r of results(run.history()))
+      expect(r).toMatchObject({ proc: 'injector', outcome: 'fail', error: expect.stringMatching(/returned unroutable/) });
   });
 
   it('puts one persistent message with its id into every work queue through the default exchange, each confirmed and recorded with intent malformed', async () => {
@@ -52,9 +53,16 @@ describe('the malformed-message injector', () => {
       expect(await run.done).toEqual({ attempted: MALFORMED_QUEUES.length, ok: MALFORMED_QUEUES.length, fail: 0, info: 0 });
       const events = run.history();
       const expected = malformedCatalogue(1, MALFORMED_QUEUES);
-      expect(attempts(events).map(({ id, orderId, exchange, routingKey, intent, proc }) => ({ id, orderId, exchange, routingKey, intent, proc }))).toEqual(
-        expected.map((m) => ({ id: m.id, orderId: '', exchange: '', routingKey: m.queue, intent: 'malformed', proc: 'injector' })),
-      );
+      expect(
+        attempts(events).map(({ id, orderId, exchange, routingKey, intent, proc }) => ({
+          id,
+          orderId,
+          exchange,
+          routingKey,
+          intent,
+          proc,
+        })),
+      ).toEqual(expected.map((m) => ({ id: m.id, orderId: '', exchange: '', routingKey: m.queue, intent: 'malformed', proc: 'injector' })));
       expect(results(events).map((r) => [r.id, r.outcome])).toEqual(expected.map((m) => [m.id, 'ok']));
       for (const m of expected) {
         const got = await channel.get(m.queue, { noAck: true });

@@ -55,7 +55,13 @@ async function produce(): Promise<void> {
     await channel.assertQueue(autoAckQueue, { durable: true });
     const publisher = instrumentPublisher(channel, history);
     const send = (id: string, routingKey = queue) =>
-      publisher.publish('', routingKey, Buffer.from(JSON.stringify({ id })), { messageId: id, persistent: true, mandatory: true }, { orderId: `order-${id}` });
+      publisher.publish(
+        '',
+        routingKey,
+        Buffer.from(JSON.stringify({ id })),
+        { messageId: id, persistent: true, mandatory: true },
+        { orderId: `order-${id}` },
+      );
     expect((await send('m-1')).outcome).toBe('ok');
     expect((await send('m-2')).outcome).toBe('ok');
     expect(await send('m-unroutable', `nowhere-${queue}`)).toMatchObject({ outcome: 'fail', cause: 'returned' });
@@ -97,10 +103,16 @@ async function consumeUntilSettled(): Promise<void> {
     });
     // With noAck the broker settles on delivery: only the effect can say the message was consumed.
     const autoAckChannel = await connection.createChannel();
-    await consumeWithHistory(autoAckChannel, autoAckQueue, history, (delivery) => {
-      delivery.effect('stored');
-      settled.add(delivery.id);
-    }, { noAck: true });
+    await consumeWithHistory(
+      autoAckChannel,
+      autoAckQueue,
+      history,
+      (delivery) => {
+        delivery.effect('stored');
+        settled.add(delivery.id);
+      },
+      { noAck: true },
+    );
     await waitFor(() => settled.has('m-1') && settled.has('m-2') && settled.has('m-auto'), SETTLE_WAIT_MS);
     // m-doubt may or may not have reached the broker; if it did, it is delivered by now.
     await new Promise((resolve) => setTimeout(resolve, LATE_DELIVERY_GRACE_MS));
@@ -180,7 +192,13 @@ describe('the instrumentation library on a plain amqplib service', () => {
       recovered: doubtLanded ? 1 : 0,
       inDoubt: doubtLanded ? 0 : 1,
     });
-    expect(ledger.stages().find((s) => s.queue === autoAckQueue)).toMatchObject({ attempted: 1, confirmed: 1, consumed: 1, lostCount: 0, unexpectedCount: 0 });
+    expect(ledger.stages().find((s) => s.queue === autoAckQueue)).toMatchObject({
+      attempted: 1,
+      confirmed: 1,
+      consumed: 1,
+      lostCount: 0,
+      unexpectedCount: 0,
+    });
   });
 });
 

@@ -75,7 +75,9 @@ it('every dashboard query returns series and none errors against a live run', { 
     }
 
     // One order that is refused (invalid), so the rejected-orders series moves too.
-    expect((await fetch(`${apiUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+    expect((await fetch(`${apiUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(
+      400,
+    );
 
     const summary = await run.done;
     expect(summary.ok).toBeGreaterThan(RATE * LOAD_SECONDS * 0.9);
@@ -97,10 +99,14 @@ it('every dashboard query returns series and none errors against a live run', { 
 
     // The check itself can fail: a broken query errors, a missing metric finds nothing.
     const base = { dashboard: 'probe', source: 'panel' as const, name: 'probe' };
-    const probes = await evaluateQueries(prometheus, [
-      { ...base, expr: 'sum(rate(x[', promql: 'sum(rate(x[' },
-      { ...base, expr: 'no_such_metric_total', promql: 'no_such_metric_total' },
-    ], window);
+    const probes = await evaluateQueries(
+      prometheus,
+      [
+        { ...base, expr: 'sum(rate(x[', promql: 'sum(rate(x[' },
+        { ...base, expr: 'no_such_metric_total', promql: 'no_such_metric_total' },
+      ],
+      window,
+    );
     expect(probes.map((p) => p.status)).toEqual(['errored', 'no-series']);
   } finally {
     for (const t of timers) clearTimeout(t);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { liveChildren } from '../../../harness/env/child-registry.ts';
-import { ExternalPrometheus, PROMETHEUS_URL_ENV, PrometheusNotInstalledError, StartedPrometheus, startPrometheus } from '../../../harness/env/prometheus-server.ts';
+import {
+  ExternalPrometheus,
+  PROMETHEUS_URL_ENV,
+  PrometheusNotInstalledError,
+  StartedPrometheus,
+  startPrometheus,
+} from '../../../harness/env/prometheus-server.ts';
 import { StartedHarnessMetrics } from '../../../harness/metrics/harness-metrics.ts';
 import { PrometheusQueryError } from '../../../harness/metrics/prometheus-client.ts';
 import { harnessScrapeTargets } from '../../../harness/metrics/run-targets.ts';
@@ -45,7 +51,11 @@ describe('StartedPrometheus', () => {
       const data = await prometheus.query('harness_fault_active{fault="latency"}');
       expect(data.resultType).toBe('vector');
       expect(data.resultType === 'vector' && data.result.map((s) => s.value[1])).toEqual(['1']);
-      const range = await prometheus.queryRange('harness_fault_active', { start: new Date(Date.now() - 10_000), end: new Date(), stepSeconds: 1 });
+      const range = await prometheus.queryRange('harness_fault_active', {
+        start: new Date(Date.now() - 10_000),
+        end: new Date(),
+        stepSeconds: 1,
+      });
       expect(range.resultType).toBe('matrix');
 
       const bad = await prometheus.query('sum(rate(x[').catch((err: unknown) => err);
@@ -79,13 +89,17 @@ describe('StartedPrometheus', () => {
       expect((await used.query('vector(1)')).resultType).toBe('vector');
 
       process.env[PROMETHEUS_URL_ENV] = 'http://127.0.0.1:1';
-      await expect(startPrometheus({ dir: dir(), targets: [] })).rejects.toThrow(/PROMETHEUS_URL=http:\/\/127\.0\.0\.1:1 is not a ready Prometheus/);
+      await expect(startPrometheus({ dir: dir(), targets: [] })).rejects.toThrow(
+        /PROMETHEUS_URL=http:\/\/127\.0\.0\.1:1 is not a ready Prometheus/,
+      );
     } finally {
       await existing.stop();
     }
   });
 
   it('names the missing binary with an install hint', async () => {
-    await expect(StartedPrometheus.start({ dir: dir(), targets: [], binary: '/nonexistent/prometheus' })).rejects.toBeInstanceOf(PrometheusNotInstalledError);
+    await expect(StartedPrometheus.start({ dir: dir(), targets: [], binary: '/nonexistent/prometheus' })).rejects.toBeInstanceOf(
+      PrometheusNotInstalledError,
+    );
   });
 });

@@ -14,10 +14,13 @@ const CONFIRM_TIMEOUT_MS = 1_500;
 const system = apiAlone('api-promises', { confirmTimeoutMs: CONFIRM_TIMEOUT_MS });
 const queueDepth = () => system.queueDepth();
 /** The API's publish attempts, all or for one order. */
-const publishAttempts = (orderId?: string) => system.publishAttempts(orderId === undefined ? undefined : `"id":"${messageIds.orderCreated(orderId)}"`);
+const publishAttempts = (orderId?: string) =>
+  system.publishAttempts(orderId === undefined ? undefined : `"id":"${messageIds.orderCreated(orderId)}"`);
 
-const post = (body: unknown) => fetch(`${system.apiUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const items = (n: number, quantity: number, price: number) => Array.from({ length: n }, (_, k) => ({ productId: `p-${k}`, quantity, price }));
+const post = (body: unknown) =>
+  fetch(`${system.apiUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const items = (n: number, quantity: number, price: number) =>
+  Array.from({ length: n }, (_, k) => ({ productId: `p-${k}`, quantity, price }));
 
 /** A raw request: the path goes out exactly as written (fetch would normalise it). */
 function raw(method: string, path: string): Promise<{ status: number; allow: string | undefined; body: string }> {
@@ -39,8 +42,16 @@ describe('orders beyond the bounds the workers accept', () => {
     ['price 1e306 x 10,000', { userId: 'u', items: items(1, 10_000, 1e306) }, /items\[0\]\.price: expected a price of at most 1000000\.00/],
     ['quantity 10,001', { userId: 'u', items: items(1, 10_001, 1) }, /items\[0\]\.quantity: expected at most 10000/],
     ['101 items', { userId: 'u', items: items(101, 1, 1) }, /items: expected at most 100 items/],
-    ['total 1,000,000.00 x 11', { userId: 'u', items: items(1, 11, 1_000_000) }, /total: expected an order total .* at most 10000000\.00, got 11000000\.00/],
-    ['100 items at the price bound x 10,000', { userId: 'u', items: items(100, 10_000, 1_000_000) }, /total: expected an order total .* at most 10000000\.00/],
+    [
+      'total 1,000,000.00 x 11',
+      { userId: 'u', items: items(1, 11, 1_000_000) },
+      /total: expected an order total .* at most 10000000\.00, got 11000000\.00/,
+    ],
+    [
+      '100 items at the price bound x 10,000',
+      { userId: 'u', items: items(100, 10_000, 1_000_000) },
+      /total: expected an order total .* at most 10000000\.00/,
+    ],
   ])('%s: 400 naming the bound', async (_name, body, message) => {
     const response = await post(body);
     expect(response.status).toBe(400);
@@ -63,7 +74,9 @@ describe('orders beyond the bounds the workers accept', () => {
 describe('concurrent requests for one order id', () => {
   it('8 bodies at once: exactly one 202 and one publish, seven 409; the stored order is the published one', async () => {
     const depth = await queueDepth();
-    const responses = await Promise.all(Array.from({ length: 8 }, (_, k) => post({ id: 'race-bodies', userId: `user-${k}`, items: items(1, 1, 1) })));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, k) => post({ id: 'race-bodies', userId: `user-${k}`, items: items(1, 1, 1) })),
+    );
     const statuses = responses.map((r) => r.status);
     expect([...statuses].sort()).toEqual([202, 409, 409, 409, 409, 409, 409, 409]);
     expect(publishAttempts('race-bodies')).toBe(1);
@@ -76,7 +89,8 @@ describe('concurrent requests for one order id', () => {
     try {
       const channel = await connection.createChannel();
       const published = [];
-      for (let msg = await channel.get(QUEUES.orderCreated); msg; msg = await channel.get(QUEUES.orderCreated)) published.push(JSON.parse(msg.content.toString()) as { orderId: string; userId: string });
+      for (let msg = await channel.get(QUEUES.orderCreated); msg; msg = await channel.get(QUEUES.orderCreated))
+        published.push(JSON.parse(msg.content.toString()) as { orderId: string; userId: string });
       expect(published.filter((o) => o.orderId === 'race-bodies').map((o) => o.userId)).toEqual([`user-${winner}`]);
       await channel.nackAll(true);
     } finally {
@@ -110,10 +124,15 @@ describe('concurrent requests for one order id', () => {
     } finally {
       await system.node.ctl('set_vm_memory_high_watermark', '0.4');
     }
-    const retry = await until('the retry accepted once the alarm cleared', async () => {
-      const response = await post(body);
-      return response.status === 202 ? response : undefined;
-    }, 30_000, 500);
+    const retry = await until(
+      'the retry accepted once the alarm cleared',
+      async () => {
+        const response = await post(body);
+        return response.status === 202 ? response : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(await retry.json()).toEqual({ orderId: 'retry-after-503', status: 'accepted' });
     expect(publishAttempts('retry-after-503')).toBeGreaterThanOrEqual(2);
   });

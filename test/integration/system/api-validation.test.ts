@@ -6,7 +6,8 @@ const system = apiAlone('api-validation');
 const queueDepth = () => system.queueDepth();
 const publishAttempts = () => system.publishAttempts();
 
-const post = (body: string | Buffer, contentType = 'application/json') => fetch(`${system.apiUrl}/orders`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const post = (body: string | Buffer, contentType = 'application/json') =>
+  fetch(`${system.apiUrl}/orders`, { method: 'POST', headers: { 'content-type': contentType }, body });
 const validOrder = { userId: 'u1', items: [{ productId: 'p-1', quantity: 2, price: 29.99 }] };
 
 describe('POST /orders refuses bad input and publishes nothing', () => {
@@ -17,7 +18,11 @@ describe('POST /orders refuses bad input and publishes nothing', () => {
     ['negative quantity', JSON.stringify({ userId: 'u1', items: [{ productId: 'p-1', quantity: -3, price: 1 }] }), /items\[0\]\.quantity/],
     ['negative price', JSON.stringify({ userId: 'u1', items: [{ productId: 'p-1', quantity: 1, price: -1 }] }), /items\[0\]\.price/],
     ['unknown field', JSON.stringify({ ...validOrder, coupon: 'FREE' }), /Unrecognized key.*coupon/],
-    ['a 1 MB body', JSON.stringify({ ...validOrder, userId: 'x'.repeat(1024 * 1024) }), /body too large: \d+ bytes, expected at most 65536/],
+    [
+      'a 1 MB body',
+      JSON.stringify({ ...validOrder, userId: 'x'.repeat(1024 * 1024) }),
+      /body too large: \d+ bytes, expected at most 65536/,
+    ],
   ])('%s: 400 naming the problem', async (_name, body, message) => {
     const response = await post(body);
     expect(response.status).toBe(400);

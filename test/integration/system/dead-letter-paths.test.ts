@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartedReferenceSystem } from '../../support/reference-system.ts';
 import { StartedRabbitNode } from '../../../harness/env/rabbitmq-node.ts';
-import { AUDIT_MAX_LENGTH, EXCHANGES, MAX_ATTEMPTS, QUEUES, RETRY_DELAYS_MS, ROUTING_KEYS, retryQueue } from '../../../system/amqp/topology.ts';
+import {
+  AUDIT_MAX_LENGTH,
+  EXCHANGES,
+  MAX_ATTEMPTS,
+  QUEUES,
+  RETRY_DELAYS_MS,
+  ROUTING_KEYS,
+  retryQueue,
+} from '../../../system/amqp/topology.ts';
 import type { HistoryEvent } from '../../../instrument/history-event.ts';
 import { FLASH_PRODUCT_PREFIX, messageIds, POISON_PRODUCT_PREFIX } from '../../../system/messages.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -28,7 +36,11 @@ beforeAll(async () => {
   system = await StartedReferenceSystem.start(
     dir.path,
     { publishUrl: node.amqpUrl(), consumeUrl: node.amqpUrl() },
-    { instances: { orders: 1, payments: 1, inventory: 1, notifications: 1, 'dead-letter': 1 }, flaws: [], processingMs: { payments: PAYMENTS_MS } },
+    {
+      instances: { orders: 1, payments: 1, inventory: 1, notifications: 1, 'dead-letter': 1 },
+      flaws: [],
+      processingMs: { payments: PAYMENTS_MS },
+    },
   );
 });
 afterAll(async () => {
@@ -90,7 +102,12 @@ async function placeOrder(id: string, productId: string): Promise<void> {
 /** Messages the broker holds in each queue (ready + unacked). */
 async function depths(): Promise<Map<string, number>> {
   const out = await node.ctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages');
-  return new Map(out.split('\n').filter(Boolean).map((l) => [l.split('\t')[0]!, Number(l.split('\t')[1])]));
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.split('\t')[0]!, Number(l.split('\t')[1])]),
+  );
 }
 
 function charges(orderId: string): number {
@@ -103,7 +120,13 @@ describe('a payment that fails every time (poison item)', () => {
     const id = messageIds.paymentProcess(orderId);
     await placeOrder(orderId, `${POISON_PRODUCT_PREFIX}p-1`);
     const row = await until('dead letter recorded', () => deadLetter(id));
-    expect(row).toMatchObject({ queue: QUEUES.paymentProcess, reason: 'rejected', death_count: 1, retries: RETRY_DELAYS_MS.length, order_id: orderId });
+    expect(row).toMatchObject({
+      queue: QUEUES.paymentProcess,
+      reason: 'rejected',
+      death_count: 1,
+      retries: RETRY_DELAYS_MS.length,
+      order_id: orderId,
+    });
 
     const events = history('payments-1').filter((e) => 'id' in e && e.id === id);
     const deliveries = events.filter((e) => e.kind === 'deliver');
@@ -119,7 +142,10 @@ describe('a payment that fails every time (poison item)', () => {
     }
     const settles = events.filter((e) => e.kind === 'ack' || e.kind === 'reject');
     expect(settles.map((e) => e.kind)).toEqual(['ack', 'ack', 'ack', 'reject']);
-    expect(events.find((e) => e.kind === 'reject')).toMatchObject({ requeue: false, reason: expect.stringContaining(`gave up after ${MAX_ATTEMPTS} attempts`) });
+    expect(events.find((e) => e.kind === 'reject')).toMatchObject({
+      requeue: false,
+      reason: expect.stringContaining(`gave up after ${MAX_ATTEMPTS} attempts`),
+    });
     expect(charges(orderId)).toBe(0);
     const audited = history('dead-letter-1').find((e) => e.kind === 'dead-lettered' && e.id === id);
     expect(audited).toMatchObject({ orderId, queue: QUEUES.paymentProcess, reason: 'rejected', count: 1, retries: RETRY_DELAYS_MS.length });
@@ -140,7 +166,9 @@ describe('a payment that fails every time (poison item)', () => {
     // Nothing in any process's memory now: the copy is in the first delay queue, then back in the work queue, unconsumed.
     const held = await depths();
     expect((held.get(retryQueue(QUEUES.paymentProcess, 1)) ?? 0) + (held.get(QUEUES.paymentProcess) ?? 0)).toBe(1);
-    await until('back in the work queue after its delay', async () => ((await depths()).get(QUEUES.paymentProcess) === 1 ? true : undefined));
+    await until('back in the work queue after its delay', async () =>
+      (await depths()).get(QUEUES.paymentProcess) === 1 ? true : undefined,
+    );
     expect(deadLetter(id)).toBeUndefined();
 
     await payments.start();
@@ -181,8 +209,18 @@ describe('the bounded audit feed', () => {
     try {
       const channel = await connection.createConfirmChannel();
       for (const orderId of ids) {
-        const body = { orderId, userId: 'u1', items: [{ productId: 'p-1', quantity: 1, priceCents: 100 }], totalCents: 100, acceptedAt: Date.now() };
-        channel.publish(EXCHANGES.orders.name, ROUTING_KEYS.orderAudited, Buffer.from(JSON.stringify(body)), { persistent: true, messageId: messageIds.orderAudit(orderId), headers: { 'x-order-id': orderId } });
+        const body = {
+          orderId,
+          userId: 'u1',
+          items: [{ productId: 'p-1', quantity: 1, priceCents: 100 }],
+          totalCents: 100,
+          acceptedAt: Date.now(),
+        };
+        channel.publish(EXCHANGES.orders.name, ROUTING_KEYS.orderAudited, Buffer.from(JSON.stringify(body)), {
+          persistent: true,
+          messageId: messageIds.orderAudit(orderId),
+          headers: { 'x-order-id': orderId },
+        });
       }
       await channel.waitForConfirms();
     } finally {

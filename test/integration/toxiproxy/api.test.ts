@@ -120,14 +120,32 @@ describe('toxics', () => {
     const proxy = await newProxy('defaults');
     const reply = await call('POST', `/proxies/${proxy.name}/toxics`, { type: 'latency', attributes: { latency: 10 } });
     expect(reply.status).toBe(200);
-    expect(reply.json).toEqual({ attributes: { latency: 10, jitter: 0 }, name: 'latency_downstream', type: 'latency', stream: 'downstream', toxicity: 1 });
+    expect(reply.json).toEqual({
+      attributes: { latency: 10, jitter: 0 },
+      name: 'latency_downstream',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+    });
     const up = await call('POST', `/proxies/${proxy.name}/toxics`, { type: 'slicer', stream: 'upstream' });
-    expect(up.json).toEqual({ attributes: { average_size: 0, size_variation: 0, delay: 0 }, name: 'slicer_upstream', type: 'slicer', stream: 'upstream', toxicity: 1 });
+    expect(up.json).toEqual({
+      attributes: { average_size: 0, size_variation: 0, delay: 0 },
+      name: 'slicer_upstream',
+      type: 'slicer',
+      stream: 'upstream',
+      toxicity: 1,
+    });
   });
 
   it('are listed upstream first, shown, updated (type and stream never change) and deleted', async () => {
     const proxy = await newProxy('toxic-crud');
-    const down = await proxy.addToxic({ name: 'lag', type: 'latency', stream: 'downstream', toxicity: 0.5, attributes: { latency: 100, jitter: 5 } });
+    const down = await proxy.addToxic({
+      name: 'lag',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 0.5,
+      attributes: { latency: 100, jitter: 5 },
+    });
     await proxy.addToxic({ name: 'cap', type: 'limit_data', stream: 'upstream', toxicity: 1, attributes: { bytes: 42 } });
     const listed = await call('GET', `/proxies/${proxy.name}/toxics`);
     expect((listed.json as Array<{ name: string }>).map((toxic) => toxic.name)).toEqual(['cap', 'lag']);
@@ -136,11 +154,29 @@ describe('toxics', () => {
     const shown = await proxy.getToxic('lag');
     expect(shown.toJson()).toEqual(down.toJson());
 
-    const updated = await down.update({ ...down.toJson(), type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { latency: 300, jitter: 5 } } as never);
-    expect(updated.toJson()).toEqual({ name: 'lag', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 5 } });
+    const updated = await down.update({
+      ...down.toJson(),
+      type: 'timeout',
+      stream: 'upstream',
+      toxicity: 1,
+      attributes: { latency: 300, jitter: 5 },
+    } as never);
+    expect(updated.toJson()).toEqual({
+      name: 'lag',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 300, jitter: 5 },
+    });
 
     const partial = await call('PATCH', `/proxies/${proxy.name}/toxics/lag`, { attributes: { jitter: 9 } });
-    expect(partial.json).toEqual({ attributes: { latency: 300, jitter: 9 }, name: 'lag', type: 'latency', stream: 'downstream', toxicity: 1 });
+    expect(partial.json).toEqual({
+      attributes: { latency: 300, jitter: 9 },
+      name: 'lag',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+    });
 
     await updated.remove();
     await (await proxy.getToxic('cap')).remove();
@@ -178,20 +214,42 @@ describe('errors', () => {
 
   it('409 proxy already exists', async () => {
     const proxy = await newProxy('twice');
-    await expect(client.createProxy({ name: proxy.name, listen: `${LOOPBACK}:0`, upstream: echo.address })).rejects.toThrow('status code 409');
-    expectApiError(await call('POST', '/proxies', { name: proxy.name, listen: `${LOOPBACK}:0`, upstream: echo.address }), 409, 'proxy already exists');
+    await expect(client.createProxy({ name: proxy.name, listen: `${LOOPBACK}:0`, upstream: echo.address })).rejects.toThrow(
+      'status code 409',
+    );
+    expectApiError(
+      await call('POST', '/proxies', { name: proxy.name, listen: `${LOOPBACK}:0`, upstream: echo.address }),
+      409,
+      'proxy already exists',
+    );
   });
 
   it('400 for a missing name or upstream and for a body that is not valid JSON of the right shape', async () => {
-    expectApiError(await call('POST', '/proxies', { listen: `${LOOPBACK}:0`, upstream: echo.address }), 400, 'missing required field: name');
-    expectApiError(await call('POST', '/proxies', { name: uniqueName('no-upstream'), listen: `${LOOPBACK}:0` }), 400, 'missing required field: upstream');
+    expectApiError(
+      await call('POST', '/proxies', { listen: `${LOOPBACK}:0`, upstream: echo.address }),
+      400,
+      'missing required field: name',
+    );
+    expectApiError(
+      await call('POST', '/proxies', { name: uniqueName('no-upstream'), listen: `${LOOPBACK}:0` }),
+      400,
+      'missing required field: upstream',
+    );
     expectApiError(await call('POST', '/proxies', '{"name": '), 400, /^bad request body: /);
     expectApiError(await call('POST', '/proxies', ''), 400, 'bad request body: EOF');
-    expectApiError(await call('POST', '/proxies', { name: 5, upstream: echo.address }), 400, /^bad request body: json: cannot unmarshal number/);
+    expectApiError(
+      await call('POST', '/proxies', { name: 5, upstream: echo.address }),
+      400,
+      /^bad request body: json: cannot unmarshal number/,
+    );
     const proxy = await newProxy('bad-bodies');
     expectApiError(await call('POST', `/proxies/${proxy.name}`, 'nope'), 400, /^bad request body: /);
     expectApiError(await call('POST', `/proxies/${proxy.name}/toxics`, '[1,'), 400, /^bad request body: /);
-    expectApiError(await call('POST', `/proxies/${proxy.name}/toxics`, { type: 'latency', attributes: { latency: 'slow' } }), 400, /^bad request body: json: cannot unmarshal string/);
+    expectApiError(
+      await call('POST', `/proxies/${proxy.name}/toxics`, { type: 'latency', attributes: { latency: 'slow' } }),
+      400,
+      /^bad request body: json: cannot unmarshal string/,
+    );
   });
 
   it('400 invalid toxic type (including "down") and invalid stream', async () => {
@@ -199,7 +257,9 @@ describe('errors', () => {
     for (const type of ['nope', 'down', '']) {
       expectApiError(await call('POST', `/proxies/${proxy.name}/toxics`, { type, attributes: {} }), 400, 'invalid toxic type');
     }
-    await expect(proxy.addToxic({ name: 'x', type: 'down', stream: 'downstream', toxicity: 1, attributes: {} })).rejects.toThrow('status code 400');
+    await expect(proxy.addToxic({ name: 'x', type: 'down', stream: 'downstream', toxicity: 1, attributes: {} })).rejects.toThrow(
+      'status code 400',
+    );
     expectApiError(
       await call('POST', `/proxies/${proxy.name}/toxics`, { type: 'latency', stream: 'sideways' }),
       400,
@@ -210,8 +270,14 @@ describe('errors', () => {
   it('409 toxic already exists, in either direction', async () => {
     const proxy = await newProxy('dup-toxic');
     await proxy.addToxic({ name: 'same', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 1, jitter: 0 } });
-    await expect(proxy.addToxic({ name: 'same', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 1, jitter: 0 } })).rejects.toThrow('status code 409');
-    expectApiError(await call('POST', `/proxies/${proxy.name}/toxics`, { name: 'same', type: 'timeout', stream: 'upstream' }), 409, 'toxic already exists');
+    await expect(
+      proxy.addToxic({ name: 'same', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 1, jitter: 0 } }),
+    ).rejects.toThrow('status code 409');
+    expectApiError(
+      await call('POST', `/proxies/${proxy.name}/toxics`, { name: 'same', type: 'timeout', stream: 'upstream' }),
+      409,
+      'toxic already exists',
+    );
   });
 
   it('404 toxic not found, for show, update and delete', async () => {
@@ -230,7 +296,7 @@ describe('errors', () => {
     expect((await call('GET', '/version', undefined, { 'User-Agent': 'Mozilla/5.0' })).status).toBe(403);
   });
 
-  it('500 when the listen address is taken, with Go\'s message', async () => {
+  it("500 when the listen address is taken, with Go's message", async () => {
     const name = uniqueName('taken');
     const reply = await call('POST', '/proxies', { name, listen: echo.address, upstream: echo.address });
     expectApiError(reply, 500, `listen tcp ${echo.address}: bind: address already in use`);

@@ -3,7 +3,17 @@
 // POST /reset must act on live sockets too.
 import { describe, expect, it } from 'vitest';
 import type { Proxy } from 'toxiproxy-node-client';
-import { connect, pattern, roundTrip, sleep, startEchoServer, useEmbeddedToxiproxy, within, type Recorder, type TcpServerFixture } from './support.ts';
+import {
+  connect,
+  pattern,
+  roundTrip,
+  sleep,
+  startEchoServer,
+  useEmbeddedToxiproxy,
+  within,
+  type Recorder,
+  type TcpServerFixture,
+} from './support.ts';
 
 const FAST_MS = 150;
 const RECORD_BYTES = 16;
@@ -74,8 +84,20 @@ describe('live connections', () => {
       // Each phase is judged on records sent after its change was acknowledged and back before the next began.
       await sleep(PHASE_MS);
       const adding = performance.now();
-      const latency = await proxy.addToxic({ name: 'lag', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
-      await proxy.addToxic({ name: 'crumbs', type: 'slicer', stream: 'upstream', toxicity: 1, attributes: { average_size: 5, size_variation: 2, delay: 0 } });
+      const latency = await proxy.addToxic({
+        name: 'lag',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { latency: 200, jitter: 0 },
+      });
+      await proxy.addToxic({
+        name: 'crumbs',
+        type: 'slicer',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { average_size: 5, size_variation: 2, delay: 0 },
+      });
       const added = performance.now();
       await sleep(PHASE_MS);
       const updating = performance.now();
@@ -119,7 +141,13 @@ describe('live connections', () => {
     expect(disabled.enabled).toBe(false);
     expect(disabled.listen).toBe(proxy.listen);
     await within(2_000, 'live client closed', conn.ended);
-    await within(2_000, 'upstream side closed', (async () => { while (echo.sockets.size > 0) await sleep(10); })());
+    await within(
+      2_000,
+      'upstream side closed',
+      (async () => {
+        while (echo.sockets.size > 0) await sleep(10);
+      })(),
+    );
     await expect(connect(proxy.listen)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
     const enabled = await disabled.update({ ...disabled.toJson(), enabled: true });

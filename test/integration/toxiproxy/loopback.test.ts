@@ -5,10 +5,22 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { isLoopbackHost } from '../../../chaos/toxiproxy/address.ts';
 import { NonLoopbackHostError, startEmbeddedToxiproxy, type StartedToxiproxy } from '../../../chaos/toxiproxy/index.ts';
-import { LOOPBACK, open, rawCall, roundTrip, startEchoServer, trackMainProcesses, uniqueName, within, type RawReply, type TcpServerFixture } from './support.ts';
+import {
+  LOOPBACK,
+  open,
+  rawCall,
+  roundTrip,
+  startEchoServer,
+  trackMainProcesses,
+  uniqueName,
+  within,
+  type RawReply,
+  type TcpServerFixture,
+} from './support.ts';
 
 const STARTUP_MS = 20_000;
-const NOT_LOOPBACK = /^listen address .* is not loopback: proxies listen only on 127\.0\.0\.1, ::1 or localhost unless the server allows others \(--allow-non-loopback\)$/;
+const NOT_LOOPBACK =
+  /^listen address .* is not loopback: proxies listen only on 127\.0\.0\.1, ::1 or localhost unless the server allows others \(--allow-non-loopback\)$/;
 
 /** What the API says when it refuses a call (Toxiproxy's error JSON), and the fields these tests read. */
 interface ErrorJson {
@@ -77,19 +89,24 @@ describe('a default server', () => {
     expect(toxiproxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it.each(['0.0.0.0:0', ':0', '[::]:0', '192.168.1.20:0', 'example.com:0'])('refuses a proxy listening on %s, enabled or not, and creates nothing', async (listen) => {
-    for (const enabled of [true, false]) {
-      const name = track('open');
-      const reply = await call(toxiproxy.url, 'POST', '/proxies', { name, listen, upstream: echo.address, enabled });
-      expectRefused(reply, listen);
-      expect(reply.contentType).toBe('text/plain; charset=utf-8');
-      expect((await call(toxiproxy.url, 'GET', `/proxies/${name}`)).status).toBe(404);
-    }
-  });
+  it.each(['0.0.0.0:0', ':0', '[::]:0', '192.168.1.20:0', 'example.com:0'])(
+    'refuses a proxy listening on %s, enabled or not, and creates nothing',
+    async (listen) => {
+      for (const enabled of [true, false]) {
+        const name = track('open');
+        const reply = await call(toxiproxy.url, 'POST', '/proxies', { name, listen, upstream: echo.address, enabled });
+        expectRefused(reply, listen);
+        expect(reply.contentType).toBe('text/plain; charset=utf-8');
+        expect((await call(toxiproxy.url, 'GET', `/proxies/${name}`)).status).toBe(404);
+      }
+    },
+  );
 
   it('refuses it through toxiproxy-node-client too', async () => {
     const client = new Toxiproxy(toxiproxy.url);
-    await expect(client.createProxy({ name: track('client'), listen: '0.0.0.0:0', upstream: echo.address })).rejects.toThrow('status code 400');
+    await expect(client.createProxy({ name: track('client'), listen: '0.0.0.0:0', upstream: echo.address })).rejects.toThrow(
+      'status code 400',
+    );
   });
 
   it('takes every loopback spelling', async () => {
@@ -142,7 +159,12 @@ describe('a server started with allowNonLoopback', () => {
   it('takes a proxy on 0.0.0.0 (created disabled, so this test opens nothing)', async () => {
     await using toxiproxy = await startEmbeddedToxiproxy({ allowNonLoopback: true });
     expect(toxiproxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const reply = await call(toxiproxy.url, 'POST', '/proxies', { name: uniqueName('allowed'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false });
+    const reply = await call(toxiproxy.url, 'POST', '/proxies', {
+      name: uniqueName('allowed'),
+      listen: '0.0.0.0:0',
+      upstream: `${LOOPBACK}:9`,
+      enabled: false,
+    });
     expect(reply.status).toBe(201);
     expect(reply.json).toMatchObject({ listen: '0.0.0.0:0', enabled: false });
   });
@@ -159,11 +181,24 @@ describe('main.ts', () => {
 
   it('refuses a proxy on 0.0.0.0 by default, and takes one with --allow-non-loopback', async () => {
     const { url: strictUrl } = await startMain([]).announced(STARTUP_MS);
-    expectRefused(await call(strictUrl, 'POST', '/proxies', { name: uniqueName('main'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false }), '0.0.0.0:0');
+    expectRefused(
+      await call(strictUrl, 'POST', '/proxies', {
+        name: uniqueName('main'),
+        listen: '0.0.0.0:0',
+        upstream: `${LOOPBACK}:9`,
+        enabled: false,
+      }),
+      '0.0.0.0:0',
+    );
 
     const { url: openUrl } = await startMain(['--allow-non-loopback']).announced(STARTUP_MS);
     expect(openUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const reply = await call(openUrl, 'POST', '/proxies', { name: uniqueName('main'), listen: '0.0.0.0:0', upstream: `${LOOPBACK}:9`, enabled: false });
+    const reply = await call(openUrl, 'POST', '/proxies', {
+      name: uniqueName('main'),
+      listen: '0.0.0.0:0',
+      upstream: `${LOOPBACK}:9`,
+      enabled: false,
+    });
     expect(reply.status).toBe(201);
   });
 });

@@ -101,8 +101,7 @@ export function record(socket: Socket): Recorder {
     received: () => Buffer.concat(chunks),
     receivedLength: () => length,
     ended,
-    waitForBytes: (bytes) =>
-      length >= bytes ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ bytes, resolve })),
+    waitForBytes: (bytes) => (length >= bytes ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ bytes, resolve }))),
   };
 }
 
@@ -148,7 +147,13 @@ export interface RawReply<Json = unknown> {
 }
 
 /** A raw call to the API at `url`; `body` is sent as-is when it is a string, as JSON otherwise. */
-export async function rawCall<Json = unknown>(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawReply<Json>> {
+export async function rawCall<Json = unknown>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawReply<Json>> {
   const init: RequestInit = { method, headers };
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
   const response = await fetch(`${url}${path}`, init);

@@ -54,7 +54,13 @@ describe('latency', () => {
     const conn = await openThrough(proxy);
     expect(await roundTrip(conn, 'warm-up')).toBeLessThan(FAST_MS);
 
-    await proxy.addToxic({ name: 'slow-down', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } });
+    await proxy.addToxic({
+      name: 'slow-down',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 300, jitter: 0 },
+    });
     for (let i = 0; i < 3; i++) {
       const rtt = await roundTrip(conn, `ping-${i}`);
       expect(rtt).toBeGreaterThanOrEqual(300);
@@ -69,7 +75,13 @@ describe('latency', () => {
 
   it('jitter spreads each delay uniformly over [latency - jitter, latency + jitter)', async () => {
     const proxy = await proxyTo('jitter', await upstream(startEchoServer()));
-    await proxy.addToxic({ name: 'jittery', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 100 } });
+    await proxy.addToxic({
+      name: 'jittery',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 200, jitter: 100 },
+    });
     const conn = await openThrough(proxy);
     const samples: number[] = [];
     for (let i = 0; i < 15; i++) samples.push(await roundTrip(conn, `j${i}`));
@@ -157,7 +169,13 @@ describe('reset_peer', () => {
 describe('timeout', () => {
   it('with 0, swallows data and holds the connection open; removing it closes the connection', async () => {
     const proxy = await proxyTo('timeout0', await upstream(startEchoServer()));
-    const toxic = await proxy.addToxic({ name: 'blackhole', type: 'timeout', stream: 'downstream', toxicity: 1, attributes: { timeout: 0 } });
+    const toxic = await proxy.addToxic({
+      name: 'blackhole',
+      type: 'timeout',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { timeout: 0 },
+    });
     const conn = await openThrough(proxy);
     conn.socket.write('anyone there?');
     expect(await closesWithin(conn, 1_000)).toBe(false);
@@ -186,7 +204,13 @@ describe('slicer', () => {
     await within(3_000, 'unsliced payload', plain.waitForBytes(payload.length));
 
     const proxy = await proxyTo('slicer', target);
-    await proxy.addToxic({ name: 'knife', type: 'slicer', stream: 'downstream', toxicity: 1, attributes: { average_size: 100, size_variation: 20, delay: 2_000 } });
+    await proxy.addToxic({
+      name: 'knife',
+      type: 'slicer',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { average_size: 100, size_variation: 20, delay: 2_000 },
+    });
     const conn = await openThrough(proxy);
     await within(5_000, 'sliced payload', conn.waitForBytes(payload.length));
     expect(conn.received().equals(payload)).toBe(true);
@@ -216,7 +240,13 @@ describe('slow_close', () => {
 describe('toxicity', () => {
   it('0 never applies the toxic; raising it to 1 applies it to the live connection', async () => {
     const proxy = await proxyTo('toxicity', await upstream(startEchoServer()));
-    const toxic = await proxy.addToxic({ name: 'maybe', type: 'latency', stream: 'downstream', toxicity: 0, attributes: { latency: 1_000, jitter: 0 } });
+    const toxic = await proxy.addToxic({
+      name: 'maybe',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 0,
+      attributes: { latency: 1_000, jitter: 0 },
+    });
     let last: Recorder | undefined;
     for (let i = 0; i < 5; i++) {
       last = await openThrough(proxy);

@@ -5,12 +5,51 @@ import { UsageError } from '../../../load/usage-error.ts';
 describe('parseBenchArgs', () => {
   it('defaults', () => {
     expect(parseBenchArgs([])).toEqual(DEFAULT_BENCH_OPTIONS);
-    expect(DEFAULT_BENCH_OPTIONS).toMatchObject({ maxBacklogSeconds: 1, warmupSeconds: 5, startRate: 100, stepSeconds: 15, p99Ms: 500, maxSteps: 8, searchSeconds: 300, confirmWindow: 500, proxyBaseline: true });
+    expect(DEFAULT_BENCH_OPTIONS).toMatchObject({
+      maxBacklogSeconds: 1,
+      warmupSeconds: 5,
+      startRate: 100,
+      stepSeconds: 15,
+      p99Ms: 500,
+      maxSteps: 8,
+      searchSeconds: 300,
+      confirmWindow: 500,
+      proxyBaseline: true,
+    });
   });
 
   it('reads every flag', () => {
-    const argv = ['--start-rate', '50', '--max-rate', '800', '--step-seconds', '7.5', '--p99-ms', '250', '--max-backlog-seconds', '2.5', '--max-steps', '4', '--search-seconds', '120'];
-    argv.push('--tolerance', '0.05', '--baseline-seconds', '3', '--window', '100', '--drain-seconds', '20', '--warmup-seconds', '0', '--no-proxy-baseline', '--seed', '0');
+    const argv = [
+      '--start-rate',
+      '50',
+      '--max-rate',
+      '800',
+      '--step-seconds',
+      '7.5',
+      '--p99-ms',
+      '250',
+      '--max-backlog-seconds',
+      '2.5',
+      '--max-steps',
+      '4',
+      '--search-seconds',
+      '120',
+    ];
+    argv.push(
+      '--tolerance',
+      '0.05',
+      '--baseline-seconds',
+      '3',
+      '--window',
+      '100',
+      '--drain-seconds',
+      '20',
+      '--warmup-seconds',
+      '0',
+      '--no-proxy-baseline',
+      '--seed',
+      '0',
+    );
     expect(parseBenchArgs(argv)).toEqual({
       startRate: 50,
       maxRate: 800,

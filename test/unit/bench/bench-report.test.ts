@@ -5,7 +5,21 @@ import { brokerRates } from '../../../bench/broker-rates.ts';
 import { judgeStep, type StepFigures } from '../../../bench/step-verdict.ts';
 
 function step(index: number, rate: number, change: Partial<StepFigures> = {}, deliveries = 7 * rate * 10): StepRecord {
-  const figures: StepFigures = { target: rate, achieved: rate, sent: rate * 10, failed: 0, dropped: 0, p50Ms: 10.04, p99Ms: 90.26, accepted: rate * 10, backlogOrders: rate / 10, lostOrders: 0, lostMessages: 0, unexpectedMessages: 0, ...change };
+  const figures: StepFigures = {
+    target: rate,
+    achieved: rate,
+    sent: rate * 10,
+    failed: 0,
+    dropped: 0,
+    p50Ms: 10.04,
+    p99Ms: 90.26,
+    accepted: rate * 10,
+    backlogOrders: rate / 10,
+    lostOrders: 0,
+    lostMessages: 0,
+    unexpectedMessages: 0,
+    ...change,
+  };
   const counts = { publishAttempts: 6 * figures.accepted, confirmedPublishes: 6 * figures.accepted, deliveries };
   return {
     index,
@@ -25,8 +39,22 @@ function step(index: number, rate: number, change: Partial<StepFigures> = {}, de
   };
 }
 
-const baseline = (route: 'direct' | 'proxy', ratePerSecond: number): BaselineResult => ({ route, queue: `bench.raw.${route}.x`, seconds: 10, confirmed: ratePerSecond * 10, nacked: 0, ratePerSecond, window: 500, bodyBytes: 258, interrupted: false });
-const STEPS = [step(1, 100), step(2, 200, {}, 14_210), step(3, 400, { achieved: 350.5, dropped: 500, p99Ms: 2_400, backlogOrders: 1_000, lostOrders: 2 })];
+const baseline = (route: 'direct' | 'proxy', ratePerSecond: number): BaselineResult => ({
+  route,
+  queue: `bench.raw.${route}.x`,
+  seconds: 10,
+  confirmed: ratePerSecond * 10,
+  nacked: 0,
+  ratePerSecond,
+  window: 500,
+  bodyBytes: 258,
+  interrupted: false,
+});
+const STEPS = [
+  step(1, 100),
+  step(2, 200, {}, 14_210),
+  step(3, 400, { achieved: 350.5, dropped: 500, p99Ms: 2_400, backlogOrders: 1_000, lostOrders: 2 }),
+];
 const BASELINES = [baseline('direct', 16_000), baseline('proxy', 12_000)];
 
 describe('summarize', () => {
@@ -48,7 +76,12 @@ describe('summarize', () => {
   });
 
   it('has no ratio without a passing step or a baseline', () => {
-    expect(summarize(STEPS, null, BASELINES, 'nothing-passed')).toMatchObject({ sustainedOrdersPerSecond: null, brokerPublishesPerSecond: null, ratio: null, rawDirectPerSecond: 16_000 });
+    expect(summarize(STEPS, null, BASELINES, 'nothing-passed')).toMatchObject({
+      sustainedOrdersPerSecond: null,
+      brokerPublishesPerSecond: null,
+      ratio: null,
+      rawDirectPerSecond: 16_000,
+    });
     expect(summarize(STEPS, 200, [], 'converged')).toMatchObject({ ratio: null, ratioVsProxy: null, brokerPublishesPerSecond: 1_200 });
   });
 });
@@ -56,9 +89,13 @@ describe('summarize', () => {
 describe('renderStepTable', () => {
   it('prints one aligned row per step with its verdict and reasons', () => {
     const lines = renderStepTable(STEPS).split('\n');
-    expect(lines[0]).toMatch(/^step\s+target\/s\s+achieved\/s\s+dropped\s+failed\s+p50 ms\s+p99 ms\s+accepted\s+backlog s\s+drain s\s+lost\s+result\s+why$/);
+    expect(lines[0]).toMatch(
+      /^step\s+target\/s\s+achieved\/s\s+dropped\s+failed\s+p50 ms\s+p99 ms\s+accepted\s+backlog s\s+drain s\s+lost\s+result\s+why$/,
+    );
     expect(lines[2]).toMatch(/^\s+2\s+200\s+200\s+0\s+0\s+10\s+90\.3\s+2000\s+0\.1\s+1\.5\s+0\s+PASS\s+-$/);
-    expect(lines[3]).toMatch(/^\s+3\s+400\s+350\.5\s+500\s+0\s+10\s+2400\s+4000\s+2\.5\s+1\.5\s+2\s+FAIL\s+achieved 350\.5\/s < 99% of 400\/s \(500 dropped\); pipeline fell behind: 1000 orders \(2\.5 s of load\) unfinished when the load ended > 1 s; 2 accepted orders not terminal after the drain; p99 2400 ms > 500 ms$/);
+    expect(lines[3]).toMatch(
+      /^\s+3\s+400\s+350\.5\s+500\s+0\s+10\s+2400\s+4000\s+2\.5\s+1\.5\s+2\s+FAIL\s+achieved 350\.5\/s < 99% of 400\/s \(500 dropped\); pipeline fell behind: 1000 orders \(2\.5 s of load\) unfinished when the load ended > 1 s; 2 accepted orders not terminal after the drain; p99 2400 ms > 500 ms$/,
+    );
   });
 
   it('marks a step cut short by a signal as interrupted, not failed', () => {
@@ -73,9 +110,13 @@ describe('renderSummary', () => {
     expect(text).toContain('sustained order rate:     200 orders/s (step 2, achieved 200.0/s; search stopped: converged)');
     expect(text).toContain('broker publishes:       1200 msg/s confirmed (6.00 per order');
     expect(text).toContain('broker deliveries:      1421 msg/s (7.11 per order');
-    expect(text).toMatch(/raw baseline \(direct\):\s+16000 msg\/s \(direct to the broker, no proxy; persistent 258-byte bodies, confirms, window 500/);
+    expect(text).toMatch(
+      /raw baseline \(direct\):\s+16000 msg\/s \(direct to the broker, no proxy; persistent 258-byte bodies, confirms, window 500/,
+    );
     expect(text).toMatch(/raw baseline \(proxy\):\s+12000 msg\/s \(through the producer proxy/);
-    expect(text).toContain('ratio:                    0.075 (7.5%) = order-system broker publishes/s ÷ raw direct publishes/s (1200 / 16000)');
+    expect(text).toContain(
+      'ratio:                    0.075 (7.5%) = order-system broker publishes/s ÷ raw direct publishes/s (1200 / 16000)',
+    );
     expect(text).toContain('ratio vs proxy baseline:  0.100 (10.0%)');
   });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { belongsToStep, brokerRates, loadWindowSeconds, MessageCounter, messagesPerSecond, orderIdPrefix, publishRatio } from '../../../bench/broker-rates.ts';
+import {
+  belongsToStep,
+  brokerRates,
+  loadWindowSeconds,
+  MessageCounter,
+  messagesPerSecond,
+  orderIdPrefix,
+  publishRatio,
+} from '../../../bench/broker-rates.ts';
 import { rawOrderCreatedBody } from '../../../bench/raw-body.ts';
 import type { HistoryEvent } from '../../../instrument/history-event.ts';
 
@@ -10,8 +18,28 @@ function orderEvents(orderId: string): HistoryEvent[] {
     { ...base, kind: 'order-request', orderId, outcome: 'ok' },
     { ...base, kind: 'publish-attempt', id: `order.created:${orderId}`, orderId, exchange: 'orders', routingKey: 'order.created' },
     { ...base, kind: 'publish-result', id: `order.created:${orderId}`, orderId, outcome: 'ok' },
-    { ...base, kind: 'deliver', id: `order.created:${orderId}`, orderId, queue: 'order.created', consumer: 'orders-1', deliveryTag: 1, redelivered: false, channel: 1 },
-    { ...base, kind: 'deliver', id: `order.created:${orderId}`, orderId, queue: 'inventory.update', consumer: 'inventory-1', deliveryTag: 1, redelivered: false, channel: 1 },
+    {
+      ...base,
+      kind: 'deliver',
+      id: `order.created:${orderId}`,
+      orderId,
+      queue: 'order.created',
+      consumer: 'orders-1',
+      deliveryTag: 1,
+      redelivered: false,
+      channel: 1,
+    },
+    {
+      ...base,
+      kind: 'deliver',
+      id: `order.created:${orderId}`,
+      orderId,
+      queue: 'inventory.update',
+      consumer: 'inventory-1',
+      deliveryTag: 1,
+      redelivered: false,
+      channel: 1,
+    },
     { ...base, kind: 'publish-attempt', id: `payment.process:${orderId}`, orderId, exchange: 'payments', routingKey: 'process' },
     { ...base, kind: 'publish-result', id: `payment.process:${orderId}`, orderId, outcome: 'info', error: 'no confirm' },
     { ...base, kind: 'ack', id: `order.created:${orderId}`, queue: 'order.created', consumer: 'orders-1', deliveryTag: 1, channel: 1 },
@@ -26,7 +54,12 @@ describe('step membership', () => {
     expect(belongsToStep(request!, prefix)).toBe(true);
     expect(belongsToStep({ ...request!, orderId: 'order-11-7' } as HistoryEvent, prefix)).toBe(false);
     expect(belongsToStep({ ...base, kind: 'lifecycle', event: 'ready' }, prefix)).toBe(false);
-    expect(belongsToStep({ ...base, kind: 'deliver', id: 'x', queue: 'q', consumer: 'c', deliveryTag: 1, redelivered: false, channel: 1 }, prefix)).toBe(false);
+    expect(
+      belongsToStep(
+        { ...base, kind: 'deliver', id: 'x', queue: 'q', consumer: 'c', deliveryTag: 1, redelivered: false, channel: 1 },
+        prefix,
+      ),
+    ).toBe(false);
   });
 });
 
@@ -50,7 +83,11 @@ describe('brokerRates', () => {
   });
 
   it('has no per-order figure without accepted orders, and refuses an empty window', () => {
-    expect(brokerRates({ publishAttempts: 0, confirmedPublishes: 0, deliveries: 0 }, 0, 15)).toMatchObject({ publishesPerOrder: null, deliveriesPerOrder: null, publishesPerSecond: 0 });
+    expect(brokerRates({ publishAttempts: 0, confirmedPublishes: 0, deliveries: 0 }, 0, 15)).toMatchObject({
+      publishesPerOrder: null,
+      deliveriesPerOrder: null,
+      publishesPerSecond: 0,
+    });
     expect(() => brokerRates({ publishAttempts: 0, confirmedPublishes: 0, deliveries: 0 }, 1, 0)).toThrow(RangeError);
   });
 

@@ -3,7 +3,20 @@ import { backlogSeconds, judgeStep, stepFigures, type StepFigures } from '../../
 import type { OrderAccount, StageAccount } from '../../../harness/checkers/delivery-ledger.ts';
 import type { OpenModelSummary } from '../../../load/open-model-generator.ts';
 
-const GOOD: StepFigures = { target: 200, achieved: 199.4, sent: 2_991, failed: 0, dropped: 0, p50Ms: 12, p99Ms: 180, accepted: 2_991, backlogOrders: 60, lostOrders: 0, lostMessages: 0, unexpectedMessages: 0 };
+const GOOD: StepFigures = {
+  target: 200,
+  achieved: 199.4,
+  sent: 2_991,
+  failed: 0,
+  dropped: 0,
+  p50Ms: 12,
+  p99Ms: 180,
+  accepted: 2_991,
+  backlogOrders: 60,
+  lostOrders: 0,
+  lostMessages: 0,
+  unexpectedMessages: 0,
+};
 const CRITERIA = { p99BoundMs: 500, maxBacklogSeconds: 1 };
 
 describe('judgeStep', () => {
@@ -40,7 +53,13 @@ describe('judgeStep', () => {
 
 describe('stepFigures', () => {
   it('takes the client summary and the ledger totals, summing losses over every stage', () => {
-    const summary = { achievedRate: 99.5, sent: 1_493, failed: 1, dropped: 7, latencyMs: { count: 1_493, p50: 9, p90: 40, p99: 120, max: 300 } } as OpenModelSummary;
+    const summary = {
+      achievedRate: 99.5,
+      sent: 1_493,
+      failed: 1,
+      dropped: 7,
+      latencyMs: { count: 1_493, p50: 9, p90: 40, p99: 120, max: 300 },
+    } as OpenModelSummary;
     const orders = { accepted: 1_492, lostCount: 3 } as OrderAccount;
     const stages = [
       { queue: 'order.created', lostCount: 2, unexpectedCount: 0 },

@@ -4,7 +4,9 @@ import { seededRandom } from '../../../load/seeded-random.ts';
 import chaosMix from '../../../scenarios/chaos-mix.ts';
 
 const describeSchedule = (seed: number, duration = 60) =>
-  chaosMix.faults({ seed, duration, rate: 100, flaws: [] }).map((f) => ({ at: f.at, duration: f.duration, name: f.fault.name, description: f.fault.description }));
+  chaosMix
+    .faults({ seed, duration, rate: 100, flaws: [] })
+    .map((f) => ({ at: f.at, duration: f.duration, name: f.fault.name, description: f.fault.description }));
 
 describe('chaos-mix schedule', () => {
   it('is the same schedule twice for the same seed (a failing mix can be replayed)', () => {
@@ -30,9 +32,24 @@ describe('chaos-mix schedule', () => {
 
   it('draws from the whole catalogue over many seeds', () => {
     const names = new Set<string>();
-    for (let seed = 0; seed < 200; seed++) for (const f of chaosMixSchedule(seededRandom(seed), { durationSeconds: 60 })) names.add(f.fault.name);
+    for (let seed = 0; seed < 200; seed++)
+      for (const f of chaosMixSchedule(seededRandom(seed), { durationSeconds: 60 })) names.add(f.fault.name);
     expect([...names].sort()).toEqual(
-      ['api-crash', 'bandwidth', 'blackhole', 'broker-kill', 'broker-restart', 'connection-cut', 'consumer-crash', 'consumer-freeze', 'disk-alarm', 'latency', 'memory-alarm', 'reset-peer', 'slicer'].sort(),
+      [
+        'api-crash',
+        'bandwidth',
+        'blackhole',
+        'broker-kill',
+        'broker-restart',
+        'connection-cut',
+        'consumer-crash',
+        'consumer-freeze',
+        'disk-alarm',
+        'latency',
+        'memory-alarm',
+        'reset-peer',
+        'slicer',
+      ].sort(),
     );
   });
 

@@ -14,7 +14,21 @@ import { memoryAlarm } from '../../../chaos/faults/memory-alarm.ts';
 import { resetPeer } from '../../../chaos/faults/reset-peer.ts';
 import { slicer } from '../../../chaos/faults/slicer.ts';
 
-const ALL: Fault[] = [apiCrash(), bandwidth(), blackhole(), brokerKill(), brokerRestart(), connectionCut(), consumerCrash(), consumerFreeze(), diskAlarm(), latency(), memoryAlarm(), resetPeer(), slicer()];
+const ALL: Fault[] = [
+  apiCrash(),
+  bandwidth(),
+  blackhole(),
+  brokerKill(),
+  brokerRestart(),
+  connectionCut(),
+  consumerCrash(),
+  consumerFreeze(),
+  diskAlarm(),
+  latency(),
+  memoryAlarm(),
+  resetPeer(),
+  slicer(),
+];
 
 describe('fault traits (what checkers read instead of fault names)', () => {
   it('every fault declares what it does', () => {

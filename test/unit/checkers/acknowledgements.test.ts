@@ -9,14 +9,21 @@ async function check(h: ConsumerHistory, extra: Partial<RunRecord> = {}, options
   return acknowledgementsChecker(options).check(runRecord(h.events, extra));
 }
 
-function violation(result: CheckResult, kind: string): { count: number; examples: { id: string; consumer: string; queue: string; note?: string }[] } | undefined {
-  return (result.violations as Record<string, { count: number; examples: { id: string; consumer: string; queue: string; note?: string }[] }>)[kind];
+function violation(
+  result: CheckResult,
+  kind: string,
+): { count: number; examples: { id: string; consumer: string; queue: string; note?: string }[] } | undefined {
+  return (
+    result.violations as Record<string, { count: number; examples: { id: string; consumer: string; queue: string; note?: string }[] }>
+  )[kind];
 }
 
 describe('acknowledgements checker', () => {
   it('passes when every delivery is settled once and acked after its effect, counting each settle kind', async () => {
     const h = new ConsumerHistory();
-    h.publish('orders-1', 'm1', 'payments', 'process', 'ok').publish('orders-1', 'm2', 'payments', 'process', 'ok').publish('orders-1', 'm3', 'payments', 'process', 'ok');
+    h.publish('orders-1', 'm1', 'payments', 'process', 'ok')
+      .publish('orders-1', 'm2', 'payments', 'process', 'ok')
+      .publish('orders-1', 'm3', 'payments', 'process', 'ok');
     h.consume('payments-1', 'm1', Q);
     const first = h.deliver('payments-2', 'm2', Q);
     h.settle('nack', first, true);
@@ -35,7 +42,17 @@ describe('acknowledgements checker', () => {
     h.publish('orders-1', 'm1', 'payments', 'process', 'ok');
     const first = h.deliver('payments-1', 'm1', Q);
     h.publish('payments-1', 'm1', '', 'payment.process.retry.1', 'ok');
-    h.add('payments-1', { kind: 'retry', id: 'm1', queue: Q, consumer: 'payments-1', deliveryTag: first.deliveryTag, channel: first.channel, attempt: 1, delayMs: 500, reason: 'gateway error' });
+    h.add('payments-1', {
+      kind: 'retry',
+      id: 'm1',
+      queue: Q,
+      consumer: 'payments-1',
+      deliveryTag: first.deliveryTag,
+      channel: first.channel,
+      attempt: 1,
+      delayMs: 500,
+      reason: 'gateway error',
+    });
     h.ack(first);
     // The copy comes back from the delay queue as a new message: redelivered=false is right.
     h.consume('payments-2', 'm1', Q);
@@ -131,7 +148,9 @@ describe('acknowledgements checker', () => {
     h.at(60_000).tick('payments-2');
     const result = await check(h);
     expect(result.valid).toBe(false);
-    expect(violation(result, 'abandoned-not-redelivered')?.examples[0]?.note).toMatch(/disconnected .*handled \(effect committed\) but never acked/);
+    expect(violation(result, 'abandoned-not-redelivered')?.examples[0]?.note).toMatch(
+      /disconnected .*handled \(effect committed\) but never acked/,
+    );
   });
 
   it('fails when a killed consumer’s unsettled delivery is never redelivered, but allows what is in flight at the very end', async () => {

@@ -43,12 +43,26 @@ export class ConsumerHistory {
   }
 
   /** `autoAck`: the channel consumes with noAck (the consumer says so on each delivery). */
-  deliver(proc: string, id: string, queue: string, options: { channel?: number; redelivered?: boolean; autoAck?: boolean } = {}): Delivered {
+  deliver(
+    proc: string,
+    id: string,
+    queue: string,
+    options: { channel?: number; redelivered?: boolean; autoAck?: boolean } = {},
+  ): Delivered {
     const channel = options.channel ?? 1;
     const key = `${proc}/${channel}`;
     const deliveryTag = (this.#tags.get(key) ?? 0) + 1;
     this.#tags.set(key, deliveryTag);
-    this.add(proc, { kind: 'deliver', id, queue, consumer: proc, deliveryTag, channel, redelivered: options.redelivered ?? false, ...(options.autoAck ? { autoAck: true } : {}) });
+    this.add(proc, {
+      kind: 'deliver',
+      id,
+      queue,
+      consumer: proc,
+      deliveryTag,
+      channel,
+      redelivered: options.redelivered ?? false,
+      ...(options.autoAck ? { autoAck: true } : {}),
+    });
     return { proc, id, queue, channel, deliveryTag };
   }
 
@@ -57,7 +71,15 @@ export class ConsumerHistory {
   }
 
   settle(kind: 'ack' | 'nack' | 'reject', d: Delivered, requeue?: boolean): this {
-    return this.add(d.proc, { kind, id: d.id, queue: d.queue, consumer: d.proc, deliveryTag: d.deliveryTag, channel: d.channel, ...(requeue !== undefined ? { requeue } : {}) });
+    return this.add(d.proc, {
+      kind,
+      id: d.id,
+      queue: d.queue,
+      consumer: d.proc,
+      deliveryTag: d.deliveryTag,
+      channel: d.channel,
+      ...(requeue !== undefined ? { requeue } : {}),
+    });
   }
 
   ack(d: Delivered): this {

@@ -15,8 +15,16 @@ async function check(h: ConsumerHistory, options: DeadLetterRoutingOptions = {},
   return deadLetterRoutingChecker(options).check(runRecord(h.events, effects ? { effects } : {}));
 }
 
-function violation(result: CheckResult, kind: string): { count: number; examples: { id: string; queue: string; expected?: string; actual?: string; note?: string }[] } | undefined {
-  return (result.violations as Record<string, { count: number; examples: { id: string; queue: string; expected?: string; actual?: string; note?: string }[] }>)[kind];
+function violation(
+  result: CheckResult,
+  kind: string,
+): { count: number; examples: { id: string; queue: string; expected?: string; actual?: string; note?: string }[] } | undefined {
+  return (
+    result.violations as Record<
+      string,
+      { count: number; examples: { id: string; queue: string; expected?: string; actual?: string; note?: string }[] }
+    >
+  )[kind];
 }
 
 /** The harness injects `id` into `queue` as a malformed message: the workload means it to be rejected. */
@@ -46,8 +54,15 @@ describe('dead-letter-routing checker', () => {
     audit(h, 'ttl1', 'order.created', 'expired');
     const result = await check(h, { expectDeadLetters: [{ id: 'ttl1', queue: 'order.created', reason: 'expired' }] });
     expect(result.valid).toBe(true);
-    expect(result).toMatchObject({ mustDie: 2, deadLettered: 2, perReason: { rejected: 1, expired: 1 }, perQueue: { [Q]: 1, 'order.created': 1 } });
-    expect(result.table).toMatchObject({ columns: ['queue', 'reason', 'expected', 'dead-lettered', 'missing', 'unexpected', 'duplicates'] });
+    expect(result).toMatchObject({
+      mustDie: 2,
+      deadLettered: 2,
+      perReason: { rejected: 1, expired: 1 },
+      perQueue: { [Q]: 1, 'order.created': 1 },
+    });
+    expect(result.table).toMatchObject({
+      columns: ['queue', 'reason', 'expected', 'dead-lettered', 'missing', 'unexpected', 'duplicates'],
+    });
   });
 
   it('treats a nack with requeue=false like a reject', async () => {
@@ -150,9 +165,10 @@ describe('dead-letter-routing checker', () => {
     expect((await check(new ConsumerHistory())).valid).toBe('unknown');
   });
 
-  describe('judged by the workload\'s intent, never by the rejects themselves', () => {
+  describe("judged by the workload's intent, never by the rejects themselves", () => {
     /** The client's record of an order and what it meant the order to do. */
-    const placed = (h: ConsumerHistory, orderId: string, intent: 'normal' | 'poison' | 'expire') => h.add('client', { kind: 'order-request', orderId, outcome: 'ok', intent });
+    const placed = (h: ConsumerHistory, orderId: string, intent: 'normal' | 'poison' | 'expire') =>
+      h.add('client', { kind: 'order-request', orderId, outcome: 'ok', intent });
 
     it('fails when a worker rejects an order meant to be processed (the old checker expected that death from the reject)', async () => {
       const h = new ConsumerHistory();
@@ -161,7 +177,11 @@ describe('dead-letter-routing checker', () => {
       audit(h, 'payment.process:o1');
       const result = await check(h);
       expect(result.valid).toBe(false);
-      expect(violation(result, 'normal-dead-lettered')?.examples[0]).toMatchObject({ id: 'payment.process:o1', queue: Q, note: 'order o1 meant to be processed' });
+      expect(violation(result, 'normal-dead-lettered')?.examples[0]).toMatchObject({
+        id: 'payment.process:o1',
+        queue: Q,
+        note: 'order o1 meant to be processed',
+      });
     });
 
     it('passes a poison order dead-lettered after the configured retries, fails one dead-lettered early', async () => {
@@ -171,13 +191,26 @@ describe('dead-letter-routing checker', () => {
         h.publish('orders-1', 'payment.process:o1', 'payments', 'process', 'ok');
         h.settle('reject', h.deliver('payments-1', 'payment.process:o1', Q), false);
         const d = h.deliver('dead-letter-1', 'payment.process:o1', DLQ);
-        h.add('dead-letter-1', { kind: 'dead-lettered', id: 'payment.process:o1', orderId: 'o1', queue: Q, reason: 'rejected', count: 1, retries }).handled(d, true, 'dead-letter-recorded').ack(d);
+        h.add('dead-letter-1', {
+          kind: 'dead-lettered',
+          id: 'payment.process:o1',
+          orderId: 'o1',
+          queue: Q,
+          reason: 'rejected',
+          count: 1,
+          retries,
+        })
+          .handled(d, true, 'dead-letter-recorded')
+          .ack(d);
         return h;
       };
       expect((await check(dies(3))).valid).toBe(true);
       const early = await check(dies(0));
       expect(early.valid).toBe(false);
-      expect(violation(early, 'intent-mismatch')?.examples[0]).toMatchObject({ expected: 'poison: rejected in payment.process after 3 retries', actual: 'rejected after 0 retries' });
+      expect(violation(early, 'intent-mismatch')?.examples[0]).toMatchObject({
+        expected: 'poison: rejected in payment.process after 3 retries',
+        actual: 'rejected after 0 retries',
+      });
     });
 
     it('expects a poison payment that landed to die even when no reject was recorded (a retry lost in a crash)', async () => {
@@ -195,17 +228,31 @@ describe('dead-letter-routing checker', () => {
       audit(h, 'payment.process:o1', Q, 'rejected');
       const result = await check(h);
       expect(result.valid).toBe(false);
-      expect(violation(result, 'intent-mismatch')?.examples[0]).toMatchObject({ expected: 'expire: expired in payment.process after 0 retries', actual: 'rejected after 0 retries' });
+      expect(violation(result, 'intent-mismatch')?.examples[0]).toMatchObject({
+        expected: 'expire: expired in payment.process after 0 retries',
+        actual: 'rejected after 0 retries',
+      });
     });
 
     it('expects a malformed message injected into a queue to be dead-lettered there, rejected, and fails when it was acked and dropped', async () => {
       const dropped = new ConsumerHistory();
-      dropped.add('injector', { kind: 'publish-attempt', id: 'malformed:inventory.update:1', orderId: '', exchange: '', routingKey: 'inventory.update', intent: 'malformed' });
+      dropped.add('injector', {
+        kind: 'publish-attempt',
+        id: 'malformed:inventory.update:1',
+        orderId: '',
+        exchange: '',
+        routingKey: 'inventory.update',
+        intent: 'malformed',
+      });
       dropped.add('injector', { kind: 'publish-result', id: 'malformed:inventory.update:1', orderId: '', outcome: 'ok' });
       dropped.ack(dropped.deliver('inventory-1', 'malformed:inventory.update:1', 'inventory.update'));
       const result = await check(dropped);
       expect(result.valid).toBe(false);
-      expect(violation(result, 'missing')?.examples[0]).toMatchObject({ id: 'malformed:inventory.update:1', queue: 'inventory.update', expected: 'rejected' });
+      expect(violation(result, 'missing')?.examples[0]).toMatchObject({
+        id: 'malformed:inventory.update:1',
+        queue: 'inventory.update',
+        expected: 'rejected',
+      });
     });
   });
 

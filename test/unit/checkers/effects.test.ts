@@ -41,7 +41,8 @@ describe('effects checker on the reference target (its stores read back by read-
     dir.remove();
   });
 
-  const check = async (clientRetries = 5) => effectsChecker().check(runRecord(h.events, { effects: await readReferenceEffects(dir.path), clientRetries }));
+  const check = async (clientRetries = 5) =>
+    effectsChecker().check(runRecord(h.events, { effects: await readReferenceEffects(dir.path), clientRetries }));
 
   /** What the reference pipeline does for one order: the client's answer, the effects, the notifications, the final state. */
   function order(orderId: string, options: { outcome?: Outcome; quantity?: number; charge?: boolean; notify?: boolean } = {}): void {
@@ -54,7 +55,12 @@ describe('effects checker on the reference target (its stores read back by read-
       const type = reservation.ok ? 'inventory_reserved' : 'inventory_failed';
       notifications.sendOnce(`notification.${type}:${orderId}`, { orderId, type });
     }
-    h.handled({ proc: 'orders-1', id: `x:${orderId}`, queue: 'order.status' }, true, reservation.ok ? 'order-completed' : 'order-failed', orderId);
+    h.handled(
+      { proc: 'orders-1', id: `x:${orderId}`, queue: 'order.status' },
+      true,
+      reservation.ok ? 'order-completed' : 'order-failed',
+      orderId,
+    );
     store(orderId, { accepted: outcome === 'ok', paid: charge, reserved: reservation.ok, failure: reservation.ok ? null : 'out of stock' });
   }
 
@@ -72,19 +78,30 @@ describe('effects checker on the reference target (its stores read back by read-
     h.order('o4', 'fail'); // refused: nothing happened
     const result = await check();
     expect(result.valid).toBe(true);
-    expect(result.counts).toMatchObject({ accepted: 2, refused: 1, completed: 2, failed: 1, ordersPerKind: { charge: 3, reservation: 3, 'notification:payment_succeeded': 3 } });
+    expect(result.counts).toMatchObject({
+      accepted: 2,
+      refused: 1,
+      completed: 2,
+      failed: 1,
+      ordersPerKind: { charge: 3, reservation: 3, 'notification:payment_succeeded': 3 },
+    });
     expect(result.table).toMatchObject({ columns: ['check', 'checked', 'violations'] });
   });
 
   it('fails on a double charge and says so first', async () => {
     order('o1');
     order('o2');
-    payments.db.prepare('INSERT INTO payments (order_id, user_id, amount_cents, charged_at) VALUES (?, ?, ?, ?)').run('o1', 'u1', 100, Date.now());
+    payments.db
+      .prepare('INSERT INTO payments (order_id, user_id, amount_cents, charged_at) VALUES (?, ?, ?, ?)')
+      .run('o1', 'u1', 100, Date.now());
     const result = await check();
     expect(result.valid).toBe(false);
     expect(result.summary).toMatch(/^order o1: charge x2/);
     expect(result.duplicated).toEqual({ charge: ['o1'] });
-    expect(violation(result, 'duplicate-effect')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', kind: 'charge', note: 'order o1: charge x2' }] });
+    expect(violation(result, 'duplicate-effect')).toMatchObject({
+      count: 1,
+      examples: [{ orderId: 'o1', kind: 'charge', note: 'order o1: charge x2' }],
+    });
   });
 
   it('fails on a completed order that was never charged', async () => {
@@ -100,7 +117,10 @@ describe('effects checker on the reference target (its stores read back by read-
     order('o3');
     const result = await check();
     expect(result.valid).toBe(false);
-    expect(violation(result, 'effect-of-refused-order')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', note: expect.stringMatching(/holds charge/) }] });
+    expect(violation(result, 'effect-of-refused-order')).toMatchObject({
+      count: 1,
+      examples: [{ orderId: 'o1', note: expect.stringMatching(/holds charge/) }],
+    });
   });
 
   it('fails on a charge for an order nobody placed', async () => {
@@ -112,7 +132,9 @@ describe('effects checker on the reference target (its stores read back by read-
 
   it('fails on two reservations for one order', async () => {
     order('o1');
-    inventory.db.prepare('INSERT INTO reservations (order_id, items, ok, reason, at) VALUES (?, ?, ?, ?, ?)').run('o1', '[]', 0, 'again', Date.now());
+    inventory.db
+      .prepare('INSERT INTO reservations (order_id, items, ok, reason, at) VALUES (?, ?, ?, ?, ?)')
+      .run('o1', '[]', 0, 'again', Date.now());
     const result = await check();
     expect(violation(result, 'duplicate-effect')?.examples[0]).toMatchObject({ orderId: 'o1', kind: 'reservation' });
   });
@@ -130,7 +152,11 @@ describe('effects checker on the reference target (its stores read back by read-
     order('o2', { quantity: 50 });
     inventory.db.prepare('UPDATE reservations SET ok = 1 - ok').run();
     const result = await check();
-    expect(violation(result, 'forbidden-effect')?.examples.map((e) => `${e.orderId} ${e.kind}`).sort()).toEqual(['o1 reservation-refused', 'o2 reservation-ok']);
+    expect(
+      violation(result, 'forbidden-effect')
+        ?.examples.map((e) => `${e.orderId} ${e.kind}`)
+        .sort(),
+    ).toEqual(['o1 reservation-refused', 'o2 reservation-ok']);
   });
 
   it('fails on stock reserved for an order the client was told failed', async () => {
@@ -145,14 +171,22 @@ describe('effects checker on the reference target (its stores read back by read-
     order('o1', { quantity: 3 });
     inventory.db.prepare('UPDATE stock SET remaining = remaining - 1 WHERE product_id = ?').run('p1');
     const result = await check();
-    expect(violation(result, 'invariant')?.examples[0]).toMatchObject({ subject: 'p1', note: 'p1: initial 10 - reserved 3 = 7, but remaining is 6' });
+    expect(violation(result, 'invariant')?.examples[0]).toMatchObject({
+      subject: 'p1',
+      note: 'p1: initial 10 - reserved 3 = 7, but remaining is 6',
+    });
   });
 
   it('fails on a notification sent twice', async () => {
     order('o1');
-    notifications.db.prepare('INSERT INTO notifications (message_id, order_id, type, sent_at) VALUES (?, ?, ?, ?)').run('notification.payment_succeeded:o1', 'o1', 'payment_succeeded', Date.now());
+    notifications.db
+      .prepare('INSERT INTO notifications (message_id, order_id, type, sent_at) VALUES (?, ?, ?, ?)')
+      .run('notification.payment_succeeded:o1', 'o1', 'payment_succeeded', Date.now());
     const result = await check();
-    expect(violation(result, 'duplicate-effect')).toMatchObject({ count: 1, examples: [{ orderId: 'o1', kind: 'notification:payment_succeeded' }] });
+    expect(violation(result, 'duplicate-effect')).toMatchObject({
+      count: 1,
+      examples: [{ orderId: 'o1', kind: 'notification:payment_succeeded' }],
+    });
   });
 
   it('fails on the same notification sent under two message ids', async () => {
@@ -165,14 +199,19 @@ describe('effects checker on the reference target (its stores read back by read-
   it('fails on a finished order missing a notification', async () => {
     order('o1', { notify: false });
     const result = await check();
-    expect(violation(result, 'effects-disagree')?.examples.map((e) => e.kind)).toEqual(['notification:payment_succeeded', 'notification:inventory_reserved']);
+    expect(violation(result, 'effects-disagree')?.examples.map((e) => e.kind)).toEqual([
+      'notification:payment_succeeded',
+      'notification:inventory_reserved',
+    ]);
   });
 
   it('fails on a notification that contradicts the order’s outcome', async () => {
     order('o1');
     notifications.sendOnce('notification.inventory_failed:o1', { orderId: 'o1', type: 'inventory_failed' });
     const result = await check();
-    expect(violation(result, 'effects-disagree')?.examples[0]?.note).toMatch(/holds notification:inventory_failed without reservation-refused/);
+    expect(violation(result, 'effects-disagree')?.examples[0]?.note).toMatch(
+      /holds notification:inventory_failed without reservation-refused/,
+    );
   });
 
   it('is unknown, naming the files, when a store is missing', async () => {
@@ -208,7 +247,10 @@ describe('effects checker on the reference target (its stores read back by read-
       chargedNotReserved('o2', 'info');
       const result = await check(5);
       expect(result.valid).toBe(false);
-      expect(violation(result, 'partial-order')?.examples[0]).toMatchObject({ orderId: 'o2', note: expect.stringMatching(/has charge, notification:payment_succeeded, paid; lacks reservation/) });
+      expect(violation(result, 'partial-order')?.examples[0]).toMatchObject({
+        orderId: 'o2',
+        note: expect.stringMatching(/has charge, notification:payment_succeeded, paid; lacks reservation/),
+      });
     });
 
     it('only reports an in-doubt partial order when client retries are off (the system told the client to retry)', async () => {
@@ -236,7 +278,10 @@ describe('effects checker on the reference target (its stores read back by read-
       notifications.sendOnce('notification.inventory_failed:o2', { orderId: 'o2', type: 'inventory_failed' });
       store('o2', { accepted: false, paid: false, reserved: false });
       const result = await check();
-      expect(violation(result, 'effect-of-refused-order')?.examples[0]).toMatchObject({ orderId: 'o2', note: expect.stringMatching(/holds notification:inventory_failed, status:processing,/) });
+      expect(violation(result, 'effect-of-refused-order')?.examples[0]).toMatchObject({
+        orderId: 'o2',
+        note: expect.stringMatching(/holds notification:inventory_failed, status:processing,/),
+      });
     });
 
     it('fails when the orders store contradicts the history or misses an accepted order', async () => {
@@ -258,7 +303,8 @@ describe('effects checker on the reference target (its stores read back by read-
 describe('effects checker, generic over what the target declares', () => {
   /** A target that ships parcels: each completed order must hold one `shipment`. */
   const shipping = (rows: TargetEffects['rows']): TargetEffects => ({ rows, requiredKinds: ['shipment'] });
-  const completed = (orderId: string, h: ConsumerHistory) => h.order(orderId, 'ok').handled({ proc: 'w-1', id: `m:${orderId}`, queue: 'q' }, true, 'order-completed', orderId);
+  const completed = (orderId: string, h: ConsumerHistory) =>
+    h.order(orderId, 'ok').handled({ proc: 'w-1', id: `m:${orderId}`, queue: 'q' }, true, 'order-completed', orderId);
 
   it('is unknown when the target gave no effects to read (never valid by default)', async () => {
     const h = completed('o1', new ConsumerHistory());
@@ -269,8 +315,26 @@ describe('effects checker, generic over what the target declares', () => {
 
   it('passes when every completed order holds its required kinds once, and names a double one', async () => {
     const h = completed('o2', completed('o1', new ConsumerHistory()));
-    expect((await effectsChecker().check(runRecord(h.events, { effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 1 }, { orderId: 'o2', kind: 'shipment', count: 1 }]) }))).valid).toBe(true);
-    const twice = await effectsChecker().check(runRecord(h.events, { effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 2 }, { orderId: 'o2', kind: 'shipment', count: 1 }]) }));
+    expect(
+      (
+        await effectsChecker().check(
+          runRecord(h.events, {
+            effects: shipping([
+              { orderId: 'o1', kind: 'shipment', count: 1 },
+              { orderId: 'o2', kind: 'shipment', count: 1 },
+            ]),
+          }),
+        )
+      ).valid,
+    ).toBe(true);
+    const twice = await effectsChecker().check(
+      runRecord(h.events, {
+        effects: shipping([
+          { orderId: 'o1', kind: 'shipment', count: 2 },
+          { orderId: 'o2', kind: 'shipment', count: 1 },
+        ]),
+      }),
+    );
     expect(twice.valid).toBe(false);
     expect(twice.summary).toMatch(/^order o1: shipment x2/);
   });
@@ -279,7 +343,9 @@ describe('effects checker, generic over what the target declares', () => {
     const h = completed('o1', new ConsumerHistory());
     const noTerminal = { ...REFERENCE_TOPOLOGY, terminalEffects: { completed: ['parcel-delivered'], failed: [] } };
     // Under that declaration o1 never finished, and holding a shipment makes it partial.
-    const result = await effectsChecker().check(runRecord(h.events, { topology: noTerminal, effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 1 }]) }));
+    const result = await effectsChecker().check(
+      runRecord(h.events, { topology: noTerminal, effects: shipping([{ orderId: 'o1', kind: 'shipment', count: 1 }]) }),
+    );
     expect(violation(result, 'partial-order')?.examples[0]?.orderId).toBe('o1');
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, RunRecord } from '../../../harness/checkers/checker.ts';
-import { BrokerSamplesShapeError, jainIndex, prefetchFairnessChecker, type ConsumerShare, type PrefetchFairnessOptions } from '../../../harness/checkers/prefetch-fairness.ts';
+import {
+  BrokerSamplesShapeError,
+  jainIndex,
+  prefetchFairnessChecker,
+  type ConsumerShare,
+  type PrefetchFairnessOptions,
+} from '../../../harness/checkers/prefetch-fairness.ts';
 import { ConsumerHistory, runRecord } from './consumer-history.ts';
 
 const Q = 'payment.process';
@@ -29,7 +35,9 @@ function split(counts: Record<string, number>, queue = Q): ConsumerHistory {
       const t = 1_000 + n * 10;
       h.at(t);
       const d = h.deliver(proc, `m${n++}`, queue);
-      h.at(t + 5).handled(d).ack(d);
+      h.at(t + 5)
+        .handled(d)
+        .ack(d);
     }
   }
   return h;
@@ -41,7 +49,20 @@ describe('prefetch-fairness checker', () => {
     expect(result.valid).toBe(true);
     expect(result.queues).toEqual([expect.objectContaining({ queue: Q, deliveries: 120, judged: true, jain: 1 })]);
     expect(consumer(result, 'payments-1')).toMatchObject({ deliveries: 60, share: 0.5, capacityShare: 0.5, utilisation: 1, maxUnacked: 1 });
-    expect(result.table).toMatchObject({ columns: ['queue', 'consumer', 'deliveries', 'share', 'capacity share', 'utilisation', 'max unacked', 'p95 hold ms', 'p95 wait ms', 'jain'] });
+    expect(result.table).toMatchObject({
+      columns: [
+        'queue',
+        'consumer',
+        'deliveries',
+        'share',
+        'capacity share',
+        'utilisation',
+        'max unacked',
+        'p95 hold ms',
+        'p95 wait ms',
+        'jain',
+      ],
+    });
   });
 
   it('fails when a consumer holds more unacked deliveries than the prefetch', async () => {
@@ -50,7 +71,10 @@ describe('prefetch-fairness checker', () => {
     for (const d of held) h.handled(d).ack(d);
     const result = await check(h);
     expect(result.valid).toBe(false);
-    expect(violation(result, 'over-prefetch')).toMatchObject({ count: 1, examples: [{ consumer: 'payments-1', queue: Q, maxUnacked: 3, prefetch: 2 }] });
+    expect(violation(result, 'over-prefetch')).toMatchObject({
+      count: 1,
+      examples: [{ consumer: 'payments-1', queue: Q, maxUnacked: 3, prefetch: 2 }],
+    });
   });
 
   it('resets a consumer’s count when its consume connection dies (the broker requeued what it held)', async () => {
@@ -78,7 +102,9 @@ describe('prefetch-fairness checker', () => {
     const sample = { t: 1_000, connectionName: 'payments-1 consume', consumerCount: 1, prefetchCount: 2, unacked: 1 };
 
     it('agree when unacked stays within the configured prefetch; channels without consumers are ignored', async () => {
-      const broker = { channelSamples: [sample, { ...sample, connectionName: 'payments-1 publish', consumerCount: 0, prefetchCount: 0, unacked: 0 }] };
+      const broker = {
+        channelSamples: [sample, { ...sample, connectionName: 'payments-1 publish', consumerCount: 0, prefetchCount: 0, unacked: 0 }],
+      };
       const result = await check(split({ 'payments-1': 3 }), {}, { broker });
       expect(result.valid).toBe(true);
       expect(result.broker).toMatchObject({ samplesChecked: 1, maxUnackedByConnection: { 'payments-1 consume': 1 } });
@@ -97,8 +123,12 @@ describe('prefetch-fairness checker', () => {
 
     it('refuse samples of the wrong shape with a message naming the expected one', async () => {
       const checker = prefetchFairnessChecker({ prefetch: 2 });
-      expect(() => checker.check(runRecord(split({ 'payments-1': 3 }).events, { broker: { channelSamples: [{ t: 1, unacked: '3' }] } }))).toThrow(BrokerSamplesShapeError);
-      expect(() => checker.check(runRecord([], { broker: { channelSamples: {} } }))).toThrow(/expected an array of \{ t: number, connectionName/);
+      expect(() =>
+        checker.check(runRecord(split({ 'payments-1': 3 }).events, { broker: { channelSamples: [{ t: 1, unacked: '3' }] } })),
+      ).toThrow(BrokerSamplesShapeError);
+      expect(() => checker.check(runRecord([], { broker: { channelSamples: {} } }))).toThrow(
+        /expected an array of \{ t: number, connectionName/,
+      );
     });
   });
 
@@ -111,7 +141,9 @@ describe('prefetch-fairness checker', () => {
   });
 
   it('judges shares against capacity: a 5:1 split between a fast and a slow consumer is fair', async () => {
-    const result = await check(split({ 'payments-1': 100, 'payments-2': 20 }), { capacityByConsumer: { 'payments-1': 5, 'payments-2': 1 } });
+    const result = await check(split({ 'payments-1': 100, 'payments-2': 20 }), {
+      capacityByConsumer: { 'payments-1': 5, 'payments-2': 1 },
+    });
     expect(result.valid).toBe(true);
     expect(consumer(result, 'payments-2').utilisation).toBeCloseTo(1, 5);
   });
@@ -127,7 +159,9 @@ describe('prefetch-fairness checker', () => {
     h.at(900).connected('payments-2');
     const result = await check(h, {}, { system: { instances: { payments: 2 } } });
     expect(result.valid).toBe(false);
-    expect(violation(result, 'starved')?.examples).toEqual([expect.objectContaining({ consumer: 'payments-2', deliveries: 0, fairShare: 0.5 })]);
+    expect(violation(result, 'starved')?.examples).toEqual([
+      expect.objectContaining({ consumer: 'payments-2', deliveries: 0, fairShare: 0.5 }),
+    ]);
   });
 
   it('weights a fair share by the time a consumer was connected', async () => {
@@ -152,7 +186,9 @@ describe('prefetch-fairness checker', () => {
       for (let i = 0; i < 20; i++) {
         h.at(10_000 + i * 500);
         const d = h.deliver('payments-1', `s${i}`, Q);
-        h.at(10_000 + i * 500 + 3_000).handled(d).ack(d);
+        h.at(10_000 + i * 500 + 3_000)
+          .handled(d)
+          .ack(d);
       }
       if (fast === 'disconnected') h.at(9_000).disconnected('payments-2');
       if (fast === 'idle' || fast === 'disconnected') return h;
@@ -160,7 +196,9 @@ describe('prefetch-fairness checker', () => {
         const t = 10_000 + i * 500 + 200;
         h.at(t);
         const d = h.deliver('payments-2', `f${i}`, Q);
-        h.at(t + (fast === 'just as stuck' ? 3_000 : 100)).handled(d).ack(d);
+        h.at(t + (fast === 'just as stuck' ? 3_000 : 100))
+          .handled(d)
+          .ack(d);
       }
       return h;
     }
@@ -169,7 +207,9 @@ describe('prefetch-fairness checker', () => {
     it('fails when a consumer sits on messages while another consumer of the queue was working and had room', async () => {
       const result = await check(slowHolder('working alongside'), processing);
       expect(result.valid).toBe(false);
-      expect(violation(result, 'hoarding')?.examples).toEqual([expect.objectContaining({ consumer: 'payments-1', queue: Q, serviceMs: 100 })]);
+      expect(violation(result, 'hoarding')?.examples).toEqual([
+        expect.objectContaining({ consumer: 'payments-1', queue: Q, serviceMs: 100 }),
+      ]);
       expect(consumer(result, 'payments-1').p95WaitMs).toBeCloseTo(2_902, -1);
       expect(consumer(result, 'payments-2').p95AvoidableWaitMs).toBe(0);
     });

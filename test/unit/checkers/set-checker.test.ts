@@ -11,9 +11,15 @@ import { ConsumerHistory, runRecord } from './consumer-history.ts';
 const QUEUE = 'plain-orders';
 const COMPLETE_READ: FinalReadSummary = { queues: [{ name: QUEUE, messages: 0 }], messages: 0, complete: true };
 
-function judge(h: ConsumerHistory, processed: readonly string[] | undefined, finalRead: FinalReadSummary | undefined = COMPLETE_READ): CheckResult {
+function judge(
+  h: ConsumerHistory,
+  processed: readonly string[] | undefined,
+  finalRead: FinalReadSummary | undefined = COMPLETE_READ,
+): CheckResult {
   const topology = blackBoxTopology([QUEUE]);
-  return setChecker().check(runRecord(h.events, { target: 'plain-orders', topology, ...(processed ? { processed } : {}), ...(finalRead ? { finalRead } : {}) })) as CheckResult;
+  return setChecker().check(
+    runRecord(h.events, { target: 'plain-orders', topology, ...(processed ? { processed } : {}), ...(finalRead ? { finalRead } : {}) }),
+  ) as CheckResult;
 }
 
 function orders(h: ConsumerHistory, outcome: Outcome, ...ids: string[]): ConsumerHistory {
@@ -91,6 +97,9 @@ describe('set checker', () => {
   it('is unknown without a readback, and when nothing was accepted', () => {
     const h = orders(new ConsumerHistory(), 'ok', 'a');
     expect(judge(h, undefined)).toMatchObject({ valid: 'unknown', summary: expect.stringMatching(/read back nothing/) });
-    expect(judge(orders(new ConsumerHistory(), 'fail', 'a'), [])).toMatchObject({ valid: 'unknown', summary: expect.stringMatching(/no order was accepted/) });
+    expect(judge(orders(new ConsumerHistory(), 'fail', 'a'), [])).toMatchObject({
+      valid: 'unknown',
+      summary: expect.stringMatching(/no order was accepted/),
+    });
   });
 });

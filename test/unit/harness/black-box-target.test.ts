@@ -32,7 +32,9 @@ function targetDir(name: string, json: unknown): string {
 const minimal = {
   name: 'tiny',
   description: 'a tiny target',
-  processes: [{ instance: 'api-1', role: 'api', command: 'node', args: ['api.mjs'], env: { PORT: '${HTTP_PORT}' }, ready: { kind: 'json-line' } }],
+  processes: [
+    { instance: 'api-1', role: 'api', command: 'node', args: ['api.mjs'], env: { PORT: '${HTTP_PORT}' }, ready: { kind: 'json-line' } },
+  ],
   api: { url: 'http://127.0.0.1:${HTTP_PORT}', health: 'http://127.0.0.1:${HTTP_PORT}/health' },
   workload: { path: '/orders', body: 'id-only', okStatuses: [202], refusedStatuses: [503] },
   readback: { url: 'http://127.0.0.1:${HTTP_PORT}/processed' },
@@ -98,7 +100,9 @@ describe('loadBlackBoxTarget on examples/plain-orders', () => {
 
 describe('loadBlackBoxTarget refuses what it cannot run, naming the field', () => {
   it('a directory without target.json', async () => {
-    await expect(loadBlackBoxTarget(join(dirs.path, 'nowhere'))).rejects.toThrow(/nowhere\/target\.json: cannot read it \(ENOENT\); expected a target directory holding target\.json/);
+    await expect(loadBlackBoxTarget(join(dirs.path, 'nowhere'))).rejects.toThrow(
+      /nowhere\/target\.json: cannot read it \(ENOENT\); expected a target directory holding target\.json/,
+    );
   });
 
   it('text that is not JSON', async () => {
@@ -107,7 +111,11 @@ describe('loadBlackBoxTarget refuses what it cannot run, naming the field', () =
 
   it('missing and malformed fields, each by its path', async () => {
     const { queues: _queues, ...noQueues } = minimal;
-    const bad = { ...noQueues, workload: { ...minimal.workload, body: 'xml', okStatuses: [] }, processes: [{ ...minimal.processes[0], ready: { kind: 'tcp' } }] };
+    const bad = {
+      ...noQueues,
+      workload: { ...minimal.workload, body: 'xml', okStatuses: [] },
+      processes: [{ ...minimal.processes[0], ready: { kind: 'tcp' } }],
+    };
     const error = (await loadBlackBoxTarget(targetDir('bad-fields', bad)).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(InvalidTargetJsonError);
     expect(error.message).toMatch(/queues: /);
@@ -117,9 +125,9 @@ describe('loadBlackBoxTarget refuses what it cannot run, naming the field', () =
   });
 
   it('a status both accepted and refused, no api process, one instance twice', async () => {
-    await expect(loadBlackBoxTarget(targetDir('overlap', { ...minimal, workload: { ...minimal.workload, refusedStatuses: [202] } }))).rejects.toThrow(
-      /expected okStatuses and refusedStatuses to share no status/,
-    );
+    await expect(
+      loadBlackBoxTarget(targetDir('overlap', { ...minimal, workload: { ...minimal.workload, refusedStatuses: [202] } })),
+    ).rejects.toThrow(/expected okStatuses and refusedStatuses to share no status/);
     const noApi = { ...minimal, processes: [{ ...minimal.processes[0], role: 'orders' }] };
     await expect(loadBlackBoxTarget(targetDir('no-api', noApi))).rejects.toThrow(/processes: expected one process with role "api"/);
     const twice = { ...minimal, processes: [minimal.processes[0], minimal.processes[0]] };
@@ -140,7 +148,9 @@ describe('the readback and health of a started black box', () => {
     res.writeHead(req.url === '/health' ? 200 : answer.status, { 'content-type': 'application/json' });
     res.end(req.url === '/health' ? '{}' : answer.body);
   });
-  const url = new Promise<string>((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+  const url = new Promise<string>((ok) =>
+    server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)),
+  );
   afterAll(() => new Promise((done) => server.close(done)));
 
   it('reads the processed ids with their repeats', async () => {

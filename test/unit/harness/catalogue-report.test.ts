@@ -6,7 +6,14 @@ const base = { seconds: 40, summary: 'zero-loss: all accepted orders accounted f
 const cases: CatalogueCase[] = [
   { ...base, scenario: 'broker-restart', variant: 'reference', expectedExit: 0, exitCode: 0 },
   { ...base, scenario: 'broker-restart', variant: 'transient', expectedExit: 1, exitCode: 1 },
-  { ...base, scenario: 'broker-kill', variant: 'reference', expectedExit: 0, exitCode: 1, summary: 'zero-loss: 3 of 900 accepted orders lost <&>' },
+  {
+    ...base,
+    scenario: 'broker-kill',
+    variant: 'reference',
+    expectedExit: 0,
+    exitCode: 1,
+    summary: 'zero-loss: 3 of 900 accepted orders lost <&>',
+  },
   { ...base, scenario: 'broker-kill', variant: 'no-confirms', expectedExit: 1, exitCode: 0 },
   { ...base, scenario: 'broker-kill', variant: 'auto-ack', expectedExit: 1, exitCode: 2 },
 ];

@@ -33,7 +33,10 @@ describe('startClientLoad', () => {
     server = await startFlakyOrderServer((id, nth) => (nth === 1 && Number(id?.split('-')[2]) % 2 === 0 ? IN_DOUBT : ACCEPTED));
     dir = mkdtempSync(join(tmpdir(), 'client-load-'));
     const historyFile = join(dir, 'client.jsonl');
-    const load = startClientLoad({ apiUrl: server.url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, mix: { poison: 0.2, flash: 0.2 } }, new AbortController().signal);
+    const load = startClientLoad(
+      { apiUrl: server.url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, mix: { poison: 0.2, flash: 0.2 } },
+      new AbortController().signal,
+    );
     const summary = await load.done;
     expect(summary.sent).toBe(10);
     expect(summary.retries).toMatchObject({ clientRetries: 5, needed: 5, attempts: 5, recovered: 5, gaveUp: 0 });
@@ -53,13 +56,16 @@ describe('startClientLoad', () => {
     server = await startFlakyOrderServer(() => IN_DOUBT);
     dir = mkdtempSync(join(tmpdir(), 'client-load-'));
     const historyFile = join(dir, 'client.jsonl');
-    const summary = await startClientLoad({ apiUrl: server.url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, clientRetries: 0 }, new AbortController().signal).done;
+    const summary = await startClientLoad(
+      { apiUrl: server.url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, clientRetries: 0 },
+      new AbortController().signal,
+    ).done;
     expect(server.received).toHaveLength(10);
     expect(readHistory(historyFile).every((e) => e.attempt === 1 && e.intent === 'normal')).toBe(true);
     expect(summary.retries).toMatchObject({ clientRetries: 0, needed: 10, attempts: 0, gaveUp: 10 });
   }, 15_000);
 
-  it('sends a target\'s workload: its path, an id-only body, its statuses read as accepted and refused', async () => {
+  it("sends a target's workload: its path, an id-only body, its statuses read as accepted and refused", async () => {
     const received: { url: string; body: string }[] = [];
     const api = http.createServer((req, res) => {
       let body = '';
@@ -78,13 +84,21 @@ describe('startClientLoad', () => {
       const historyFile = join(dir, 'client.jsonl');
       const workload = { path: '/v1/take', body: 'id-only', okStatuses: [202], refusedStatuses: [503] } as const;
       const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-      const summary = await startClientLoad({ apiUrl: url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, workload }, new AbortController().signal).done;
+      const summary = await startClientLoad(
+        { apiUrl: url, rate: 20, durationSeconds: 0.5, seed: 1, historyFile, workload },
+        new AbortController().signal,
+      ).done;
       expect(summary.sent).toBe(10);
       expect(new Set(received.map((r) => r.url))).toEqual(new Set(['/v1/take']));
       expect(received[0]!.body).toBe(JSON.stringify({ id: 'order-1-0' }));
       const events = readHistory(historyFile);
       const first = events.filter((e) => e.attempt === 1);
-      expect(first.filter((e) => e.outcome === 'fail').map((e) => e.orderId).sort()).toEqual(['order-1-0', 'order-1-2', 'order-1-4', 'order-1-6', 'order-1-8']);
+      expect(
+        first
+          .filter((e) => e.outcome === 'fail')
+          .map((e) => e.orderId)
+          .sort(),
+      ).toEqual(['order-1-0', 'order-1-2', 'order-1-4', 'order-1-6', 'order-1-8']);
       expect(events.filter((e) => e.attempt === 2).every((e) => e.outcome === 'ok' && e.intent === 'normal')).toBe(true);
     } finally {
       await new Promise((r) => api.close(r));
@@ -93,14 +107,28 @@ describe('startClientLoad', () => {
 
   it('refuses an order mix the workload cannot carry before starting anything', () => {
     const workload = { path: '/orders', body: 'id-only', okStatuses: [202], refusedStatuses: [503] } as const;
-    expect(() => startClientLoad({ apiUrl: 'http://127.0.0.1:1', rate: 1, durationSeconds: 1, seed: 1, historyFile: '/nonexistent/x', workload, mix: { poison: 0.1 } }, new AbortController().signal)).toThrow(
-      InvalidWorkloadError,
-    );
+    expect(() =>
+      startClientLoad(
+        {
+          apiUrl: 'http://127.0.0.1:1',
+          rate: 1,
+          durationSeconds: 1,
+          seed: 1,
+          historyFile: '/nonexistent/x',
+          workload,
+          mix: { poison: 0.1 },
+        },
+        new AbortController().signal,
+      ),
+    ).toThrow(InvalidWorkloadError);
   });
 
   it('refuses a retry count out of range before starting anything', () => {
-    expect(() => startClientLoad({ apiUrl: 'http://127.0.0.1:1', rate: 1, durationSeconds: 1, seed: 1, historyFile: '/nonexistent/x', clientRetries: 99 }, new AbortController().signal)).toThrow(
-      InvalidRetryPolicyError,
-    );
+    expect(() =>
+      startClientLoad(
+        { apiUrl: 'http://127.0.0.1:1', rate: 1, durationSeconds: 1, seed: 1, historyFile: '/nonexistent/x', clientRetries: 99 },
+        new AbortController().signal,
+      ),
+    ).toThrow(InvalidRetryPolicyError);
   });
 });

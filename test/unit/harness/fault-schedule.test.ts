@@ -83,7 +83,7 @@ describe('fault schedule', () => {
     dispose();
   });
 
-  it('counts a fault\'s duration from when its start finished, and records when it started, took effect and healed', async () => {
+  it("counts a fault's duration from when its start finished, and records when it started, took effect and healed", async () => {
     const log: string[] = [];
     const { schedule, dispose } = scheduleOf([{ at: 0, duration: 0.1, fault: fake('slow-start', log, 150) }]);
     schedule.begin();
@@ -124,7 +124,9 @@ describe('faults check', () => {
   });
 
   it('is unknown for a fault that failed to heal, never started, or was never healed', () => {
-    expect(faultCheck([{ ...base, startedAt: 8, inEffectAt: 8.2, healedAt: 20, healError: 'boot timed out' }]).summary).toMatch(/broker-kill failed to heal: boot timed out/);
+    expect(faultCheck([{ ...base, startedAt: 8, inEffectAt: 8.2, healedAt: 20, healError: 'boot timed out' }]).summary).toMatch(
+      /broker-kill failed to heal: boot timed out/,
+    );
     expect(faultCheck([base]).valid).toBe('unknown');
     expect(faultCheck([base]).summary).toMatch(/broker-kill never started/);
     expect(faultCheck([{ ...base, startedAt: 8, inEffectAt: 8.2 }]).summary).toMatch(/broker-kill was never healed/);

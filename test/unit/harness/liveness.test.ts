@@ -14,10 +14,23 @@ function record(history: HistoryBuilder, read: boolean | Queue[] = true, queues?
   ledger.ingest(history.events);
   const figures = Array.isArray(read) ? read : queues;
   const complete = read !== false;
-  return { runDir: '/x', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, finalRead: { complete, messages: 0, queues: [] }, ...(figures ? { broker: { queues: figures } } : {}) };
+  return {
+    runDir: '/x',
+    target: 'reference',
+    topology: REFERENCE_TOPOLOGY,
+    events: history.events,
+    ledger,
+    finalRead: { complete, messages: 0, queues: [] },
+    ...(figures ? { broker: { queues: figures } } : {}),
+  };
 }
 
-const emptyQueues: Queue[] = ['order.created', 'inventory.update', 'payment.process', 'order.status', 'notification.send'].map((name) => ({ name, ready: 0, unacked: 0, consumers: 2 }));
+const emptyQueues: Queue[] = ['order.created', 'inventory.update', 'payment.process', 'order.status', 'notification.send'].map((name) => ({
+  name,
+  ready: 0,
+  unacked: 0,
+  consumers: 2,
+}));
 
 /** o2's payment was handled, its follow-ups never sent, and the broker requeued it: nobody consumes any more. */
 function stuckAfterHandling(): HistoryBuilder {
@@ -80,7 +93,10 @@ describe('liveness', () => {
     const checker = livenessChecker({ blackholes: [{ fault: 'blackhole', connections: 'both' }], detectWithinMs: 20_000 });
     const result = await checker.check(record(h, emptyQueues));
     expect(result.valid).toBe(false);
-    expect((result.unnoticedDeadConnections as { connection: string }[]).map((u) => u.connection).sort()).toEqual(['api-1 publish', 'payments-1 publish']);
+    expect((result.unnoticedDeadConnections as { connection: string }[]).map((u) => u.connection).sort()).toEqual([
+      'api-1 publish',
+      'payments-1 publish',
+    ]);
     expect(result.summary).toMatch(/^stuck on dead connections: 2 connections never noticed the blackhole/);
     const consumeOnly = livenessChecker({ blackholes: [{ fault: 'blackhole', connections: 'consume' }], detectWithinMs: 20_000 });
     expect((await consumeOnly.check(record(h, emptyQueues))).valid).toBe(true);

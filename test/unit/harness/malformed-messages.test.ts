@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
-import { MALFORMED_KINDS, malformedBody, malformedCatalogue, malformedQueues, WELL_FORMED, type ParsedQueue } from '../../../harness/runner/malformed-messages.ts';
+import {
+  MALFORMED_KINDS,
+  malformedBody,
+  malformedCatalogue,
+  malformedQueues,
+  WELL_FORMED,
+  type ParsedQueue,
+} from '../../../harness/runner/malformed-messages.ts';
 import { REFERENCE_TOPOLOGY } from '../../../system/target/declared-topology.ts';
 import { parseMessage, PoisonMessageError, type Delivery, type QueueHandler } from '../../../system/amqp/consumer.ts';
 import { BOUNDED_QUEUES, QUEUES, WORK_QUEUES, type QueueName } from '../../../system/amqp/topology.ts';
@@ -35,13 +42,24 @@ const SCHEMAS: Record<string, ZodType> = {
  * message must be refused by the parse, before any effect.
  */
 const untouchable = <T>(name: string): T =>
-  new Proxy({}, { get: (_, prop) => { throw new Error(`${name}.${String(prop)} was used: the message got past the parse`); } }) as T;
+  new Proxy(
+    {},
+    {
+      get: (_, prop) => {
+        throw new Error(`${name}.${String(prop)} was used: the message got past the parse`);
+      },
+    },
+  ) as T;
 const HANDLERS: QueueHandler[] = [
   ...ordersHandlers(untouchable<OrdersStore>('orders store')),
   ...paymentsHandlers(untouchable<PaymentsStore>('payments store')),
   ...inventoryHandlers(untouchable<InventoryStore>('inventory store')),
   ...notificationsHandlers(untouchable<NotificationsStore>('notifications store')),
-  ...deadLetterHandlers(untouchable<DeadLetterStore>('dead-letter store'), untouchable<AuditStore>('audit store'), untouchable<HistoryWriter>('history')),
+  ...deadLetterHandlers(
+    untouchable<DeadLetterStore>('dead-letter store'),
+    untouchable<AuditStore>('audit store'),
+    untouchable<HistoryWriter>('history'),
+  ),
 ];
 
 function delivery(queue: ParsedQueue, content: Buffer): Delivery {
@@ -53,7 +71,11 @@ describe('the malformed message catalogue', () => {
 
   it('knows a body of every work queue, each of which has a worker parsing it', () => {
     expect([...PARSED].sort()).toEqual([...WORK_QUEUES].sort());
-    for (const queue of PARSED) expect(HANDLERS.some((h) => h.queue === queue), queue).toBe(true);
+    for (const queue of PARSED)
+      expect(
+        HANDLERS.some((h) => h.queue === queue),
+        queue,
+      ).toBe(true);
   });
 
   it('injects into every work queue but the bounded ones, where an overflow may take a message first', () => {
@@ -63,7 +85,8 @@ describe('the malformed message catalogue', () => {
   });
 
   it('starts from a body each queue accepts, so what breaks it is the malformation', () => {
-    for (const queue of PARSED) expect(() => parseMessage(delivery(queue, Buffer.from(JSON.stringify(WELL_FORMED[queue]))), SCHEMAS[queue]!), queue).not.toThrow();
+    for (const queue of PARSED)
+      expect(() => parseMessage(delivery(queue, Buffer.from(JSON.stringify(WELL_FORMED[queue]))), SCHEMAS[queue]!), queue).not.toThrow();
   });
 
   it('every kind of every queue is refused as poison by the real worker handler, before any effect', async () => {

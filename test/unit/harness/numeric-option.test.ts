@@ -36,7 +36,9 @@ describe('numeric command-line options', () => {
     expect(parseNumericOption(retries, '12345678')).toBe(12345678);
     expect(() => parseNumericOption(retries, '1.5')).toThrow('--retries: expected an integer >= 0, got 1.5');
     expect(() => parseNumericOption(retries, '1e300')).toThrow('--retries: expected an integer >= 0, got 1e300');
-    expect(() => parseNumericOption({ flag: '--n', min: 1, max: 9, integer: true }, '10')).toThrow(/^--n: expected an integer from 1 to 9, got 10$/);
+    expect(() => parseNumericOption({ flag: '--n', min: 1, max: 9, integer: true }, '10')).toThrow(
+      /^--n: expected an integer from 1 to 9, got 10$/,
+    );
   });
 });
 
@@ -51,7 +53,13 @@ describe('every command line catches one class', () => {
 
 describe('negative option values', () => {
   it('joins a long option with a negative number that follows it', () => {
-    expect(joinNegativeValues(['broker-kill', '--rate', '-5', '--duration', '-.5', '--seed', '3'])).toEqual(['broker-kill', '--rate=-5', '--duration=-.5', '--seed', '3']);
+    expect(joinNegativeValues(['broker-kill', '--rate', '-5', '--duration', '-.5', '--seed', '3'])).toEqual([
+      'broker-kill',
+      '--rate=-5',
+      '--duration=-.5',
+      '--seed',
+      '3',
+    ]);
   });
 
   it('leaves short options, non-numbers, "--flag=value" and everything after "--" alone', () => {

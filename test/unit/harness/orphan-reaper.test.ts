@@ -63,7 +63,7 @@ describe('orphansOf', () => {
     ]);
   });
 
-  it('accepts a process that exec\'d another program when its command line holds the recorded marker', () => {
+  it("accepts a process that exec'd another program when its command line holds the recorded marker", () => {
     const broker = record(10, { cmdline: '/bin/sh /usr/lib/rabbitmq/bin/rabbitmq-server', cmdlineMarker: '/runs/x/broker' });
     expect(orphansOf([broker], probeOf([running(10, { cmdline: 'beam.smp -- -home /runs/x/broker --' })])).map((o) => o.pid)).toEqual([10]);
     expect(orphansOf([broker], probeOf([running(10, { cmdline: 'beam.smp -- -home /runs/y/broker --' })]))).toEqual([]);

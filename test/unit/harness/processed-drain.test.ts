@@ -65,8 +65,21 @@ describe('drainProcessed', () => {
 
 describe('acceptedOrderIds', () => {
   it('takes every id with an ok answer to any attempt, once', () => {
-    const request = (orderId: string, outcome: 'ok' | 'fail' | 'info'): HistoryEvent => ({ t: 1, proc: 'client', kind: 'order-request', orderId, outcome });
-    const events = [request('a', 'info'), request('a', 'ok'), request('b', 'fail'), request('c', 'ok'), request('c', 'ok'), request('d', 'info')];
+    const request = (orderId: string, outcome: 'ok' | 'fail' | 'info'): HistoryEvent => ({
+      t: 1,
+      proc: 'client',
+      kind: 'order-request',
+      orderId,
+      outcome,
+    });
+    const events = [
+      request('a', 'info'),
+      request('a', 'ok'),
+      request('b', 'fail'),
+      request('c', 'ok'),
+      request('c', 'ok'),
+      request('d', 'info'),
+    ];
     expect([...acceptedOrderIds(events)].sort()).toEqual(['a', 'c']);
   });
 });

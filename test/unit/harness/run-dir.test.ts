@@ -28,7 +28,9 @@ describe('run directories', () => {
     writeFileSync(file, '');
     const root = join(file, 'runs');
     expect(() => ensureRunsRootWritable(root)).toThrow(RunsDirUnwritableError);
-    expect(() => ensureRunsRootWritable(root)).toThrow(`runs directory ${root} is not writable (ENOTDIR on mkdir ${root}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory`);
+    expect(() => ensureRunsRootWritable(root)).toThrow(
+      `runs directory ${root} is not writable (ENOTDIR on mkdir ${root}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory`,
+    );
     expect(() => createRunDir(root, 'broker-kill')).toThrow(RunsDirUnwritableError);
   });
 

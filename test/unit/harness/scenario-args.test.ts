@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkFlaws, DRAIN_TIMEOUT_OPTION, DURATION_OPTION, parseScenarioArgs, RATE_OPTION, UsageError } from '../../../harness/cli/scenario-args.ts';
+import {
+  checkFlaws,
+  DRAIN_TIMEOUT_OPTION,
+  DURATION_OPTION,
+  parseScenarioArgs,
+  RATE_OPTION,
+  UsageError,
+} from '../../../harness/cli/scenario-args.ts';
 import reference from '../../../system/target.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
 
@@ -12,8 +19,31 @@ describe('scenario command line', () => {
   });
 
   it('takes every option', () => {
-    const command = parse('broker-kill', '--rate', '200', '--duration', '12.5', '--flaw', 'no-confirms,transient', '--flaw', 'auto-ack', '--seed', '7', '--keep', '--drain-timeout', '5');
-    expect(command).toMatchObject({ kind: 'run', rate: 200, duration: 12.5, flaws: ['no-confirms', 'transient', 'auto-ack'], seed: 7, keep: true, drainTimeout: 5 });
+    const command = parse(
+      'broker-kill',
+      '--rate',
+      '200',
+      '--duration',
+      '12.5',
+      '--flaw',
+      'no-confirms,transient',
+      '--flaw',
+      'auto-ack',
+      '--seed',
+      '7',
+      '--keep',
+      '--drain-timeout',
+      '5',
+    );
+    expect(command).toMatchObject({
+      kind: 'run',
+      rate: 200,
+      duration: 12.5,
+      flaws: ['no-confirms', 'transient', 'auto-ack'],
+      seed: 7,
+      keep: true,
+      drainTimeout: 5,
+    });
   });
 
   it('refuses an unknown scenario, listing the valid ones', () => {
@@ -24,9 +54,13 @@ describe('scenario command line', () => {
   it("refuses a flaw the chosen target does not have, listing the target's flaws", () => {
     const command = parse('broker-kill', '--flaw', 'sloppy');
     expect(command).toMatchObject({ kind: 'run', target: 'reference', flaws: ['sloppy'] });
-    expect(() => checkFlaws(['no-confirms', 'sloppy'], reference)).toThrow(/unknown flaw "sloppy" for target reference: expected one of .*no-confirms/);
+    expect(() => checkFlaws(['no-confirms', 'sloppy'], reference)).toThrow(
+      /unknown flaw "sloppy" for target reference: expected one of .*no-confirms/,
+    );
     expect(() => checkFlaws(['no-confirms'], reference)).not.toThrow();
-    expect(() => checkFlaws(['no-confirms'], { name: 'plain', flaws: { 'fire-and-forget': { description: 'x' } } })).toThrow(/expected one of fire-and-forget$/);
+    expect(() => checkFlaws(['no-confirms'], { name: 'plain', flaws: { 'fire-and-forget': { description: 'x' } } })).toThrow(
+      /expected one of fire-and-forget$/,
+    );
   });
 
   it('takes --target, by name or directory, defaulting to the reference system', () => {
@@ -61,9 +95,15 @@ describe('scenario command line bounds', () => {
     [['broker-kill', '--drain-timeout', '-3'], /^--drain-timeout: expected a number from 1 to 3600, got -3$/],
     [['broker-kill', '--seed', '-1'], /^--seed: expected an integer from 0 to 4294967295, got -1$/],
     // Above the maximum: the message says why the bound is there.
-    [['broker-kill', '--rate', '1000000'], /^--rate: expected a number from 1 to 5000, got 1000000: the embedded generator and a 2-core machine cannot offer more; use k6/],
+    [
+      ['broker-kill', '--rate', '1000000'],
+      /^--rate: expected a number from 1 to 5000, got 1000000: the embedded generator and a 2-core machine cannot offer more; use k6/,
+    ],
     [['broker-kill', '--duration', '99999999'], /^--duration: expected a number from 1 to 3600, got 99999999: longer runs are soaks/],
-    [['broker-kill', '--drain-timeout', '99999999'], /^--drain-timeout: expected a number from 1 to 3600, got 99999999: a system that has not caught up within an hour/],
+    [
+      ['broker-kill', '--drain-timeout', '99999999'],
+      /^--drain-timeout: expected a number from 1 to 3600, got 99999999: a system that has not caught up within an hour/,
+    ],
     [['broker-kill', '--seed', '4294967296'], /^--seed: expected an integer from 0 to 4294967295, got 4294967296: only the low 32 bits/],
     // Not decimal numbers at all.
     [['broker-kill', '--rate', '0x10'], /^--rate: expected a number from 1 to 5000, got "0x10"$/],
@@ -81,7 +121,12 @@ describe('scenario command line bounds', () => {
       drainTimeout: 3600,
       seed: 4294967295,
     });
-    expect(parse('broker-kill', '--rate', '1', '--duration', '1', '--drain-timeout', '1', '--seed', '0')).toMatchObject({ rate: 1, duration: 1, drainTimeout: 1, seed: 0 });
+    expect(parse('broker-kill', '--rate', '1', '--duration', '1', '--drain-timeout', '1', '--seed', '0')).toMatchObject({
+      rate: 1,
+      duration: 1,
+      drainTimeout: 1,
+      seed: 0,
+    });
   });
 
   it('keeps the watchdog within what setTimeout can hold, even with every bound at its maximum', () => {

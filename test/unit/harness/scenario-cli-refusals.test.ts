@@ -20,9 +20,15 @@ describe('npm run scenario refuses numbers it cannot honour', () => {
   it.each([
     [['broker-kill', '--rate', '-5'], '--rate: expected a number from 1 to 5000, got -5'],
     [['broker-kill', '--rate=-5'], '--rate: expected a number from 1 to 5000, got -5'],
-    [['broker-kill', '--rate', '1000000'], '--rate: expected a number from 1 to 5000, got 1000000: the embedded generator and a 2-core machine cannot offer more; use k6'],
+    [
+      ['broker-kill', '--rate', '1000000'],
+      '--rate: expected a number from 1 to 5000, got 1000000: the embedded generator and a 2-core machine cannot offer more; use k6',
+    ],
     [['broker-kill', '--duration', '99999999'], '--duration: expected a number from 1 to 3600, got 99999999: longer runs are soaks'],
-    [['broker-kill', '--drain-timeout', '99999999'], '--drain-timeout: expected a number from 1 to 3600, got 99999999: a system that has not caught up'],
+    [
+      ['broker-kill', '--drain-timeout', '99999999'],
+      '--drain-timeout: expected a number from 1 to 3600, got 99999999: a system that has not caught up',
+    ],
     [['broker-kill', '--drain-timeout', '-1'], '--drain-timeout: expected a number from 1 to 3600, got -1'],
   ])('%j: exit 2, the range and the usage', async (argv, message) => {
     const run = await runScenarioCli(argv, runs.path, CLI_TIMEOUT_MS);
@@ -39,7 +45,9 @@ describe('npm run scenario refuses a runs directory it cannot write', () => {
     writeFileSync(join(runs.path, 'a-file'), '');
     const run = await runScenarioCli(['broker-kill'], runsDir, CLI_TIMEOUT_MS);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`runs directory ${runsDir} is not writable (ENOTDIR on mkdir ${runsDir}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`);
+    expect(run.stderr).toBe(
+      `runs directory ${runsDir} is not writable (ENOTDIR on mkdir ${runsDir}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`,
+    );
   });
 
   it('a read-only directory (EACCES): exit 2, one line, no stack', async () => {
@@ -64,6 +72,8 @@ describe('npm run scenario refuses a runs directory it cannot write', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     clearTimeout(timer);
     expect(code).toBe(2);
-    expect(stderr).toBe(`runs directory ${runsDir} is not writable (EACCES on mkdir ${runsDir}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`);
+    expect(stderr).toBe(
+      `runs directory ${runsDir} is not writable (EACCES on mkdir ${runsDir}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`,
+    );
   });
 });

@@ -98,7 +98,12 @@ describe('npm run check on a run with a torn line', () => {
     const runDir = join(dir.path, `run-${++n}`);
     mkdirSync(join(runDir, 'history'), { recursive: true });
     writeFileSync(join(runDir, 'history', 'harness.jsonl'), history);
-    const results = { scenario: 'broker-restart', startedAt: new Date(0).toISOString(), options: { rate: 10, duration: 1, seed: 1, flaws: [] }, system: {} };
+    const results = {
+      scenario: 'broker-restart',
+      startedAt: new Date(0).toISOString(),
+      options: { rate: 10, duration: 1, seed: 1, flaws: [] },
+      system: {},
+    };
     writeFileSync(join(runDir, 'results.json'), JSON.stringify(results));
     return runDir;
   }

@@ -9,7 +9,14 @@ import { HistoryBuilder } from '../../support/history-builder.ts';
 function record(history: HistoryBuilder, finalRead: RunRecord['finalRead'] = { complete: true, messages: 0, queues: [] }): RunRecord {
   const ledger = new DeliveryLedger(REFERENCE_TOPOLOGY);
   ledger.ingest(history.events);
-  return { runDir: '/nonexistent', target: 'reference', topology: REFERENCE_TOPOLOGY, events: history.events, ledger, ...(finalRead ? { finalRead } : {}) };
+  return {
+    runDir: '/nonexistent',
+    target: 'reference',
+    topology: REFERENCE_TOPOLOGY,
+    events: history.events,
+    ledger,
+    ...(finalRead ? { finalRead } : {}),
+  };
 }
 
 async function check(history: HistoryBuilder, finalRead?: RunRecord['finalRead']) {
@@ -17,7 +24,18 @@ async function check(history: HistoryBuilder, finalRead?: RunRecord['finalRead']
 }
 
 function stage(result: Awaited<ReturnType<typeof check>>, queue: string) {
-  return (result.stages as { queue: string; lostCount: number; lost: string[]; duplicated: number; recovered: number; inDoubt: number; unexpectedCount: number; unexpected: string[] }[]).find((s) => s.queue === queue)!;
+  return (
+    result.stages as {
+      queue: string;
+      lostCount: number;
+      lost: string[];
+      duplicated: number;
+      recovered: number;
+      inDoubt: number;
+      unexpectedCount: number;
+      unexpected: string[];
+    }[]
+  ).find((s) => s.queue === queue)!;
 }
 
 describe('zero-loss checker', () => {

@@ -6,7 +6,18 @@ const events = (): HistoryEvent[] => [
   { t: 3, proc: 'client', kind: 'order-request', orderId: 'o1', outcome: 'ok' },
   { t: 1, proc: 'api-1', kind: 'publish-attempt', id: 'm1', orderId: 'o1', exchange: 'orders', routingKey: 'order.created' },
   { t: 2, proc: 'api-1', kind: 'publish-result', id: 'm1', orderId: 'o1', outcome: 'ok' },
-  { t: 2, proc: 'orders-1', kind: 'deliver', id: 'm1', orderId: 'o1', queue: 'q', consumer: 'orders-1', deliveryTag: 1, redelivered: false, channel: 1 },
+  {
+    t: 2,
+    proc: 'orders-1',
+    kind: 'deliver',
+    id: 'm1',
+    orderId: 'o1',
+    queue: 'q',
+    consumer: 'orders-1',
+    deliveryTag: 1,
+    redelivered: false,
+    channel: 1,
+  },
 ];
 
 describe('history index', () => {

@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { HISTORY_FILE_ENV, HistoryWriter, InstrumentedPublisher, MissingMessageIdError, NoHistory, openHistory } from '../../../instrument/index.ts';
+import {
+  HISTORY_FILE_ENV,
+  HistoryWriter,
+  InstrumentedPublisher,
+  MissingMessageIdError,
+  NoHistory,
+  openHistory,
+} from '../../../instrument/index.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const dir = tempDir('open-history');
@@ -13,7 +20,10 @@ afterEach(() => {
 afterAll(() => dir.remove());
 
 function lines(file: string): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('openHistory', () => {
@@ -55,7 +65,10 @@ describe('InstrumentedPublisher without a broker', () => {
     const file = join(dir.path, 'no-channel.jsonl');
     const history = new HistoryWriter(file, 'api-1');
     const publisher = new InstrumentedPublisher(history);
-    const report = await publisher.publish('orders', 'order.created', Buffer.from('{}'), { messageId: 'm-1', headers: { 'x-order-id': 'o-1' } });
+    const report = await publisher.publish('orders', 'order.created', Buffer.from('{}'), {
+      messageId: 'm-1',
+      headers: { 'x-order-id': 'o-1' },
+    });
     history.close();
     expect(report).toEqual({ outcome: 'fail', cause: 'not-sent', error: 'not connected' });
     expect(lines(file)).toMatchObject([

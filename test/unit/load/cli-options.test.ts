@@ -12,7 +12,21 @@ describe('parseLoadArgs', () => {
 
   it('reads every flag', () => {
     expect(
-      parseLoadArgs(['--rate', '300', '--duration', '2.5', '--profile', 'spike', '--url', 'http://127.0.0.1:9', '--max-in-flight', '8', '--seed', '0', '--json']),
+      parseLoadArgs([
+        '--rate',
+        '300',
+        '--duration',
+        '2.5',
+        '--profile',
+        'spike',
+        '--url',
+        'http://127.0.0.1:9',
+        '--max-in-flight',
+        '8',
+        '--seed',
+        '0',
+        '--json',
+      ]),
     ).toEqual({ profile: 'spike', rate: 300, duration: 2.5, url: 'http://127.0.0.1:9', maxInFlight: 8, seed: 0, json: true, help: false });
   });
 

@@ -18,7 +18,15 @@ const FAST = { baseDelayMs: 20, maxDelayMs: 1_000 };
 async function runLoad(answer: Answerer, over: Partial<ClientOrderLoadOptions> = {}) {
   server = await startFlakyOrderServer(answer);
   const records: OrderAttemptRecord[] = [];
-  const load = startClientOrderLoad({ apiUrl: server.url, rate: 20, durationSeconds: 1, seed: 1, retryTiming: FAST, record: (r) => records.push(r), ...over });
+  const load = startClientOrderLoad({
+    apiUrl: server.url,
+    rate: 20,
+    durationSeconds: 1,
+    seed: 1,
+    retryTiming: FAST,
+    record: (r) => records.push(r),
+    ...over,
+  });
   return { load, records, summary: await load.done, server };
 }
 
@@ -81,10 +89,13 @@ describe('startClientOrderLoad: client retries', () => {
   });
 
   it('waits at least the Retry-After the API sent', async () => {
-    const { server } = await runLoad((id, nth) => (id === 'order-1-0' && nth === 1 ? { ...IN_DOUBT, headers: { 'retry-after': '1' } } : ACCEPTED), {
-      durationSeconds: 0.1,
-      rate: 10,
-    });
+    const { server } = await runLoad(
+      (id, nth) => (id === 'order-1-0' && nth === 1 ? { ...IN_DOUBT, headers: { 'retry-after': '1' } } : ACCEPTED),
+      {
+        durationSeconds: 0.1,
+        rate: 10,
+      },
+    );
     const at = server.attemptsOf('order-1-0').map((r) => r.atMs);
     expect(at).toHaveLength(2);
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(1_000 - 2);

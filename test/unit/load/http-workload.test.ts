@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { assertWorkload, classifyStatus, InvalidWorkloadError, REFERENCE_WORKLOAD, workloadOrder, type HttpWorkload } from '../../../load/http-workload.ts';
+import {
+  assertWorkload,
+  classifyStatus,
+  InvalidWorkloadError,
+  REFERENCE_WORKLOAD,
+  workloadOrder,
+  type HttpWorkload,
+} from '../../../load/http-workload.ts';
 import { markedOrderBody } from '../../../load/order-body.ts';
 
 // How the client reads answers and builds bodies for a workload given as data (a target's).

@@ -91,8 +91,16 @@ describe('evaluateThresholds', () => {
   });
 
   it('fails each threshold separately', () => {
-    expect(evaluateThresholds(summary({ ok: 98, failed: 2 }), thresholds).checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['failed-rate']);
-    expect(evaluateThresholds(summary({ dropped: 1 }), thresholds).checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['dropped-iterations']);
+    expect(
+      evaluateThresholds(summary({ ok: 98, failed: 2 }), thresholds)
+        .checks.filter((c) => !c.ok)
+        .map((c) => c.name),
+    ).toEqual(['failed-rate']);
+    expect(
+      evaluateThresholds(summary({ dropped: 1 }), thresholds)
+        .checks.filter((c) => !c.ok)
+        .map((c) => c.name),
+    ).toEqual(['dropped-iterations']);
     expect(
       evaluateThresholds(summary({ latencyMs: { count: 100, p50: 5, p90: 8, p99: 21, max: 30 } }), thresholds)
         .checks.filter((c) => !c.ok)
@@ -101,7 +109,10 @@ describe('evaluateThresholds', () => {
   });
 
   it('nothing completed is a failure, not a pass', () => {
-    const verdict = evaluateThresholds(summary({ sent: 0, ok: 0, failed: 0, latencyMs: { count: 0, p50: null, p90: null, p99: null, max: null } }), thresholds);
+    const verdict = evaluateThresholds(
+      summary({ sent: 0, ok: 0, failed: 0, latencyMs: { count: 0, p50: null, p90: null, p99: null, max: null } }),
+      thresholds,
+    );
     expect(verdict.passed).toBe(false);
   });
 });

@@ -23,7 +23,10 @@ interface Exit {
 function runLoad(args: string[], opts: { cwd?: string; interruptAfterMs?: number } = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -62,7 +65,10 @@ describe('npm run load', () => {
     server.status = 500;
     const exit = await runLoad(['--url', server.url, '--rate', '10', '--duration', '1', '--json']);
     expect(exit.code).toBe(1);
-    const result = JSON.parse(exit.stdout) as { summary: { sent: number; failed: number }; verdict: { passed: boolean; checks: { name: string; ok: boolean }[] } };
+    const result = JSON.parse(exit.stdout) as {
+      summary: { sent: number; failed: number };
+      verdict: { passed: boolean; checks: { name: string; ok: boolean }[] };
+    };
     expect(result.summary).toMatchObject({ sent: 10, failed: 10 });
     expect(result.verdict.checks.find((c) => c.name === 'failed-rate')?.ok).toBe(false);
   });

@@ -15,13 +15,19 @@ import { startOrderServer, type StartedOrderServer } from './order-server.ts';
 
 // Every run here is a few seconds at most; tolerances allow for a busy 2-core machine.
 
-const constant = (ratePerSecond: number, durationSeconds: number): ArrivalSchedule => arrivalSchedule({ kind: 'constant', ratePerSecond, durationSeconds });
+const constant = (ratePerSecond: number, durationSeconds: number): ArrivalSchedule =>
+  arrivalSchedule({ kind: 'constant', ratePerSecond, durationSeconds });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const indexOfId = (id: string | undefined): number => Number(id?.split('-').at(-1));
 /** Arrival rate as the server saw it: intervals between first and last arrival, independent of the generator's count. */
 const serverRate = (s: StartedOrderServer): number => ((s.received.length - 1) * 1000) / (s.received.at(-1)!.atMs - s.received[0]!.atMs);
 
-function collect(): { results: RequestResult[]; completed: () => CompletedRequest[]; dropped: () => DroppedRequest[]; onResult: (r: RequestResult) => void } {
+function collect(): {
+  results: RequestResult[];
+  completed: () => CompletedRequest[];
+  dropped: () => DroppedRequest[];
+  onResult: (r: RequestResult) => void;
+} {
   const results: RequestResult[] = [];
   return {
     results,
@@ -40,7 +46,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setUp(maxInFlight: number, delayFor: (atMs: number) => number): Promise<{ server: StartedOrderServer; client: OrderClient }> {
+async function setUp(
+  maxInFlight: number,
+  delayFor: (atMs: number) => number,
+): Promise<{ server: StartedOrderServer; client: OrderClient }> {
   server = await startOrderServer(delayFor);
   client = createOrderClient({ baseUrl: server.url, maxSockets: maxInFlight, timeoutMs: 3000 });
   return { server, client };
@@ -56,7 +65,9 @@ describe('open-model generator against a local HTTP server', () => {
     setTimeout(() => (midRun = run.stats()), 1200);
     const summary = await run.done;
 
-    console.info(`200/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`);
+    console.info(
+      `200/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`,
+    );
     expect(summary).toMatchObject({ planned: 400, scheduled: 400, failed: 0, stoppedEarly: false });
     // On an idle machine nothing is dropped; a CPU-starved one may stall past the grace now and then, and then
     // the generator must drop (as 'late'), not send late.
@@ -81,7 +92,9 @@ describe('open-model generator against a local HTTP server', () => {
   it('holds 1000/s for 2 s by starting due requests in batches from one timer', async () => {
     const { server, client } = await setUp(200, () => 2);
     const summary = await runOpenModel({ schedule: constant(1000, 2), maxInFlight: 200, request: orderRequest(client, 2) });
-    console.info(`1000/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`);
+    console.info(
+      `1000/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`,
+    );
     expect(summary.sent + summary.dropped).toBe(2000);
     expect(summary.ok).toBe(summary.sent);
     // Looser than the 200/s case: on a busy 2-core machine a few starts may miss their grace and be dropped.
@@ -121,7 +134,9 @@ describe('open-model generator against a local HTTP server', () => {
     stallUntil = run.startTime + 800;
     const summary = await run.done;
 
-    console.info(`stall: p50 ${summary.latencyMs.p50?.toFixed(1)} ms, p99 ${summary.latencyMs.p99?.toFixed(1)} ms, max ${summary.latencyMs.max?.toFixed(1)} ms`);
+    console.info(
+      `stall: p50 ${summary.latencyMs.p50?.toFixed(1)} ms, p99 ${summary.latencyMs.p99?.toFixed(1)} ms, max ${summary.latencyMs.max?.toFixed(1)} ms`,
+    );
     expect(summary.sent + summary.dropped).toBe(150);
     expect(summary.dropped).toBeLessThanOrEqual(3); // only a CPU-starved machine drops any here
     expect(summary.ok).toBe(summary.sent);
@@ -147,7 +162,13 @@ describe('open-model generator timing rules (no HTTP)', () => {
 
   it('a blocked event loop: starts within the grace count their lateness in latency, later ones are dropped as late', async () => {
     const c = collect();
-    const run = startOpenModel({ schedule: constant(100, 1), maxInFlight: 50, request: fastRequest, onResult: c.onResult, startGraceMs: 50 });
+    const run = startOpenModel({
+      schedule: constant(100, 1),
+      maxInFlight: 50,
+      request: fastRequest,
+      onResult: c.onResult,
+      startGraceMs: 50,
+    });
     setTimeout(() => {
       const until = performance.now() + 150;
       while (performance.now() < until) {
@@ -234,6 +255,8 @@ describe('open-model generator timing rules (no HTTP)', () => {
   });
 
   it('refuses a bad maxInFlight', () => {
-    expect(() => startOpenModel({ schedule: constant(1, 1), maxInFlight: 0, request: fastRequest })).toThrow(/maxInFlight: expected an integer >= 1, got 0/);
+    expect(() => startOpenModel({ schedule: constant(1, 1), maxInFlight: 0, request: fastRequest })).toThrow(
+      /maxInFlight: expected an integer >= 1, got 0/,
+    );
   });
 });

@@ -32,7 +32,12 @@ describe('sendOrderAttempt', () => {
     server = await startFlakyOrderServer(() => ({ status: 503, body: { error: 'broker unavailable', outcome: 'fail' } }));
     using client = createOrderClient({ baseUrl: server.url, maxSockets: 1, timeoutMs: 1000 });
     const result = await sendOrderAttempt(client, orderBody(1, 0));
-    expect(result).toMatchObject({ outcome: 'fail', status: 503, error: 'HTTP 503: broker unavailable', answer: { kind: 'response', status: 503 } });
+    expect(result).toMatchObject({
+      outcome: 'fail',
+      status: 503,
+      error: 'HTTP 503: broker unavailable',
+      answer: { kind: 'response', status: 503 },
+    });
     expect(isRetryable(result.answer)).toBe(true);
   });
 

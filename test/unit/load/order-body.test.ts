@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { orderBody as k6OrderBody } from '../../../load/k6/order-body.js';
-import { InvalidOrderMixError, MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_MARKERS, PRODUCT_CATALOGUE, PRODUCT_COUNT, markedOrderBody, orderBody, orderMarker } from '../../../load/order-body.ts';
+import {
+  InvalidOrderMixError,
+  MAX_ITEMS_PER_ORDER,
+  MAX_QUANTITY,
+  ORDER_MARKERS,
+  PRODUCT_CATALOGUE,
+  PRODUCT_COUNT,
+  markedOrderBody,
+  orderBody,
+  orderMarker,
+} from '../../../load/order-body.ts';
 import { FLASH_PRODUCT_PREFIX, POISON_PRODUCT_PREFIX } from '../../../system/messages.ts';
 
 describe('orderBody', () => {

@@ -23,7 +23,12 @@ describe('startOrderLoad client retries', () => {
 
   it('with --client-retries re-sends an in-doubt order with the same id until accepted', async () => {
     server = await startFlakyOrderServer((_, nth) => (nth === 1 ? IN_DOUBT : ACCEPTED));
-    const summary = await startOrderLoad({ apiUrl: server.url, profile: resolveProfile('smoke', { rate: 10, duration: 1 }), seed: 1, clientRetries: 2 }).done;
+    const summary = await startOrderLoad({
+      apiUrl: server.url,
+      profile: resolveProfile('smoke', { rate: 10, duration: 1 }),
+      seed: 1,
+      clientRetries: 2,
+    }).done;
     expect(server.received).toHaveLength(20);
     for (let i = 0; i < 10; i++) expect(server.attemptsOf(`order-1-${i}`).map((r) => r.nth)).toEqual([1, 2]);
     expect(summary).toMatchObject({ sent: 10, failed: 10 });

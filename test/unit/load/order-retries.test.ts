@@ -63,7 +63,13 @@ describe('OrderRetries', () => {
     await retries.settled();
     expect(script.calls.filter((c) => c.orderId === 'order-1-0').map((c) => c.attempt)).toEqual([2, 3, 4]);
     expect(script.calls.filter((c) => c.orderId === 'order-1-1').map((c) => c.attempt)).toEqual([2]);
-    expect(retries.summary()).toMatchObject({ needed: 2, attempts: 4, recovered: 0, gaveUp: 2, gaveUpBy: { 'retries-exhausted': 1, deadline: 0, refused: 1 } });
+    expect(retries.summary()).toMatchObject({
+      needed: 2,
+      attempts: 4,
+      recovered: 0,
+      gaveUp: 2,
+      gaveUpBy: { 'retries-exhausted': 1, deadline: 0, refused: 1 },
+    });
   });
 
   it('with 0 retries counts what needed a retry and sends nothing', async () => {
@@ -100,7 +106,12 @@ describe('OrderRetries', () => {
   it('dropRefused() stops retrying orders certainly not taken, and keeps retrying the in-doubt ones', async () => {
     const REFUSED: AttemptResult = { outcome: 'fail', answer: { kind: 'response', status: 503 }, status: 503, latencyMs: 1 };
     const script = scriptedSend((n, id) => (id === order(1).orderId ? (n < 3 ? IN_DOUBT : OK) : REFUSED), 5);
-    const retries = new OrderRetries({ policy: retryPolicy(5, { baseDelayMs: 50, maxDelayMs: 50, deadlineMs: 5_000 }), concurrency: 4, send: script.send, random });
+    const retries = new OrderRetries({
+      policy: retryPolicy(5, { baseDelayMs: 50, maxDelayMs: 50, deadlineMs: 5_000 }),
+      concurrency: 4,
+      send: script.send,
+      random,
+    });
     retries.afterFirstAttempt(order(1), IN_DOUBT);
     retries.afterFirstAttempt(order(2), REFUSED);
     retries.dropRefused();
@@ -112,14 +123,25 @@ describe('OrderRetries', () => {
   it('within a budget of retries per second, retries in-doubt orders before certainly refused ones', async () => {
     const REFUSED: AttemptResult = { outcome: 'fail', answer: { kind: 'response', status: 503 }, status: 503, latencyMs: 1 };
     const script = scriptedSend(() => OK);
-    const retries = new OrderRetries({ policy: retryPolicy(5, { baseDelayMs: 1, maxDelayMs: 1, deadlineMs: 10_000 }), concurrency: 50, ratePerSecond: 10, send: script.send, random });
+    const retries = new OrderRetries({
+      policy: retryPolicy(5, { baseDelayMs: 1, maxDelayMs: 1, deadlineMs: 10_000 }),
+      concurrency: 50,
+      ratePerSecond: 10,
+      send: script.send,
+      random,
+    });
     for (let i = 0; i < 20; i++) retries.afterFirstAttempt(order(i), i % 4 === 0 ? IN_DOUBT : REFUSED);
     await retries.settled();
     const span = script.calls[script.calls.length - 1]!.atMs - script.calls[0]!.atMs;
     expect(span).toBeGreaterThan(800); // 20 retries at 10/s with a burst of 10: about 1 s
     // The first second's burst (10) goes in the order the retries came due; after it, the in-doubt ones that waited (12, 16) go first.
     const doubtful = new Set([12, 16].map((i) => order(i).orderId));
-    expect(script.calls.slice(10, 12).map((c) => c.orderId).every((id) => doubtful.has(id))).toBe(true);
+    expect(
+      script.calls
+        .slice(10, 12)
+        .map((c) => c.orderId)
+        .every((id) => doubtful.has(id)),
+    ).toBe(true);
   });
 
   it('abandon() starts no further attempt and settles at once', async () => {
@@ -143,6 +165,8 @@ describe('OrderRetries', () => {
   });
 
   it('refuses a concurrency below 1', () => {
-    expect(() => new OrderRetries({ policy: fast(5), concurrency: 0, send: scriptedSend(() => OK).send, random })).toThrow(InvalidRetryOptionsError);
+    expect(() => new OrderRetries({ policy: fast(5), concurrency: 0, send: scriptedSend(() => OK).send, random })).toThrow(
+      InvalidRetryOptionsError,
+    );
   });
 });

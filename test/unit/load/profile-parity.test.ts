@@ -21,7 +21,11 @@ function planFromK6(s: K6Scenario): ArrivalPlan {
   expect(s.timeUnit).toBe('1s');
   return s.executor === 'constant-arrival-rate'
     ? { kind: 'constant', ratePerSecond: s.rate, durationSeconds: durationMs(s.duration) / 1000 }
-    : { kind: 'ramping', startRate: s.startRate, stages: s.stages.map((st) => ({ target: st.target, durationSeconds: durationMs(st.duration) / 1000 })) };
+    : {
+        kind: 'ramping',
+        startRate: s.startRate,
+        stages: s.stages.map((st) => ({ target: st.target, durationSeconds: durationMs(st.duration) / 1000 })),
+      };
 }
 
 function expectSameLoad(node: ResolvedProfile, k6: K6ProfileOptions): void {
@@ -51,9 +55,21 @@ describe('the Node generator and k6 read the same profile definitions', () => {
   }
 
   it('k6RunConfig reads PROFILE, RATE, DURATION, MAX_IN_FLIGHT, SEED and API_URL like the CLI flags', () => {
-    const config = k6RunConfig(rawJson, { PROFILE: 'spike', RATE: '120', DURATION: '30', MAX_IN_FLIGHT: '77', SEED: '9', API_URL: 'http://127.0.0.1:1234/' });
+    const config = k6RunConfig(rawJson, {
+      PROFILE: 'spike',
+      RATE: '120',
+      DURATION: '30',
+      MAX_IN_FLIGHT: '77',
+      SEED: '9',
+      API_URL: 'http://127.0.0.1:1234/',
+    });
     expectSameLoad(resolveProfile('spike', { rate: 120, duration: 30, maxInFlight: 77 }, set), config.options);
-    expect(config).toMatchObject({ profile: 'spike', ordersUrl: 'http://127.0.0.1:1234/orders', seed: 9, requestTimeout: `${set.requestTimeoutMs}ms` });
+    expect(config).toMatchObject({
+      profile: 'spike',
+      ordersUrl: 'http://127.0.0.1:1234/orders',
+      seed: 9,
+      requestTimeout: `${set.requestTimeoutMs}ms`,
+    });
     expect(config.options.summaryTrendStats).toContain('p(99)');
   });
 

@@ -118,7 +118,9 @@ describe('parseProfiles: bad profiles get errors naming the field and what was e
   it('the error message lists every problem with its source', () => {
     const json = base();
     json.profiles.steady.rate = 0;
-    expect(() => parseProfiles(json, 'my.json')).toThrow(/invalid load profiles in my\.json:\n {2}- profiles\.steady\.rate: expected an integer > 0, got 0/);
+    expect(() => parseProfiles(json, 'my.json')).toThrow(
+      /invalid load profiles in my\.json:\n {2}- profiles\.steady\.rate: expected an integer > 0, got 0/,
+    );
   });
 
   it('an unreadable file is a validation error too', () => {
@@ -132,7 +134,14 @@ describe('resolveProfile', () => {
   it('constant profile as is', () => {
     const p = resolveProfile('steady', {}, set);
     expect(p.plan).toEqual({ kind: 'constant', ratePerSecond: 100, durationSeconds: 10 });
-    expect(p).toMatchObject({ executor: 'constant-arrival-rate', durationSeconds: 10, peakRate: 100, maxInFlight: 20, preAllocated: 5, requestTimeoutMs: 1000 });
+    expect(p).toMatchObject({
+      executor: 'constant-arrival-rate',
+      durationSeconds: 10,
+      peakRate: 100,
+      maxInFlight: 20,
+      preAllocated: 5,
+      requestTimeoutMs: 1000,
+    });
   });
 
   it('constant profile with rate and duration overrides scales maxInFlight with the rate', () => {
@@ -179,7 +188,9 @@ describe('resolveProfile', () => {
 
   it('bad overrides say what was expected', () => {
     expect(() => resolveProfile('steady', { rate: 0 }, set)).toThrow(InvalidProfileOverrideError);
-    expect(() => resolveProfile('steady', { rate: 1.5 }, set)).toThrow(/rate: expected an integer number of requests per second > 0, got 1.5/);
+    expect(() => resolveProfile('steady', { rate: 1.5 }, set)).toThrow(
+      /rate: expected an integer number of requests per second > 0, got 1.5/,
+    );
     expect(() => resolveProfile('steady', { duration: 0.5 }, set)).toThrow(/duration: expected seconds >= 1, got 0.5/);
     expect(() => resolveProfile('steady', { maxInFlight: 0 }, set)).toThrow(/maxInFlight: expected an integer > 0/);
   });

@@ -14,7 +14,12 @@ import { delimiter, join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseScenarioArgs } from '../../../harness/cli/scenario-args.ts';
-import { findPromtool, HARNESS_ORIGIN, PROMETHEUS_REMOTE_WRITE_URL_ENV, remoteWriteFromEnv } from '../../../harness/env/prometheus-server.ts';
+import {
+  findPromtool,
+  HARNESS_ORIGIN,
+  PROMETHEUS_REMOTE_WRITE_URL_ENV,
+  remoteWriteFromEnv,
+} from '../../../harness/env/prometheus-server.ts';
 import { REPO_ROOT } from '../../../harness/env/repo-root.ts';
 import { SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
@@ -35,13 +40,27 @@ describe('docker-compose.yml', () => {
     return (e ?? {}) as Record<string, string>;
   };
   /** `${VAR}` / `${VAR:-default}` as compose would expand them with an empty environment. */
-  const interpolate = (s: string, vars: Record<string, string> = {}) => s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_, n: string, d?: string) => vars[n] ?? d ?? '');
+  const interpolate = (s: string, vars: Record<string, string> = {}) =>
+    s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_, n: string, d?: string) => vars[n] ?? d ?? '');
   /** Short-syntax mounts as [source, target, mode?]. */
   const volumes = (service: string) => ((services[service]?.volumes ?? []) as string[]).map((v) => v.split(':'));
   const hostOf = (url: string) => new URL(url).hostname;
 
   it('has the services the rig needs', () => {
-    for (const s of ['rabbitmq', 'toxiproxy', 'prometheus', 'grafana', 'api', 'orders-1', 'payments-1', 'inventory-1', 'notifications-1', 'dead-letter-1', 'k6']) expect(serviceNames).toContain(s);
+    for (const s of [
+      'rabbitmq',
+      'toxiproxy',
+      'prometheus',
+      'grafana',
+      'api',
+      'orders-1',
+      'payments-1',
+      'inventory-1',
+      'notifications-1',
+      'dead-letter-1',
+      'k6',
+    ])
+      expect(serviceNames).toContain(s);
     expect(services.rabbitmq!.image).toBe('rabbitmq:3.13-management');
     expect(services.toxiproxy!.image).toBe('ghcr.io/shopify/toxiproxy:2.12.0');
     expect(String(services.k6!.image)).toMatch(/^grafana\/k6(:|$)/);
@@ -61,7 +80,8 @@ describe('docker-compose.yml', () => {
       const build = services[service]!.build as { context: string; dockerfile: string } | undefined;
       if (build) expect(existsSync(repo(join(build.context, build.dockerfile))), `${service}: ${build.dockerfile}`).toBe(true);
       const dependsOn = services[service]!.depends_on ?? [];
-      for (const dep of Array.isArray(dependsOn) ? (dependsOn as string[]) : Object.keys(dependsOn)) expect(serviceNames, `${service} depends on ${dep}`).toContain(dep);
+      for (const dep of Array.isArray(dependsOn) ? (dependsOn as string[]) : Object.keys(dependsOn))
+        expect(serviceNames, `${service} depends on ${dep}`).toContain(dep);
     }
   });
 
@@ -75,7 +95,11 @@ describe('docker-compose.yml', () => {
 
   it('gives every system service a valid ORDER_SYSTEM_CONFIG reaching the broker through Toxiproxy', () => {
     expect(systemServices.length).toBeGreaterThanOrEqual(6);
-    const proxies = JSON.parse(readFileSync(repo('docker/toxiproxy/toxiproxy.json'), 'utf8')) as { name: string; listen: string; upstream: string }[];
+    const proxies = JSON.parse(readFileSync(repo('docker/toxiproxy/toxiproxy.json'), 'utf8')) as {
+      name: string;
+      listen: string;
+      upstream: string;
+    }[];
     const proxyPorts = new Set(proxies.map((p) => Number(p.listen.split(':').pop())));
     for (const p of proxies) expect(serviceNames).toContain(p.upstream.split(':')[0]);
     for (const service of systemServices) {
@@ -93,23 +117,35 @@ describe('docker-compose.yml', () => {
 
   describe('docker/prometheus/prometheus.yml', () => {
     const file = repo('docker/prometheus/prometheus.yml');
-    const config = parse(file) as { scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[] };
+    const config = parse(file) as {
+      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    };
 
     it('passes promtool check config', () => {
       expect(execFileSync(findPromtool(), ['check', 'config', file], { encoding: 'utf8' })).toContain('SUCCESS');
     });
 
     it('is mounted where the prometheus service reads it, with the remote-write receiver on', () => {
-      expect(volumes('prometheus').some(([source, target]) => source === './docker/prometheus/prometheus.yml' && target === '/etc/prometheus/prometheus.yml')).toBe(true);
+      expect(
+        volumes('prometheus').some(
+          ([source, target]) => source === './docker/prometheus/prometheus.yml' && target === '/etc/prometheus/prometheus.yml',
+        ),
+      ).toBe(true);
       expect(services.prometheus!.command).toContain('--web.enable-remote-write-receiver');
     });
 
     it('scrapes only compose services, every system service at its metrics port, with the jobs the dashboards use', () => {
-      const targets = config.scrape_configs.flatMap((j) => j.static_configs.flatMap((s) => s.targets.map((t) => ({ job: j.job_name, host: t.split(':')[0]!, port: Number(t.split(':')[1]) }))));
+      const targets = config.scrape_configs.flatMap((j) =>
+        j.static_configs.flatMap((s) => s.targets.map((t) => ({ job: j.job_name, host: t.split(':')[0]!, port: Number(t.split(':')[1]) }))),
+      );
       for (const t of targets) expect(serviceNames, `${t.job} target ${t.host}`).toContain(t.host);
       for (const service of systemServices) {
         const c = parseConfig(env(service).ORDER_SYSTEM_CONFIG);
-        expect(targets, service).toContainEqual({ job: SCRAPE_JOBS.system, host: service, port: c.role === 'api' ? c.httpPort : c.metricsPort });
+        expect(targets, service).toContainEqual({
+          job: SCRAPE_JOBS.system,
+          host: service,
+          port: c.role === 'api' ? c.httpPort : c.metricsPort,
+        });
       }
       const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.metrics_path ?? '/metrics']));
       expect(jobs[SCRAPE_JOBS.broker]).toBe('/metrics');
@@ -117,7 +153,9 @@ describe('docker-compose.yml', () => {
     });
 
     it('labels every series it scrapes origin="compose", apart from what a scenario run remote-writes', () => {
-      const origins = config.scrape_configs.flatMap((j) => j.static_configs.map((s) => (s as { labels?: Record<string, string> }).labels?.origin));
+      const origins = config.scrape_configs.flatMap((j) =>
+        j.static_configs.map((s) => (s as { labels?: Record<string, string> }).labels?.origin),
+      );
       expect(origins.length).toBeGreaterThan(0);
       for (const origin of origins) expect(origin).toBe('compose');
       expect(HARNESS_ORIGIN.origin).not.toBe('compose');
@@ -131,7 +169,8 @@ describe('docker-compose.yml', () => {
     /** A path inside the grafana container, mapped back to the repo through its bind mounts. */
     const inRepo = (containerPath: string): string | undefined => {
       for (const [source, target] of volumes('grafana')) {
-        if (containerPath === target || containerPath.startsWith(`${target}/`)) return repo(posix.join(source!, containerPath.slice(target!.length)));
+        if (containerPath === target || containerPath.startsWith(`${target}/`))
+          return repo(posix.join(source!, containerPath.slice(target!.length)));
       }
       return undefined;
     };
@@ -144,12 +183,16 @@ describe('docker-compose.yml', () => {
     });
 
     it('points the datasource at the prometheus service, with the uid the dashboards default to', () => {
-      const ds = parse(join(provisioning!, 'datasources', 'prometheus.yml')) as { datasources: { uid: string; type: string; url: string }[] };
+      const ds = parse(join(provisioning!, 'datasources', 'prometheus.yml')) as {
+        datasources: { uid: string; type: string; url: string }[];
+      };
       expect(ds.datasources).toHaveLength(1);
       expect(ds.datasources[0]).toMatchObject({ uid: 'prometheus', type: 'prometheus' });
       expect(serviceNames).toContain(hostOf(interpolate(ds.datasources[0]!.url, grafanaEnv)));
       for (const f of ['chaos-run.json', 'broker-overview.json']) {
-        const d = JSON.parse(readFileSync(repo(`grafana/dashboards/${f}`), 'utf8')) as { templating: { list: { name: string; current?: { value?: unknown } }[] } };
+        const d = JSON.parse(readFileSync(repo(`grafana/dashboards/${f}`), 'utf8')) as {
+          templating: { list: { name: string; current?: { value?: unknown } }[] };
+        };
         expect(d.templating.list.find((v) => v.name === 'datasource')?.current?.value).toBe('prometheus');
       }
     });
@@ -188,10 +231,12 @@ describe('docker-compose.yml', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
-    const instruction = (name: string) => instructions.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
+    const instruction = (name: string) =>
+      instructions.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
     const workdir = instruction('WORKDIR').at(-1)!;
     const entrypoint = JSON.parse(instruction('ENTRYPOINT').at(-1)!) as string[];
-    const inRepo = (containerPath: string) => (containerPath.startsWith(`${workdir}/`) ? repo(containerPath.slice(workdir.length + 1)) : undefined);
+    const inRepo = (containerPath: string) =>
+      containerPath.startsWith(`${workdir}/`) ? repo(containerPath.slice(workdir.length + 1)) : undefined;
 
     it('is only started on request (profile harness), never by a plain docker compose up', () => {
       expect(harness.profiles).toEqual(['harness']);
@@ -206,7 +251,9 @@ describe('docker-compose.yml', () => {
       expect(instruction('RUN').some((r) => /(^|&&\s*)npm ci(\s|$)/.test(r))).toBe(true);
       expect(instruction('COPY')).toContain('. .');
       // npm ci's node_modules must survive COPY . . and the host's runs must not bloat the image.
-      const ignored = readFileSync(repo(`${build.dockerfile}.dockerignore`), 'utf8').split('\n').map((l) => l.trim());
+      const ignored = readFileSync(repo(`${build.dockerfile}.dockerignore`), 'utf8')
+        .split('\n')
+        .map((l) => l.trim());
       for (const entry of ['node_modules/', 'runs/', '.git/']) expect(ignored).toContain(entry);
     });
 
@@ -228,7 +275,9 @@ describe('docker-compose.yml', () => {
       chmodSync(join(bin, 'node'), 0o755);
       const cliArgs = (args: string[]): string[] => {
         const [shell, ...rest] = entrypoint;
-        execFileSync(shell!, [...rest.map((a) => inRepo(a) ?? a), ...args], { env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` } });
+        execFileSync(shell!, [...rest.map((a) => inRepo(a) ?? a), ...args], {
+          env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
+        });
         const argv = readFileSync(argvFile, 'utf8').split('\n').slice(0, -1);
         const cli = argv.findIndex((a) => a.endsWith('scenario-main.ts'));
         expect(cli, argv.join(' ')).toBeGreaterThanOrEqual(0);
@@ -236,7 +285,10 @@ describe('docker-compose.yml', () => {
       };
 
       it('runs one scenario with options, with or without the README\'s "--"', () => {
-        for (const args of [['broker-restart', '--', '--rate', '200'], ['broker-restart', '--rate', '200']]) {
+        for (const args of [
+          ['broker-restart', '--', '--rate', '200'],
+          ['broker-restart', '--rate', '200'],
+        ]) {
           const argv = cliArgs(args);
           expect(argv).toEqual(['broker-restart', '--rate', '200']);
           expect(parseScenarioArgs(argv, SCENARIOS)).toMatchObject({ kind: 'run', scenario: { name: 'broker-restart' }, rate: 200 });
@@ -245,7 +297,12 @@ describe('docker-compose.yml', () => {
 
       it('runs the whole catalogue with -- --all or --all, and prints the usage with no arguments', () => {
         for (const args of [['--', '--all'], ['--all']]) expect(parseScenarioArgs(cliArgs(args), SCENARIOS)).toMatchObject({ kind: 'all' });
-        expect(harness.command ?? instruction('CMD').map((c) => JSON.parse(c) as string[]).at(-1)).toEqual(['--help']);
+        expect(
+          harness.command ??
+            instruction('CMD')
+              .map((c) => JSON.parse(c) as string[])
+              .at(-1),
+        ).toEqual(['--help']);
         expect(parseScenarioArgs(cliArgs(['--help']), SCENARIOS)).toEqual({ kind: 'help' });
       });
     });
@@ -277,7 +334,7 @@ describe('docker-compose.yml', () => {
     it('gives a run time to heal its faults and stop its processes on docker stop', () => {
       const seconds = durationSeconds(String(harness.stop_grace_period));
       expect(seconds).toBeGreaterThanOrEqual(60);
-      expect(harness.init, 'an init passes SIGTERM on and reaps the brokers\' leftovers').toBe(true);
+      expect(harness.init, "an init passes SIGTERM on and reaps the brokers' leftovers").toBe(true);
     });
   });
 });

@@ -28,7 +28,9 @@ function allTargetExprs(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(allTargetExprs);
   if (typeof node !== 'object' || node === null) return [];
   const o = node as Record<string, unknown>;
-  const own = Array.isArray(o.targets) ? o.targets.flatMap((t) => (typeof (t as { expr?: unknown }).expr === 'string' ? [(t as { expr: string }).expr] : [])) : [];
+  const own = Array.isArray(o.targets)
+    ? o.targets.flatMap((t) => (typeof (t as { expr?: unknown }).expr === 'string' ? [(t as { expr: string }).expr] : []))
+    : [];
   return [...own, ...Object.entries(o).flatMap(([k, v]) => (k === 'targets' ? [] : allTargetExprs(v)))];
 }
 
@@ -65,7 +67,9 @@ describe('the dashboards in grafana/dashboards', () => {
   });
 
   it('show what the brief asks for', () => {
-    const chaos = byDashboard('chaos-run.json').map((q) => q.promql).join('\n');
+    const chaos = byDashboard('chaos-run.json')
+      .map((q) => q.promql)
+      .join('\n');
     for (const needle of [
       'order_system_orders_accepted_total',
       'order_system_publishes_total',
@@ -81,27 +85,55 @@ describe('the dashboards in grafana/dashboards', () => {
       'harness_load_requests_dropped_total',
     ])
       expect(chaos).toContain(needle);
-    const broker = byDashboard('broker-overview.json').map((q) => q.promql).join('\n');
-    for (const needle of ['rabbitmq_connections', 'rabbitmq_channels', 'rabbitmq_queues', 'rabbitmq_global_messages_received_total', 'rabbitmq_alarms_memory_used_watermark', 'rabbitmq_alarms_free_disk_space_watermark'])
+    const broker = byDashboard('broker-overview.json')
+      .map((q) => q.promql)
+      .join('\n');
+    for (const needle of [
+      'rabbitmq_connections',
+      'rabbitmq_channels',
+      'rabbitmq_queues',
+      'rabbitmq_global_messages_received_total',
+      'rabbitmq_alarms_memory_used_watermark',
+      'rabbitmq_alarms_free_disk_space_watermark',
+    ])
       expect(broker).toContain(needle);
   });
 
   it('leave no variable unsubstituted and parse as PromQL (promtool)', () => {
     for (const q of queries) expect(q.promql, `${q.dashboard} ${q.name}`).not.toMatch(/\$|\[\[/);
-    const rules = ['groups:', '  - name: dashboard-queries', '    rules:', ...queries.flatMap((q, i) => [`      - record: dashboard:query_${i}`, `        expr: ${JSON.stringify(q.promql)}`])].join('\n');
+    const rules = [
+      'groups:',
+      '  - name: dashboard-queries',
+      '    rules:',
+      ...queries.flatMap((q, i) => [`      - record: dashboard:query_${i}`, `        expr: ${JSON.stringify(q.promql)}`]),
+    ].join('\n');
     const file = join(dir, 'rules.yml');
     writeFileSync(file, rules + '\n');
-    expect(execFileSync(findPromtool(), ['check', 'rules', file], { encoding: 'utf8' })).toContain(`SUCCESS: ${queries.length} rules found`);
+    expect(execFileSync(findPromtool(), ['check', 'rules', file], { encoding: 'utf8' })).toContain(
+      `SUCCESS: ${queries.length} rules found`,
+    );
   });
 });
 
 describe('extractQueries', () => {
   const dashboard = {
     panels: [
-      { type: 'timeseries', title: 'Top', targets: [{ refId: 'A', expr: 'rate(a_total[$__rate_interval])' }, { refId: 'B', expr: '' }] },
+      {
+        type: 'timeseries',
+        title: 'Top',
+        targets: [
+          { refId: 'A', expr: 'rate(a_total[$__rate_interval])' },
+          { refId: 'B', expr: '' },
+        ],
+      },
       { type: 'row', title: 'Open row', collapsed: false, panels: [] },
       { type: 'stat', title: 'Beside the open row', targets: [{ refId: 'A', expr: 'b{job="${job}"}' }] },
-      { type: 'row', title: 'Closed', collapsed: true, panels: [{ type: 'timeseries', title: 'Inside', targets: [{ refId: 'A', expr: 'c{q=~"$queue"}' }] }] },
+      {
+        type: 'row',
+        title: 'Closed',
+        collapsed: true,
+        panels: [{ type: 'timeseries', title: 'Inside', targets: [{ refId: 'A', expr: 'c{q=~"$queue"}' }] }],
+      },
       { type: 'text', title: 'No queries' },
     ],
     rows: [{ title: 'Old schema', panels: [{ title: 'Legacy', targets: [{ expr: 'd[[job]]' }] }] }],
@@ -115,7 +147,14 @@ describe('extractQueries', () => {
     templating: {
       list: [
         { name: 'job', type: 'textbox', query: 'rabbitmq', current: { value: 'rabbitmq' } },
-        { name: 'queue', type: 'query', includeAll: true, allValue: '.+', current: { value: ['$__all'] }, query: { query: 'label_values(g, queue)' } },
+        {
+          name: 'queue',
+          type: 'query',
+          includeAll: true,
+          allValue: '.+',
+          current: { value: ['$__all'] },
+          query: { query: 'label_values(g, queue)' },
+        },
         { name: 'picked', type: 'custom', query: 'x,y', current: { value: ['x', 'y'] } },
       ],
     },
@@ -138,11 +177,15 @@ describe('extractQueries', () => {
   it('substitutes variables in every Grafana syntax, multi-values as an alternation, and overrides win', () => {
     const values = dashboardVariables(dashboard, { __rate_interval: '1m' });
     expect(values).toMatchObject({ job: 'rabbitmq', queue: '.+', picked: '(x|y)', __rate_interval: '1m' });
-    expect(substituteVariables('$job ${job} ${job:regex} [[job]] $jobs $unknown', values)).toBe('rabbitmq rabbitmq rabbitmq rabbitmq $jobs $unknown');
+    expect(substituteVariables('$job ${job} ${job:regex} [[job]] $jobs $unknown', values)).toBe(
+      'rabbitmq rabbitmq rabbitmq rabbitmq $jobs $unknown',
+    );
   });
 
   it("turns Grafana's variable functions into PromQL", () => {
-    expect(variableQueryAsPromql('label_values(rabbitmq_queue_messages_ready{job="x"}, queue)')).toBe('count by (queue) (rabbitmq_queue_messages_ready{job="x"})');
+    expect(variableQueryAsPromql('label_values(rabbitmq_queue_messages_ready{job="x"}, queue)')).toBe(
+      'count by (queue) (rabbitmq_queue_messages_ready{job="x"})',
+    );
     expect(variableQueryAsPromql('query_result(topk(3, up))')).toBe('topk(3, up)');
     expect(variableQueryAsPromql('metrics(rabbitmq_.*)')).toBeUndefined();
   });
@@ -150,7 +193,16 @@ describe('extractQueries', () => {
   it('describes failures one per line', () => {
     const text = describeFailures([
       { dashboard: 'd.json', source: 'panel', name: 'P', refId: 'A', expr: 'x', promql: 'x', status: 'no-series', series: 0 },
-      { dashboard: 'd.json', source: 'panel', name: 'Q', expr: 'y(', promql: 'y(', status: 'errored', series: 0, error: 'bad_data: parse error' },
+      {
+        dashboard: 'd.json',
+        source: 'panel',
+        name: 'Q',
+        expr: 'y(',
+        promql: 'y(',
+        status: 'errored',
+        series: 0,
+        error: 'bad_data: parse error',
+      },
       { dashboard: 'd.json', source: 'panel', name: 'R', expr: 'z', promql: 'z', status: 'ok', series: 2 },
     ]);
     expect(text.split('\n')).toEqual(['d.json panel "P" A: no-series: x', 'd.json panel "Q": errored (bad_data: parse error): y(']);

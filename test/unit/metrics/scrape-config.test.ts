@@ -15,7 +15,12 @@ import {
   remoteWriteFromEnv,
 } from '../../../harness/env/prometheus-server.ts';
 import { runScrapeTargets, SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
-import { InvalidScrapeConfigError, REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS, renderPrometheusConfig, type ScrapeTargetGroup } from '../../../harness/metrics/scrape-config.ts';
+import {
+  InvalidScrapeConfigError,
+  REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS,
+  renderPrometheusConfig,
+  type ScrapeTargetGroup,
+} from '../../../harness/metrics/scrape-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scrape-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +65,10 @@ describe('renderPrometheusConfig', () => {
   });
 
   it('writes labels and fractional intervals in forms promtool accepts', () => {
-    const text = renderPrometheusConfig([{ job: 'x', targets: ['localhost:1'], labels: { scenario: 'broker "restart"' } }], { scrapeIntervalSeconds: 0.5, header: 'two\nlines' });
+    const text = renderPrometheusConfig([{ job: 'x', targets: ['localhost:1'], labels: { scenario: 'broker "restart"' } }], {
+      scrapeIntervalSeconds: 0.5,
+      header: 'two\nlines',
+    });
     expect(text).toMatch(/^# two\n# lines\n/);
     expect(text).toContain('scrape_interval: 500ms');
     expect(promtoolCheck(text)).toContain('SUCCESS');
@@ -68,7 +76,12 @@ describe('renderPrometheusConfig', () => {
   });
 
   it('names what is wrong with bad input', () => {
-    expect(() => renderPrometheusConfig([{ job: 'a', targets: [] }, { job: 'a', targets: [] }])).toThrow(InvalidScrapeConfigError);
+    expect(() =>
+      renderPrometheusConfig([
+        { job: 'a', targets: [] },
+        { job: 'a', targets: [] },
+      ]),
+    ).toThrow(InvalidScrapeConfigError);
     expect(() => renderPrometheusConfig([{ job: 'a', targets: ['http://x:1'] }])).toThrow(/expected host:port/);
     expect(() => renderPrometheusConfig([{ job: 'a', targets: [], metricsPath: 'metrics' }])).toThrow(/starting with \//);
     expect(() => renderPrometheusConfig([{ job: 'a b', targets: [] }])).toThrow(InvalidScrapeConfigError);
@@ -91,7 +104,9 @@ describe('remote write', () => {
     expect(parsed.remote_write).toEqual([{ url, queue_config: { batch_send_deadline: `${REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS}s` } }]);
     expect(parsed.global.external_labels).toEqual(externalLabels);
     expect(promtoolCheck(text)).toContain('SUCCESS');
-    expect(promtoolCheck(renderPrometheusConfig([], { remoteWrite: { url: 'https://user@example.org:443/push?tenant="a b"' } }))).toContain('SUCCESS');
+    expect(promtoolCheck(renderPrometheusConfig([], { remoteWrite: { url: 'https://user@example.org:443/push?tenant="a b"' } }))).toContain(
+      'SUCCESS',
+    );
   });
 
   it('writes neither remote_write nor external labels without it', () => {
@@ -106,7 +121,9 @@ describe('remote write', () => {
       expect(() => renderPrometheusConfig([], { remoteWrite: { url: bad } })).toThrow(InvalidScrapeConfigError);
     }
     expect(() => renderPrometheusConfig([], { remoteWrite: { url: 'x' } })).toThrow(/expected an http\(s\) URL/);
-    expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { 'run-id': 'x' } } })).toThrow(/external label "run-id"/);
+    expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { 'run-id': 'x' } } })).toThrow(
+      /external label "run-id"/,
+    );
     expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { __name__: 'x' } } })).toThrow(InvalidScrapeConfigError);
     expect(() => renderPrometheusConfig([], { remoteWrite: { url, externalLabels: { run: '' } } })).toThrow(/non-empty/);
   });
@@ -137,7 +154,9 @@ describe('remote write from the environment', () => {
 
   it('refuses a malformed URL, naming the variable', () => {
     expect(() => remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'prometheus:9090' }, dir)).toThrow(InvalidScrapeConfigError);
-    expect(() => remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'prometheus:9090' }, dir)).toThrow(new RegExp(PROMETHEUS_REMOTE_WRITE_URL_ENV));
+    expect(() => remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'prometheus:9090' }, dir)).toThrow(
+      new RegExp(PROMETHEUS_REMOTE_WRITE_URL_ENV),
+    );
   });
 
   it("goes into the run's prometheus.yml when the variable is set", async () => {

@@ -32,8 +32,10 @@ describe('SystemMetrics', () => {
     const m = new SystemMetrics({ role: 'api', instance: 'api-1' });
     const lines = await samples(m);
     expect(value(lines, 'order_system_orders_accepted_total{role="api",proc="api-1"}')).toBe(0);
-    for (const reason of ['invalid', 'conflict', 'unavailable']) expect(value(lines, `order_system_orders_rejected_total{reason="${reason}",role="api",proc="api-1"}`)).toBe(0);
-    for (const outcome of PUBLISH_OUTCOMES) expect(value(lines, `order_system_publishes_total{outcome="${outcome}",role="api",proc="api-1"}`)).toBe(0);
+    for (const reason of ['invalid', 'conflict', 'unavailable'])
+      expect(value(lines, `order_system_orders_rejected_total{reason="${reason}",role="api",proc="api-1"}`)).toBe(0);
+    for (const outcome of PUBLISH_OUTCOMES)
+      expect(value(lines, `order_system_publishes_total{outcome="${outcome}",role="api",proc="api-1"}`)).toBe(0);
     expect(value(lines, 'order_system_amqp_connection_up{purpose="publish",role="api",proc="api-1"}')).toBe(0);
     // The API has no consuming connection and no queues.
     expect(lines.some((l) => l.includes('purpose="consume"'))).toBe(false);
@@ -69,7 +71,9 @@ describe('SystemMetrics', () => {
     expect(at('order_system_messages_rejected_total')).toBe(1);
     expect(at('order_system_consumer_in_flight_messages')).toBe(1);
     expect(at('order_system_message_processing_seconds_count')).toBe(1);
-    expect(value(lines, 'order_system_message_processing_seconds_bucket{le="0.025",queue="payment.process",role="payments",proc="payments-1"}')).toBe(1);
+    expect(
+      value(lines, 'order_system_message_processing_seconds_bucket{le="0.025",queue="payment.process",role="payments",proc="payments-1"}'),
+    ).toBe(1);
   });
 
   it('counts publishes by outcome through bound counters', async () => {
@@ -98,9 +102,13 @@ describe('SystemMetrics', () => {
     m.deadLettered('order.created', 'rejected');
     m.deadLettered('some-queue-from-a-forged-header', 'because');
     const lines = await samples(m);
-    expect(value(lines, 'order_system_dead_letters_total{queue="order.created",reason="rejected",role="dead-letter",proc="dead-letter-1"}')).toBe(1);
+    expect(
+      value(lines, 'order_system_dead_letters_total{queue="order.created",reason="rejected",role="dead-letter",proc="dead-letter-1"}'),
+    ).toBe(1);
     expect(value(lines, 'order_system_dead_letters_total{queue="other",reason="other",role="dead-letter",proc="dead-letter-1"}')).toBe(1);
-    expect(value(lines, 'order_system_dead_letters_total{queue="payment.process",reason="expired",role="dead-letter",proc="dead-letter-1"}')).toBe(0);
+    expect(
+      value(lines, 'order_system_dead_letters_total{queue="payment.process",reason="expired",role="dead-letter",proc="dead-letter-1"}'),
+    ).toBe(0);
   });
 
   it('includes Node default metrics when asked', async () => {
@@ -136,7 +144,9 @@ describe('MeteredHistoryWriter', () => {
     expect(at('order_system_amqp_connection_up', 'consume')).toBe(0);
     expect(at('order_system_amqp_disconnects_total', 'consume')).toBe(1);
     expect(at('order_system_amqp_connection_blocked', 'publish')).toBe(1);
-    expect(value(lines, 'order_system_dead_letters_total{queue="order.created",reason="rejected",role="dead-letter",proc="dead-letter-1"}')).toBe(1);
+    expect(
+      value(lines, 'order_system_dead_letters_total{queue="order.created",reason="rejected",role="dead-letter",proc="dead-letter-1"}'),
+    ).toBe(1);
   });
 });
 

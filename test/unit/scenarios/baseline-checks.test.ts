@@ -26,7 +26,9 @@ describe('baseline checks', () => {
 
   it("a scenario's own entry with options replaces the baseline one", () => {
     const blackhole = SCENARIOS.find((s) => s.name === 'blackhole')!;
-    const liveness = scenarioChecks(blackhole, OPTIONS, reference.baselineChecks).filter((s) => (typeof s === 'string' ? s : s.name) === 'liveness');
+    const liveness = scenarioChecks(blackhole, OPTIONS, reference.baselineChecks).filter(
+      (s) => (typeof s === 'string' ? s : s.name) === 'liveness',
+    );
     expect(liveness).toHaveLength(1);
     expect(typeof liveness[0]).toBe('object');
   });

@@ -49,7 +49,15 @@ function setup(instance = 'api-1', shared?: string) {
   return { dir, store, publisher, admission };
 }
 
-const order = (orderId: string, userId: string) => (at: number): OrderCreated => ({ orderId, userId, items: [{ productId: 'p', quantity: 1, priceCents: 100 }], totalCents: 100, acceptedAt: at });
+const order =
+  (orderId: string, userId: string) =>
+  (at: number): OrderCreated => ({
+    orderId,
+    userId,
+    items: [{ productId: 'p', quantity: 1, priceCents: 100 }],
+    totalCents: 100,
+    acceptedAt: at,
+  });
 const admit = (a: OrderAdmission, id: string, body: string) => a.admit(id, `hash-${body}`, order(id, body));
 const statuses = (answers: Admission[]) => answers.map((a) => a.status).sort();
 

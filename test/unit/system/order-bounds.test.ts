@@ -27,14 +27,26 @@ function workersVerdict(body: Body): null | { orderCreated: boolean; payment: bo
   }
   const order = toOrderCreated(request.id ?? 'a-uuid-sized-order-id-0000000000000000', request, Date.now());
   const created = orderCreatedSchema.safeParse(order);
-  const payment = paymentRequestSchema.safeParse({ orderId: order.orderId, userId: order.userId, amountCents: order.totalCents, productIds: order.items.map((i) => i.productId) });
-  return { orderCreated: created.success, payment: payment.success, problems: JSON.stringify([created.error?.issues, payment.error?.issues]) };
+  const payment = paymentRequestSchema.safeParse({
+    orderId: order.orderId,
+    userId: order.userId,
+    amountCents: order.totalCents,
+    productIds: order.items.map((i) => i.productId),
+  });
+  return {
+    orderCreated: created.success,
+    payment: payment.success,
+    problems: JSON.stringify([created.error?.issues, payment.error?.issues]),
+  };
 }
 
 function expectWorkersAccept(body: Body): boolean {
   const verdict = workersVerdict(body);
   if (verdict === null) return false;
-  expect(verdict, `API accepted ${JSON.stringify(body).slice(0, 200)} but the workers refuse it: ${verdict.problems}`).toMatchObject({ orderCreated: true, payment: true });
+  expect(verdict, `API accepted ${JSON.stringify(body).slice(0, 200)} but the workers refuse it: ${verdict.problems}`).toMatchObject({
+    orderCreated: true,
+    payment: true,
+  });
   return true;
 }
 
@@ -48,7 +60,8 @@ function problemsOf(body: unknown): string[] {
   throw new Error(`expected the API to refuse ${JSON.stringify(body).slice(0, 200)}`);
 }
 
-const items = (n: number, quantity: number, price: number) => Array.from({ length: n }, (_, k) => ({ productId: `p-${k}`, quantity, price }));
+const items = (n: number, quantity: number, price: number) =>
+  Array.from({ length: n }, (_, k) => ({ productId: `p-${k}`, quantity, price }));
 
 describe('one set of order bounds for the API and the workers', () => {
   it('keeps every bounded total exact in integer cents', () => {
@@ -105,25 +118,45 @@ describe('one set of order bounds for the API and the workers', () => {
 
   it('refuses what lies beyond a bound, naming the bound', () => {
     expect(problemsOf({ userId: 'u', items: items(1, 1, 1e15) })).toEqual(['items[0].price: expected a price of at most 1000000.00']);
-    expect(problemsOf({ userId: 'u', items: items(1, 1, MAX_PRICE + 0.01) })).toEqual(['items[0].price: expected a price of at most 1000000.00']);
+    expect(problemsOf({ userId: 'u', items: items(1, 1, MAX_PRICE + 0.01) })).toEqual([
+      'items[0].price: expected a price of at most 1000000.00',
+    ]);
     expect(problemsOf({ userId: 'u', items: items(1, MAX_ITEM_QUANTITY + 1, 1) })).toEqual(['items[0].quantity: expected at most 10000']);
     expect(problemsOf({ userId: 'u', items: items(MAX_ORDER_ITEMS + 1, 1, 1) })).toEqual(['items: expected at most 100 items']);
-    expect(problemsOf({ userId: 'u', items: items(1, 11, MAX_PRICE) })).toEqual(['total: expected an order total (sum of price x quantity) of at most 10000000.00, got 11000000.00']);
-    expect(problemsOf({ userId: 'u', items: [...items(1, 10, MAX_PRICE), { productId: 'one-more-cent', quantity: 1, price: 0.01 }] })).toEqual([
-      'total: expected an order total (sum of price x quantity) of at most 10000000.00, got 10000000.01',
+    expect(problemsOf({ userId: 'u', items: items(1, 11, MAX_PRICE) })).toEqual([
+      'total: expected an order total (sum of price x quantity) of at most 10000000.00, got 11000000.00',
     ]);
-    expect(problemsOf({ userId: 'x'.repeat(MAX_ID_LENGTH + 1), items: items(1, 1, 1) })).toEqual([`userId: expected at most ${MAX_ID_LENGTH} characters`]);
+    expect(
+      problemsOf({ userId: 'u', items: [...items(1, 10, MAX_PRICE), { productId: 'one-more-cent', quantity: 1, price: 0.01 }] }),
+    ).toEqual(['total: expected an order total (sum of price x quantity) of at most 10000000.00, got 10000000.01']);
+    expect(problemsOf({ userId: 'x'.repeat(MAX_ID_LENGTH + 1), items: items(1, 1, 1) })).toEqual([
+      `userId: expected at most ${MAX_ID_LENGTH} characters`,
+    ]);
   });
 
   it("reports an item's own problem, not a total computed from it", () => {
     // The issue's 1e306 x 10,000 items: refused for the price, no meaningless total alongside.
-    expect(problemsOf({ userId: 'u', items: items(1, MAX_ITEM_QUANTITY, 1e306) })).toEqual(['items[0].price: expected a price of at most 1000000.00']);
+    expect(problemsOf({ userId: 'u', items: items(1, MAX_ITEM_QUANTITY, 1e306) })).toEqual([
+      'items[0].price: expected a price of at most 1000000.00',
+    ]);
   });
 
   it('the workers refuse what the API now refuses (so the API check is needed)', () => {
-    const order = { orderId: 'o', userId: 'u', items: [{ productId: 'p', quantity: 1, priceCents: 1e17 }], totalCents: 1e17, acceptedAt: 0 };
+    const order = {
+      orderId: 'o',
+      userId: 'u',
+      items: [{ productId: 'p', quantity: 1, priceCents: 1e17 }],
+      totalCents: 1e17,
+      acceptedAt: 0,
+    };
     expect(orderCreatedSchema.safeParse(order).success).toBe(false);
-    expect(orderCreatedSchema.safeParse({ ...order, items: [{ productId: 'p', quantity: 11, priceCents: MAX_PRICE_CENTS }], totalCents: 11 * MAX_PRICE_CENTS }).success).toBe(false);
+    expect(
+      orderCreatedSchema.safeParse({
+        ...order,
+        items: [{ productId: 'p', quantity: 11, priceCents: MAX_PRICE_CENTS }],
+        totalCents: 11 * MAX_PRICE_CENTS,
+      }).success,
+    ).toBe(false);
     expect(paymentRequestSchema.safeParse({ orderId: 'o', userId: 'u', amountCents: MAX_ORDER_TOTAL_CENTS + 1 }).success).toBe(false);
   });
 });

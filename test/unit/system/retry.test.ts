@@ -5,7 +5,11 @@ import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../../../system/amqp/topology.ts'
 import { WorkSlots } from '../../../system/amqp/work-slots.ts';
 
 function message(headers: Record<string, unknown> = {}): ConsumeMessage {
-  return { content: Buffer.from('{"a":1}'), fields: {} as ConsumeMessage['fields'], properties: { headers } as ConsumeMessage['properties'] };
+  return {
+    content: Buffer.from('{"a":1}'),
+    fields: {} as ConsumeMessage['fields'],
+    properties: { headers } as ConsumeMessage['properties'],
+  };
 }
 
 describe('broker-side retries', () => {
@@ -22,8 +26,20 @@ describe('broker-side retries', () => {
 
   it('sends the copy to the delay queue of its attempt: same id, bytes and headers (x-death included), next attempt', () => {
     const xDeath = [{ queue: 'payment.process.retry.1', reason: 'expired', count: 1 }];
-    const copy = retryCopy('payment.process', message({ 'x-death': xDeath, 'x-order-id': 'o1', [ATTEMPT_HEADER]: 2 }), 2, 'o1', 'payment.process:o1');
-    expect(copy).toMatchObject({ exchange: '', routingKey: 'payment.process.retry.2', messageId: 'payment.process:o1', orderId: 'o1', headers: { 'x-death': xDeath, [ATTEMPT_HEADER]: 3 } });
+    const copy = retryCopy(
+      'payment.process',
+      message({ 'x-death': xDeath, 'x-order-id': 'o1', [ATTEMPT_HEADER]: 2 }),
+      2,
+      'o1',
+      'payment.process:o1',
+    );
+    expect(copy).toMatchObject({
+      exchange: '',
+      routingKey: 'payment.process.retry.2',
+      messageId: 'payment.process:o1',
+      orderId: 'o1',
+      headers: { 'x-death': xDeath, [ATTEMPT_HEADER]: 3 },
+    });
     expect(copy.content?.toString()).toBe('{"a":1}');
   });
 
@@ -41,7 +57,15 @@ describe('work slots', () => {
     const slots = new WorkSlots(2);
     const started: number[] = [];
     const releases: (() => void)[] = [];
-    const jobs = [0, 1, 2, 3].map((k) => slots.run(() => new Promise<number>((resolve) => { started.push(k); releases.push(() => resolve(k)); })));
+    const jobs = [0, 1, 2, 3].map((k) =>
+      slots.run(
+        () =>
+          new Promise<number>((resolve) => {
+            started.push(k);
+            releases.push(() => resolve(k));
+          }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 0));
     expect(started).toEqual([0, 1]);
     expect(slots.waiting).toBe(2);

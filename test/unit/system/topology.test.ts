@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTEMPTS, QUEUES, RETRY_DELAYS_MS, retryQueue, retryTarget, routesTo, topicMatches, WORK_QUEUES } from '../../../system/amqp/topology.ts';
+import {
+  MAX_ATTEMPTS,
+  QUEUES,
+  RETRY_DELAYS_MS,
+  retryQueue,
+  retryTarget,
+  routesTo,
+  topicMatches,
+  WORK_QUEUES,
+} from '../../../system/amqp/topology.ts';
 
 describe('topology routing', () => {
   it('routes order.created to the orders queue and to inventory, and nowhere else', () => {

@@ -17,7 +17,9 @@ describe('the reference target', () => {
     const resolved = reference.resolveSettings!({ processingMs: { payments: 300 }, instances: { payments: 3 } });
     expect(resolved['processingMs']).toEqual({ ...DEFAULT_SYSTEM_SPEC.processingMs, payments: 300 });
     expect(resolved['instances']).toEqual({ ...DEFAULT_SYSTEM_SPEC.instances, payments: 3 });
-    expect(() => reference.resolveSettings!({ prefetchh: 5 })).toThrow(/unknown reference system setting "prefetchh": expected one of instances, prefetch/);
+    expect(() => reference.resolveSettings!({ prefetchh: 5 })).toThrow(
+      /unknown reference system setting "prefetchh": expected one of instances, prefetch/,
+    );
   });
 
   it('starts the API first, then each worker instance, each with its own config, flaws and distinct fixed port', async () => {
@@ -27,7 +29,11 @@ describe('the reference target', () => {
     const configs = specs.map((s) => parseConfig(s.env[CONFIG_ENV]));
     expect(configs.every((c) => c.flaws.includes('no-confirms'))).toBe(true);
     expect(configs[0]!.httpPort).toBeGreaterThan(0);
-    expect(configs.find((c) => c.instance === 'payments-2')).toMatchObject({ processingMs: 100, publishUrl: 'amqp://u:p@127.0.0.1:1001', historyFile: '/tmp/run/history/payments-2.jsonl' });
+    expect(configs.find((c) => c.instance === 'payments-2')).toMatchObject({
+      processingMs: 100,
+      publishUrl: 'amqp://u:p@127.0.0.1:1001',
+      historyFile: '/tmp/run/history/payments-2.jsonl',
+    });
     const ports = configs.map((c) => (c.role === 'api' ? c.httpPort : c.metricsPort));
     expect(new Set(ports).size).toBe(specs.length);
   });
@@ -37,7 +43,13 @@ describe('the reference target', () => {
   });
 
   it('offers its API, its metrics by the job the dashboards select, and its effects once started', () => {
-    const started = reference.started(context({}), new Map([['api-1', { httpPort: 4100, metricsPort: 4100 }], ['orders-1', { metricsPort: 4101 }]]));
+    const started = reference.started(
+      context({}),
+      new Map([
+        ['api-1', { httpPort: 4100, metricsPort: 4100 }],
+        ['orders-1', { metricsPort: 4101 }],
+      ]),
+    );
     expect(started.apiUrl).toBe('http://127.0.0.1:4100');
     expect(started.metrics).toEqual({ 'order-system': ['127.0.0.1:4100', '127.0.0.1:4101'] });
     expect(typeof started.readEffects).toBe('function');

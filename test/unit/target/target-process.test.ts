@@ -30,7 +30,10 @@ const spec = (instance: string, script: string, env: Record<string, string>, rea
 describe('a target process started from its spec', () => {
   it('is ready on its JSON line, reports its ports, and keeps them across a kill and restart', async () => {
     const port = await freePort();
-    const p = await StartedTargetProcess.start(spec('api-1', JSON_READY, { PORT: String(port) }, { kind: 'json-line' }), join(dir.path, 'logs', 'api-1.log'));
+    const p = await StartedTargetProcess.start(
+      spec('api-1', JSON_READY, { PORT: String(port) }, { kind: 'json-line' }),
+      join(dir.path, 'logs', 'api-1.log'),
+    );
     try {
       expect(p.ready).toMatchObject({ instance: 'api-1', httpPort: port, pid: p.pid });
       const first = p.pid;
@@ -47,7 +50,10 @@ describe('a target process started from its spec', () => {
 
   it('is ready when its HTTP check answers 2xx', async () => {
     const port = await freePort();
-    const p = await StartedTargetProcess.start(spec('web-1', HTTP_READY, { PORT: String(port) }, { kind: 'http', url: `http://127.0.0.1:${port}/` }), join(dir.path, 'logs', 'web-1.log'));
+    const p = await StartedTargetProcess.start(
+      spec('web-1', HTTP_READY, { PORT: String(port) }, { kind: 'http', url: `http://127.0.0.1:${port}/` }),
+      join(dir.path, 'logs', 'web-1.log'),
+    );
     try {
       expect(p.running).toBe(true);
       expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
@@ -66,7 +72,9 @@ describe('a target process started from its spec', () => {
 
   it('names a command that cannot be found', async () => {
     const missing = { ...spec('ghost-1', '', {}, { kind: 'json-line' as const }), command: join(dir.path, 'no-such-binary') };
-    await expect(StartedTargetProcess.start(missing, join(dir.path, 'logs', 'ghost-1.log'))).rejects.toThrow(/ghost-1: could not start .*no-such-binary/);
+    await expect(StartedTargetProcess.start(missing, join(dir.path, 'logs', 'ghost-1.log'))).rejects.toThrow(
+      /ghost-1: could not start .*no-such-binary/,
+    );
   });
 });
 

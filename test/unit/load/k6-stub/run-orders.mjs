@@ -16,4 +16,6 @@ for (let i = 0; i < iterations; i++) {
   globalThis.__k6.iteration = i;
   script.default();
 }
-process.stdout.write(JSON.stringify({ options: script.options, posts: globalThis.__k6.posts, responseCallback: globalThis.__k6.responseCallback }));
+process.stdout.write(
+  JSON.stringify({ options: script.options, posts: globalThis.__k6.posts, responseCallback: globalThis.__k6.responseCallback }),
+);
