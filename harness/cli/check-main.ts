@@ -1,7 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
+import type { z } from 'zod';
 import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
+import {
+  brokerFiguresSchema,
+  parseStored,
+  processedSchema,
+  storedRunSchema,
+  StoredRunShapeError,
+  type StoredRun,
+} from '../checkers/run-record-schema.ts';
 import { REPO_ROOT } from '../env/repo-root.ts';
 import { readRunHistory } from '../history/read-history.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
@@ -28,7 +37,19 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`no results.json in ${runDir}: expected a run directory (runs/<scenario>/<timestamp>)\n${USAGE}\n`);
     return 2;
   }
-  const stored = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
+  // Typed where it is parsed: a malformed file is named with its bad fields (exit 2), never a crash inside a checker.
+  let stored: RunResults;
+  let broker: Record<string, unknown> | undefined;
+  let processed: string[] | undefined;
+  try {
+    stored = parseStored(storedRunSchema, readJson(resultsFile), resultsFile) as StoredRun & RunResults;
+    broker = readStored(brokerFiguresSchema, join(runDir, BROKER_FIGURES_FILE));
+    processed = readStored(processedSchema, join(runDir, PROCESSED_FILE));
+  } catch (err) {
+    if (!(err instanceof StoredRunShapeError || err instanceof SyntaxError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
   const scenario = SCENARIOS.find((s) => s.name === stored.scenario);
   if (!scenario) {
     process.stderr.write(
@@ -46,8 +67,6 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`the run's target cannot be loaded again: ${err.message}\n`);
     return 2;
   }
-  const broker = readJson<Record<string, unknown>>(join(runDir, BROKER_FIGURES_FILE));
-  const processed = readJson<string[]>(join(runDir, PROCESSED_FILE));
   const { events, malformedLines } = readRunHistory(join(runDir, 'history'));
   // The target's stores stay in the run directory: its effects are read from there, nothing is started.
   const context: TargetStartContext = {
@@ -85,8 +104,18 @@ async function main(argv: readonly string[]): Promise<number> {
   return verdict.exitCode;
 }
 
-function readJson<T>(file: string): T | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new SyntaxError(`${file} is not JSON: ${err.message}`);
+    throw err;
+  }
+}
+
+/** An optional stored file, parsed with its schema when present. */
+function readStored<S extends z.ZodType>(schema: S, file: string): z.output<S> | undefined {
+  return existsSync(file) ? parseStored(schema, readJson(file), file) : undefined;
 }
 
 main(process.argv.slice(2)).then(

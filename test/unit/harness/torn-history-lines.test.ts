@@ -116,4 +116,13 @@ describe('npm run check on a run with a torn line', () => {
     const whole = await runCheckCli(storedRun(line(1, 'start')));
     expect(whole.stdout).not.toMatch(/history lines could not be parsed/);
   });
+
+  it('refuses a results.json of the wrong shape with exit 2, naming the field and what was expected', async () => {
+    const runDir = storedRun(line(1, 'start'));
+    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
+    writeFileSync(join(runDir, 'results.json'), JSON.stringify({ ...results, options: { ...results.options, clientRetries: -1 } }));
+    const bad = await runCheckCli(runDir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/results\.json is not a run the checkers can read: options\.clientRetries: .*>=\s*0/);
+  });
 });
