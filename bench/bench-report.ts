@@ -45,31 +45,38 @@ export function renderSummary(summary: BenchSummary, baselines: readonly Baselin
   lines.push(
     sustained === null
       ? `sustained order rate:     none (no step passed; search stopped: ${summary.stopReason})`
-      : `sustained order rate:     ${sustained} orders/s (step ${summary.bestStep}, achieved ${fixed(summary.achievedOrdersPerSecond, 1)}/s; search stopped: ${summary.stopReason})`,
+      : `sustained order rate:     ${sustained} orders/s (step ${summary.bestStep}, ` +
+          `achieved ${fixed(summary.achievedOrdersPerSecond, 1)}/s; search stopped: ${summary.stopReason})`,
   );
   if (sustained !== null) {
     lines.push(
-      `  broker publishes:       ${fixed(summary.brokerPublishesPerSecond, 0)} msg/s confirmed (${fixed(summary.publishesPerOrder, 2)} per order, counted from that step's histories)`,
+      `  broker publishes:       ${fixed(summary.brokerPublishesPerSecond, 0)} msg/s confirmed ` +
+        `(${fixed(summary.publishesPerOrder, 2)} per order, counted from that step's histories)`,
     );
     lines.push(
-      `  broker deliveries:      ${fixed(summary.brokerDeliveriesPerSecond, 0)} msg/s (${fixed(summary.deliveriesPerOrder, 2)} per order, redeliveries included)`,
+      `  broker deliveries:      ${fixed(summary.brokerDeliveriesPerSecond, 0)} msg/s ` +
+        `(${fixed(summary.deliveriesPerOrder, 2)} per order, redeliveries included)`,
     );
   }
   for (const b of baselines) {
     const where = b.route === 'direct' ? 'direct to the broker, no proxy' : 'through the producer proxy';
     lines.push(
-      `raw baseline (${b.route}):${' '.repeat(Math.max(1, 8 - b.route.length))}${b.ratePerSecond.toFixed(0)} msg/s (${where}; persistent ${b.bodyBytes}-byte bodies, confirms, window ${b.window}, durable classic queue, ${b.seconds.toFixed(1)} s${b.interrupted ? ', interrupted' : ''})`,
+      `raw baseline (${b.route}):${' '.repeat(Math.max(1, 8 - b.route.length))}${b.ratePerSecond.toFixed(0)} msg/s ` +
+        `(${where}; persistent ${b.bodyBytes}-byte bodies, confirms, window ${b.window}, durable classic queue, ` +
+        `${b.seconds.toFixed(1)} s${b.interrupted ? ', interrupted' : ''})`,
     );
   }
   const publishes = fixed(summary.brokerPublishesPerSecond, 0);
   if (summary.ratio === null) lines.push(`ratio:                    - (needs a passing step and a direct baseline)`);
   else
     lines.push(
-      `ratio:                    ${ratio(summary.ratio)} = order-system broker publishes/s ÷ raw direct publishes/s (${publishes} / ${fixed(summary.rawDirectPerSecond, 0)})`,
+      `ratio:                    ${ratio(summary.ratio)} = order-system broker publishes/s ÷ raw direct publishes/s ` +
+        `(${publishes} / ${fixed(summary.rawDirectPerSecond, 0)})`,
     );
   if (summary.ratioVsProxy !== null)
     lines.push(
-      `ratio vs proxy baseline:  ${ratio(summary.ratioVsProxy)} (${publishes} / ${fixed(summary.rawProxyPerSecond, 0)}; the system publishes through that proxy too)`,
+      `ratio vs proxy baseline:  ${ratio(summary.ratioVsProxy)} ` +
+        `(${publishes} / ${fixed(summary.rawProxyPerSecond, 0)}; the system publishes through that proxy too)`,
     );
   return lines.join('\n');
 }

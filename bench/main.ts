@@ -98,7 +98,8 @@ async function main(argv: readonly string[]): Promise<number> {
     report.system = system.settings;
     report.machine.rabbitmq = await brokerIdentity(broker.amqpUrl());
     log(
-      `broker: ${report.machine.rabbitmq.product} ${report.machine.rabbitmq.version} (${report.machine.rabbitmq.platform}); system api ${system.apiUrl}`,
+      `broker: ${report.machine.rabbitmq.product} ${report.machine.rabbitmq.version} ` +
+        `(${report.machine.rabbitmq.platform}); system api ${system.apiUrl}`,
     );
 
     const baselineRoutes = [
@@ -110,7 +111,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const result = await runRawBaseline({ url, route, seconds: options.baselineSeconds, window: options.confirmWindow, signal });
       report.baselines.push(result);
       log(
-        `raw baseline (${route}): ${result.ratePerSecond.toFixed(0)} msg/s (${result.confirmed} confirmed, ${result.nacked} nacked, ${result.seconds.toFixed(1)} s)`,
+        `raw baseline (${route}): ${result.ratePerSecond.toFixed(0)} msg/s ` +
+          `(${result.confirmed} confirmed, ${result.nacked} nacked, ${result.seconds.toFixed(1)} s)`,
       );
       throwIfAborted();
     }
@@ -191,7 +193,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (report.steps.length) out.push(renderStepTable(report.steps), '');
   out.push(renderSummary(report.summary, report.baselines));
   out.push(
-    `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), node ${report.machine.node}, rabbitmq ${report.machine.rabbitmq?.version ?? '?'}; load average ${report.machine.loadAverageAtStart.join(' ')} at start, ${report.machine.loadAverageAtEnd?.join(' ')} at end`,
+    `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), node ${report.machine.node}, ` +
+      `rabbitmq ${report.machine.rabbitmq?.version ?? '?'}; ` +
+      `load average ${report.machine.loadAverageAtStart.join(' ')} at start, ${report.machine.loadAverageAtEnd?.join(' ')} at end`,
   );
   out.push(`took ${report.durationSeconds} s; results: ${join(runDir, 'bench.json')}`);
   process.stdout.write(out.join('\n') + '\n');
@@ -204,7 +208,11 @@ async function main(argv: readonly string[]): Promise<number> {
 function describeStep(s: StepRecord): string {
   const f = s.figures;
   const p99 = f.p99Ms === null ? '-' : `${f.p99Ms.toFixed(0)} ms`;
-  return `achieved ${f.achieved.toFixed(1)}/s, p99 ${p99}, accepted ${f.accepted}, unfinished at load end ${f.backlogOrders}, lost ${f.lostOrders + f.lostMessages}, drain ${s.drain.seconds.toFixed(1)} s: ${s.verdict.passed ? 'PASS' : `FAIL (${s.verdict.reasons.join('; ')})`}`;
+  return (
+    `achieved ${f.achieved.toFixed(1)}/s, p99 ${p99}, accepted ${f.accepted}, unfinished at load end ${f.backlogOrders}, ` +
+    `lost ${f.lostOrders + f.lostMessages}, drain ${s.drain.seconds.toFixed(1)} s: ` +
+    `${s.verdict.passed ? 'PASS' : `FAIL (${s.verdict.reasons.join('; ')})`}`
+  );
 }
 
 function machineInfo(): MachineInfo {

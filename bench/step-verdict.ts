@@ -74,7 +74,8 @@ export function judgeStep(f: StepFigures, criteria: StepCriteria): StepVerdict {
   const backlog = backlogSeconds(f);
   if (backlog > criteria.maxBacklogSeconds)
     reasons.push(
-      `pipeline fell behind: ${f.backlogOrders} orders (${backlog.toFixed(1)} s of load) unfinished when the load ended > ${criteria.maxBacklogSeconds} s`,
+      `pipeline fell behind: ${f.backlogOrders} orders (${backlog.toFixed(1)} s of load) ` +
+        `unfinished when the load ended > ${criteria.maxBacklogSeconds} s`,
     );
   if (f.lostOrders > 0) reasons.push(`${f.lostOrders} accepted orders not terminal after the drain`);
   if (f.lostMessages > 0) reasons.push(`${f.lostMessages} confirmed messages never consumed`);

@@ -129,7 +129,10 @@ export interface Fault {
 export interface ScheduledFault {
   /** When its start begins, or later: a fault waits for every fault scheduled to end by then to have healed, so the two never overlap. */
   at: number;
-  /** How long it stays in effect, counted from when its start finished (a slow start does not shorten it); a fault whose start failed heals at once. */
+  /**
+   * How long it stays in effect, counted from when its start finished (a slow start does not
+   * shorten it); a fault whose start failed heals at once.
+   */
   duration: number;
   fault: Fault;
 }

@@ -50,7 +50,8 @@ export interface InstrumentedPublisherOptions {
 export class MissingMessageIdError extends Error {
   constructor(exchange: string, routingKey: string) {
     super(
-      `publish to exchange "${exchange}" with routing key "${routingKey}": expected options.messageId (a non-empty string); the history accounts for messages by id`,
+      `publish to exchange "${exchange}" with routing key "${routingKey}": ` +
+        'expected options.messageId (a non-empty string); the history accounts for messages by id',
     );
     this.name = 'MissingMessageIdError';
   }

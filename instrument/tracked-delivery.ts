@@ -5,7 +5,10 @@ import { ORDER_ID_HEADER } from './instrumented-publisher.ts';
 export interface TrackDeliveryOptions {
   /** Names the consumer in the history; default: the recorder's process name. */
   consumer?: string;
-  /** The channel consumes with `noAck`: the broker settled the delivery as it sent it. The checkers judge such deliveries by their effect alone. */
+  /**
+   * The channel consumes with `noAck`: the broker settled the delivery as it sent it. The checkers
+   * judge such deliveries by their effect alone.
+   */
   autoAck?: boolean;
 }
 

@@ -64,7 +64,10 @@ export interface ClientOrderLoadOptions {
   seed: number;
   /** Fractions of orders carrying a marker (poison, flash); none when absent. Needs the reference-order body. */
   mix?: OrderMix;
-  /** Where orders go, what they look like and how answers read (load/http-workload.ts); default: reference orders to /orders, any 2xx accepted. */
+  /**
+   * Where orders go, what they look like and how answers read (load/http-workload.ts); default:
+   * reference orders to /orders, any 2xx accepted.
+   */
   workload?: HttpWorkload;
   /** Retries per order after the first attempt; default 5 (client-retry.ts), 0 turns retries off. */
   clientRetries?: number | undefined;

@@ -39,13 +39,16 @@ function report(profile: ResolvedProfile, apiUrl: string, summary: ClientLoadSum
   const r = summary.retries;
   const lines = [
     `profile ${profile.name} against ${apiUrl}${summary.stoppedEarly ? ' (stopped early)' : ''}`,
-    `  rate      achieved ${summary.achievedRate.toFixed(1)}/s, target ${summary.targetRate.toFixed(1)}/s (peak ${profile.peakRate}/s), maxInFlight ${profile.maxInFlight}`,
-    `  requests  planned ${summary.planned}, sent ${summary.sent}, ok ${summary.ok}, failed ${summary.failed} (abandoned ${summary.abandoned}), ` +
+    `  rate      achieved ${summary.achievedRate.toFixed(1)}/s, target ${summary.targetRate.toFixed(1)}/s ` +
+      `(peak ${profile.peakRate}/s), maxInFlight ${profile.maxInFlight}`,
+    `  requests  planned ${summary.planned}, sent ${summary.sent}, ok ${summary.ok}, failed ${summary.failed} ` +
+      `(abandoned ${summary.abandoned}), ` +
       `dropped ${summary.dropped} (no free slot ${summary.droppedNoFreeSlot}, late ${summary.droppedLate})`,
     `  latency   from due time:     ${latencyLine(summary.latencyMs)}`,
     `  service   from actual start: ${latencyLine(summary.serviceTimeMs)}`,
     `  duration  ${(summary.durationMs / 1000).toFixed(2)}s (dispatch ${(summary.dispatchMs / 1000).toFixed(2)}s)`,
-    `  retries   ${r.needed} orders needed a retry (client retries ${r.clientRetries}): ${r.attempts} retry attempts, ${r.recovered} accepted on retry, ${r.gaveUp} gave up, ${r.abandoned} abandoned`,
+    `  retries   ${r.needed} orders needed a retry (client retries ${r.clientRetries}): ${r.attempts} retry attempts, ` +
+      `${r.recovered} accepted on retry, ${r.gaveUp} gave up, ${r.abandoned} abandoned`,
     `thresholds ${verdict.passed ? 'PASSED' : 'FAILED'}`,
     ...verdict.checks.map(
       (c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.expected} actual=${c.actual === null ? 'none' : Number(c.actual.toFixed(4))}`,
@@ -77,7 +80,8 @@ async function run(options: LoadCliOptions): Promise<number> {
   process.on('SIGINT', onSigint);
 
   process.stderr.write(
-    `load: profile ${profile.name} (${profile.executor}, peak ${profile.peakRate}/s for ${profile.durationSeconds}s, maxInFlight ${profile.maxInFlight}) -> ${apiUrl}\n`,
+    `load: profile ${profile.name} (${profile.executor}, peak ${profile.peakRate}/s for ${profile.durationSeconds}s, ` +
+      `maxInFlight ${profile.maxInFlight}) -> ${apiUrl}\n`,
   );
   const clientRetries = options.clientRetries ?? 0;
   const load = startOrderLoad({ apiUrl, profile, seed: options.seed, clientRetries, signal: stopper.signal });

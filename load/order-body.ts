@@ -71,7 +71,8 @@ export class InvalidOrderMixError extends Error {
   override readonly name = 'InvalidOrderMixError';
   constructor(mix: unknown) {
     super(
-      `order mix: expected fractions between 0 and 1 for ${Object.keys(ORDER_MARKERS).join(', ')}, summing to at most 1; got ${JSON.stringify(mix)}`,
+      `order mix: expected fractions between 0 and 1 for ${Object.keys(ORDER_MARKERS).join(', ')}, ` +
+        `summing to at most 1; got ${JSON.stringify(mix)}`,
     );
   }
 }

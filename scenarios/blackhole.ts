@@ -8,7 +8,8 @@ const BLACKHOLE_SECONDS = Math.ceil(DEFAULT_DETECT_WITHIN_MS / 1000) + 5;
 export default defineScenario({
   name: 'blackhole',
   proves:
-    'connections that silently go dark (every byte dropped, nothing closed) are noticed through heartbeats within seconds, and nothing confirmed is lost while they are down',
+    'connections that silently go dark (every byte dropped, nothing closed) are noticed through heartbeats within seconds, ' +
+    'and nothing confirmed is lost while they are down',
   defaults: { rate: 100, duration: 40 },
   faults: () => [{ at: 5, duration: BLACKHOLE_SECONDS, fault: blackhole({ side: 'both' }) }],
   checks: [{ name: 'liveness', options: { blackholes: [{ fault: 'blackhole', connections: 'both' }] } }],

@@ -8,7 +8,8 @@ const SCHEDULE_SALT = 0xc4a05;
 export default defineScenario({
   name: 'chaos-mix',
   proves:
-    'a random sequence of faults from the whole catalogue (network, process, broker, resource alarms), drawn from --seed so a failure can be replayed, loses no accepted order',
+    'a random sequence of faults from the whole catalogue (network, process, broker, resource alarms), ' +
+    'drawn from --seed so a failure can be replayed, loses no accepted order',
   defaults: { rate: 100, duration: 60 },
   faults: ({ seed, duration }) => chaosMixSchedule(seededRandom((seed ^ SCHEDULE_SALT) >>> 0), { durationSeconds: duration }),
   checks: [],

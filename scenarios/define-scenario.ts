@@ -50,7 +50,10 @@ export interface ScenarioDefinition {
   proves: string;
   defaults: { rate: number; duration: number };
   faults(options: ScenarioOptions): ScheduledFault[];
-  /** What must hold afterwards beyond the target's baseline checks; may depend on the options (e.g. capacities from the system's speeds). */
+  /**
+   * What must hold afterwards beyond the target's baseline checks; may depend on the options
+   * (e.g. capacities from the system's speeds).
+   */
   checks: readonly CheckSpec[] | ((options: ScenarioOptions) => readonly CheckSpec[]);
   /** Flaws of the reference target this scenario must catch (`npm run scenario -- --all` runs each). */
   catches: readonly string[];

@@ -24,7 +24,13 @@ const CRASH_SECONDS = 3;
 export default defineScenario({
   name: 'dlx',
   proves:
-    'what cannot be processed ends in the dead-letter queue exactly once with the right reason: poison payments after three broker-side retries with backoff (rejected), flash-sale payments past their deadline (expired), the overflow of the bounded audit feed (maxlen), messages no worker can parse injected straight into every unbounded work queue (rejected at once, never acked and dropped); a payments worker crash while retries wait and a dead-letter auditor crash lose none of them, and nothing else is dead-lettered or charged twice',
+    'what cannot be processed ends in the dead-letter queue exactly once with the right reason: ' +
+    'poison payments after three broker-side retries with backoff (rejected), ' +
+    'flash-sale payments past their deadline (expired), the overflow of the bounded audit feed (maxlen), ' +
+    'messages no worker can parse injected straight into every unbounded work queue ' +
+    '(rejected at once, never acked and dropped); ' +
+    'a payments worker crash while retries wait and a dead-letter auditor crash lose none of them, ' +
+    'and nothing else is dead-lettered or charged twice',
   defaults: { rate: 50, duration: 30 },
   workload: { mix: MIX, inject: 'malformed' },
   settings: { processingMs: { 'dead-letter': AUDIT_MS } },

@@ -13,7 +13,9 @@ const SLOW_MS = 4 * FAST_MS;
 export default defineScenario({
   name: 'prefetch-fairness',
   proves:
-    'consumers of different speeds share a backlog in proportion to their capacity: with the reference prefetch no consumer holds more unacked deliveries than the prefetch, none starves, and a slow one never hoards messages a fast one could have taken',
+    'consumers of different speeds share a backlog in proportion to their capacity: ' +
+    'with the reference prefetch no consumer holds more unacked deliveries than the prefetch, none starves, ' +
+    'and a slow one never hoards messages a fast one could have taken',
   // Capacity is 20 slots / 300 ms + 20 / 1200 ms = 83 orders/s: at 100/s a backlog builds from the start.
   defaults: { rate: 100, duration: 20 },
   settings: {

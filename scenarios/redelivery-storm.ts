@@ -11,7 +11,9 @@ const PAYMENTS_MS = 200;
 export default defineScenario({
   name: 'redelivery-storm',
   proves:
-    'when the consumers lose their connections again and again, handlers that committed their effect after their channel died see their message redelivered, and every order is still charged once, reserved once and notified once',
+    'when the consumers lose their connections again and again, ' +
+    'handlers that committed their effect after their channel died see their message redelivered, ' +
+    'and every order is still charged once, reserved once and notified once',
   defaults: { rate: 100, duration: 30 },
   settings: { processingMs: { payments: PAYMENTS_MS } },
   // For a second, acks are dropped on the way to the broker while the handlers finish and commit; then the connections close.

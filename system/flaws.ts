@@ -10,12 +10,15 @@ export const FLAWS = {
   'no-heartbeat':
     'AMQP heartbeats off (heartbeat 0): a connection whose peer went silent is never noticed, so a black-holed link looks alive forever',
   'no-reconnect':
-    "the article's connection handling: a plain connection with no recovery; once it is lost the process stays disconnected (publishes fail, consumers are gone) until restarted",
+    "the article's connection handling: a plain connection with no recovery; " +
+    'once it is lost the process stays disconnected (publishes fail, consumers are gone) until restarted',
   'prefetch-unbounded':
-    "the article's prefetch 1000: every consumer may hold 1000 unacked deliveries, so a slow consumer hoards a backlog (waiting for its few work slots) that a fast one could have taken",
+    "the article's prefetch 1000: every consumer may hold 1000 unacked deliveries, " +
+    'so a slow consumer hoards a backlog (waiting for its few work slots) that a fast one could have taken',
   'no-dlx': 'work queues declared without a dead-letter exchange: rejected, expired and overflowed messages vanish',
   'timer-retry':
-    "the article's retry: on a processing failure, ack the input and republish it after a setTimeout counted in process memory; a crash during the delay loses the message",
+    "the article's retry: on a processing failure, ack the input and republish it " +
+    'after a setTimeout counted in process memory; a crash during the delay loses the message',
   'no-idempotency': 'effects applied again on redelivery: payments charge twice, inventory reserves twice, notifications send twice',
   'drop-malformed': 'a message the worker cannot parse is acked and dropped (logged) instead of rejected into the dead-letter queue',
 } as const satisfies Record<string, string>;

@@ -38,7 +38,9 @@ export function slicer(options: SlicerOptions = {}): Fault {
   return toxicFault({
     name: 'slicer',
     traits: ['slows-network'],
-    description: `slice ${stream === 'both' ? 'both directions' : stream} of ${describeSide(side)} into ~${averageSize}-byte pieces ${delay} µs apart`,
+    description:
+      `slice ${stream === 'both' ? 'both directions' : stream} of ${describeSide(side)} ` +
+      `into ~${averageSize}-byte pieces ${delay} µs apart`,
     side,
     stream,
     toxic: {

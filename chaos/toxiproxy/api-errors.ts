@@ -86,7 +86,8 @@ export class NonLoopbackListenError extends ApiError {
   override readonly name = 'NonLoopbackListenError';
   constructor(listen: string) {
     super(
-      `listen address ${listen} is not loopback: proxies listen only on 127.0.0.1, ::1 or localhost unless the server allows others (--allow-non-loopback)`,
+      `listen address ${listen} is not loopback: proxies listen only on 127.0.0.1, ::1 or localhost ` +
+        'unless the server allows others (--allow-non-loopback)',
       HTTP_BAD_REQUEST,
     );
   }

@@ -164,7 +164,8 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number, topology:
       'abandoned-not-redelivered',
       example(
         d,
-        `${d.abandonedBy} at ${d.abandonedAt}; ${wasHandled ? 'handled (effect committed) but never acked' : 'never handled'}; no later delivery, handling or dead letter`,
+        `${d.abandonedBy} at ${d.abandonedAt}; ${wasHandled ? 'handled (effect committed) but never acked' : 'never handled'}; ` +
+          'no later delivery, handling or dead letter',
       ),
     );
     row.violations++;
@@ -211,7 +212,9 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number, topology:
   ].filter(Boolean);
   return {
     valid: true,
-    summary: `all ${counts.deliveries} deliveries settled once, acks after their effect (${counts.acked} acked${notes.length ? `, ${notes.join(', ')}` : ''})`,
+    summary:
+      `all ${counts.deliveries} deliveries settled once, acks after their effect ` +
+      `(${counts.acked} acked${notes.length ? `, ${notes.join(', ')}` : ''})`,
     ...details,
   };
 }

@@ -215,7 +215,9 @@ export function effectsChecker(): Checker {
       const invariants = (effects.invariants ?? []).map((i) => `${i.name} (${i.checked})`).join('; ');
       return {
         valid: true,
-        summary: `${finished.length} finished orders hold their effects once each${invariants ? `; ${invariants}` : ''}; no partial order${excusedNote}`,
+        summary:
+          `${finished.length} finished orders hold their effects once each${invariants ? `; ${invariants}` : ''}; ` +
+          `no partial order${excusedNote}`,
         ...details,
       };
     },

@@ -61,10 +61,12 @@ export function livenessChecker(options: LivenessOptions = {}): Checker {
       };
       const problems = [
         stuckMessages || orders.stuckCount
-          ? `stuck: ${orders.stuckCount} accepted orders unfinished and ${stuckMessages} confirmed messages never consumed, still held by the broker (${describeHeld(stuck, heldFor)})`
+          ? `stuck: ${orders.stuckCount} accepted orders unfinished and ${stuckMessages} confirmed messages never consumed, ` +
+            `still held by the broker (${describeHeld(stuck, heldFor)})`
           : '',
         unnoticed.length
-          ? `stuck on dead connections: ${unnoticed.length} connections never noticed the ${[...new Set(unnoticed.map((u) => u.fault))].join('/')} (${unnoticed
+          ? `stuck on dead connections: ${unnoticed.length} connections never noticed the ` +
+            `${[...new Set(unnoticed.map((u) => u.fault))].join('/')} (${unnoticed
               .slice(0, 5)
               .map((u) => `${u.connection} for ${u.seconds.toFixed(0)} s`)
               .join(', ')}${unnoticed.length > 5 ? ', ...' : ''})`

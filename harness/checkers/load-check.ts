@@ -3,7 +3,10 @@ import type { CheckResult } from './checker.ts';
 
 /** Below this share of the target rate the run did not test what it claims. */
 export const MIN_ACHIEVED_SHARE = 0.9;
-/** Requests the generator may drop (no free slot, or started too late because the machine stalled it) before the offered load is no longer the target: 2%, at least 10. */
+/**
+ * Requests the generator may drop (no free slot, or started too late because the machine stalled
+ * it) before the offered load is no longer the target: 2%, at least 10.
+ */
 export const DROP_BUDGET_SHARE = 0.02;
 const MIN_DROP_BUDGET = 10;
 
@@ -24,7 +27,8 @@ export function loadCheck(load: OpenModelSummary | undefined): CheckResult {
   };
   const problems = [
     share < MIN_ACHIEVED_SHARE
-      ? `achieved ${round(load.achievedRate)}/s of a ${load.targetRate}/s target (${Math.round(share * 100)}%, at least ${MIN_ACHIEVED_SHARE * 100}% needed)`
+      ? `achieved ${round(load.achievedRate)}/s of a ${load.targetRate}/s target ` +
+        `(${Math.round(share * 100)}%, at least ${MIN_ACHIEVED_SHARE * 100}% needed)`
       : '',
     load.dropped > budget
       ? `${load.dropped} requests dropped (${load.droppedNoFreeSlot} for lack of a free slot, ${load.droppedLate} late), budget ${budget}`

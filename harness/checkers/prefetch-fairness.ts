@@ -23,7 +23,10 @@ export interface PrefetchFairnessOptions {
   minDeliveries?: number;
   starvationShare?: number;
   hoardWaitMs?: number;
-  /** Service time per consumer for the hoarding measure; default the run's configured processing time, else the consumer's fastest observed hold. */
+  /**
+   * Service time per consumer for the hoarding measure; default the run's configured processing
+   * time, else the consumer's fastest observed hold.
+   */
   processingMsByConsumer?: Record<string, number>;
 }
 
@@ -43,7 +46,8 @@ export interface ChannelSample {
 export class BrokerSamplesShapeError extends Error {
   constructor(detail: string) {
     super(
-      `run.broker.channelSamples: ${detail}; expected an array of { t: number, connectionName: string, consumerCount: number, prefetchCount: number, unacked: number }`,
+      `run.broker.channelSamples: ${detail}; expected an array of ` +
+        '{ t: number, connectionName: string, consumerCount: number, prefetchCount: number, unacked: number }',
     );
     this.name = 'BrokerSamplesShapeError';
   }
@@ -95,7 +99,8 @@ export interface QueueFairness {
  * Prefetch and work distribution, per queue and consumer (process):
  * - bound: the unacked count rebuilt from the history (deliver +1; ack, nack, reject -1; a dead
  *   consume connection or a restart resets it) never exceeds the prefetch. When the consumers
- *   consume with automatic acknowledgement (their deliveries say `autoAck`) the broker ignores prefetch: the count is deliveries not yet handled, and the bound is
+ *   consume with automatic acknowledgement (their deliveries say `autoAck`) the broker ignores
+ *   prefetch: the count is deliveries not yet handled, and the bound is
  *   still what a consumer must not exceed. Broker channel samples, when given, must show
  *   unacked <= prefetch_count and prefetch_count = the configured prefetch (channels with consumers).
  * - fairness: a consumer's fair share of a queue is its capacity times its presence (the part of
@@ -120,7 +125,8 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
       if (prefetch === undefined)
         return {
           valid: 'unknown',
-          summary: `cannot check the prefetch bound: neither the run's settings nor target ${run.target} say what prefetch the consumers use`,
+          summary:
+            `cannot check the prefetch bound: neither the run's settings nor target ${run.target} ` + 'say what prefetch the consumers use',
         };
       const settings = {
         prefetch,
@@ -293,11 +299,14 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
       if (track.deliveries.length === 0) return { valid: 'unknown', summary: 'no delivery in the history: nothing to check', ...details };
       const judgedQueues = queues.filter((q) => q.judged);
       const fairness = judgedQueues.length
-        ? `Jain index >= ${settings.jainThreshold} on ${judgedQueues.length} queue(s) (lowest ${round(Math.min(...judgedQueues.map((q) => q.jain)))})`
+        ? `Jain index >= ${settings.jainThreshold} on ${judgedQueues.length} queue(s) ` +
+          `(lowest ${round(Math.min(...judgedQueues.map((q) => q.jain)))})`
         : `fairness not judged (no queue with ${settings.minDeliveries}+ deliveries and 2+ consumers)`;
       return {
         valid: true,
-        summary: `${autoAck ? 'auto-ack: deliveries in progress' : 'unacked'} never above prefetch ${prefetch}${broker.samplesChecked ? ` (${broker.samplesChecked} broker samples agree)` : ''}; ${fairness}; no hoarding`,
+        summary:
+          `${autoAck ? 'auto-ack: deliveries in progress' : 'unacked'} never above prefetch ${prefetch}` +
+          `${broker.samplesChecked ? ` (${broker.samplesChecked} broker samples agree)` : ''}; ${fairness}; no hoarding`,
         ...details,
       };
     },
@@ -471,7 +480,10 @@ class RangeMin {
   }
 }
 
-/** Consumers per queue: whoever got deliveries there, plus configured instances of the role the target declares consuming it (a starved one got none). */
+/**
+ * Consumers per queue: whoever got deliveries there, plus configured instances of the role the
+ * target declares consuming it (a starved one got none).
+ */
 function queueConsumers(run: RunRecord, holds: ReadonlyMap<string, ChannelHolds>): Map<string, string[]> {
   const out = new Map<string, Set<string>>();
   const add = (queue: string, consumer: string) => {

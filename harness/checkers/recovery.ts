@@ -96,7 +96,9 @@ export function recoveryCheck(events: readonly HistoryEvent[], options: Recovery
     return {
       ...base,
       verdict: 'unknown',
-      note: `the load ended ${loadAfterHealSeconds} s after the heal, before the system was back to full rate and before the ${bound} s bound`,
+      note:
+        `the load ended ${loadAfterHealSeconds} s after the heal, ` +
+        `before the system was back to full rate and before the ${bound} s bound`,
     };
   });
 
@@ -121,7 +123,9 @@ export function recoveryCheck(events: readonly HistoryEvent[], options: Recovery
   const worst = recoveries.reduce((a, b) => ((b.backToFullRateSeconds ?? 0) > (a.backToFullRateSeconds ?? 0) ? b : a));
   return {
     valid: true,
-    summary: `back to full rate within ${bound} s of every heal (slowest: ${worst.fault} after ${worst.backToFullRateSeconds} s; longest unavailability ${Math.max(...recoveries.map((r) => r.unavailableSeconds))} s)`,
+    summary:
+      `back to full rate within ${bound} s of every heal (slowest: ${worst.fault} after ${worst.backToFullRateSeconds} s; ` +
+      `longest unavailability ${Math.max(...recoveries.map((r) => r.unavailableSeconds))} s)`,
     ...details,
   };
 }

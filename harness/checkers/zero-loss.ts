@@ -88,13 +88,15 @@ export function zeroLossChecker(): Checker {
       const missing = lostMessages + orders.lostCount;
       const violations = [
         orders.wronglyDeadLetteredCount
-          ? `${orders.wronglyDeadLetteredCount} orders meant to be processed were dead-lettered (${orders.wronglyDeadLettered.slice(0, 3).join(', ')})`
+          ? `${orders.wronglyDeadLetteredCount} orders meant to be processed were dead-lettered ` +
+            `(${orders.wronglyDeadLettered.slice(0, 3).join(', ')})`
           : '',
         unexpected ? `${unexpected} messages consumed that nobody published` : '',
       ].filter(Boolean);
       const losses = [
         orders.lostCount
-          ? `${orders.lostCount} of ${orders.accepted} accepted orders lost (${orders.lost.slice(0, 3).join(', ')}${orders.lostCount > 3 ? ', ...' : ''})`
+          ? `${orders.lostCount} of ${orders.accepted} accepted orders lost ` +
+            `(${orders.lost.slice(0, 3).join(', ')}${orders.lostCount > 3 ? ', ...' : ''})`
           : '',
         lostMessages
           ? `${lostMessages} confirmed messages never consumed nor read back (${stages
@@ -108,7 +110,9 @@ export function zeroLossChecker(): Checker {
       if (missing > 0) {
         return {
           valid: 'unknown',
-          summary: `${losses.join('; ')}; but the final read of the broker's queues ${finalRead ? `was incomplete (${finalRead.error ?? 'bounded'})` : 'did not happen'}, so stuck cannot be told from lost`,
+          summary:
+            `${losses.join('; ')}; but the final read of the broker's queues ` +
+            `${finalRead ? `was incomplete (${finalRead.error ?? 'bounded'})` : 'did not happen'}, so stuck cannot be told from lost`,
           ...details,
         };
       }
@@ -116,7 +120,9 @@ export function zeroLossChecker(): Checker {
       if (unexercised.length > 0)
         return {
           valid: 'unknown',
-          summary: `nothing was published to ${unexercised.join(', ')} although ${orders.accepted} orders were accepted: those stages were never exercised`,
+          summary:
+            `nothing was published to ${unexercised.join(', ')} although ${orders.accepted} orders were accepted: ` +
+            'those stages were never exercised',
           ...details,
         };
       const notes = [

@@ -53,7 +53,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const scenario = SCENARIOS.find((s) => s.name === stored.scenario);
   if (!scenario) {
     process.stderr.write(
-      `the run is of scenario "${stored.scenario}", which this version does not know: expected one of ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+      `the run is of scenario "${stored.scenario}", which this version does not know: ` +
+        `expected one of ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
     );
     return 2;
   }

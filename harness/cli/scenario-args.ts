@@ -6,19 +6,23 @@ import { joinNegativeValues, parseNumericOption, type NumericOption } from '../.
 import { UsageError } from '../../load/usage-error.ts';
 import { DEFAULT_CLIENT_RETRIES, MAX_CLIENT_RETRIES } from '../../load/client-retry.ts';
 
-export const USAGE = `usage: npm run scenario <name> [-- options]
+export const USAGE =
+  `usage: npm run scenario <name> [-- options]
        npm run scenario -- --list [--target T]
        npm run scenario -- --all
 
 options:
-  --target T          the system under test: \`reference\` (the order system in system/, default) or a directory holding a target.json (e.g. examples/plain-orders)
+  --target T          the system under test: \`reference\` (the order system in system/, default) ` +
+  `or a directory holding a target.json (e.g. examples/plain-orders)
   --rate N            target orders per second, 1 to 5000 (default: the scenario's)
   --duration S        seconds of load, 1 to 3600 (default: the scenario's)
   --flaw NAME         start the target with one of its named defects (repeatable, or comma-separated; --list shows them)
   --seed N            seed for order bodies and random fault schedules, 0 to 4294967295 (default: 1)
   --drain-timeout S   seconds to wait for every accepted order to be accounted for, 1 to 3600 (default: 30)
-  --after-heal S      seconds of load after the last fault healed, 0 to 600 (default: 10); the load also goes on until the system is back to full rate
-  --client-retries N  retries of an order answered 5xx or not at all (same id, backoff), 0 to 20 (default: ${DEFAULT_CLIENT_RETRIES}; 0: off)
+  --after-heal S      seconds of load after the last fault healed, 0 to 600 (default: 10); ` +
+  `the load also goes on until the system is back to full rate
+  --client-retries N  retries of an order answered 5xx or not at all (same id, backoff), ` +
+  `0 to 20 (default: ${DEFAULT_CLIENT_RETRIES}; 0: off)
   --keep              leave the system, broker and Prometheus running after the verdict, until Ctrl-C
   --check-dashboards  also run every Grafana dashboard query against the run's Prometheus (fails on errors or empty panels)
   --list              list scenarios and the target's flaws
@@ -169,7 +173,8 @@ export function checkFlaws(flaws: readonly string[], target: Pick<Target, 'name'
   for (const flaw of flaws) {
     if (!Object.hasOwn(target.flaws, flaw)) {
       throw new UsageError(
-        `unknown flaw "${flaw}" for target ${target.name}: expected one of ${known.length ? known.join(', ') : '(none: this target has no flaws)'}`,
+        `unknown flaw "${flaw}" for target ${target.name}: ` +
+          `expected one of ${known.length ? known.join(', ') : '(none: this target has no flaws)'}`,
       );
     }
   }

@@ -84,14 +84,16 @@ async function main(argv: readonly string[]): Promise<number> {
   if (results.load) {
     const l = results.load;
     process.stdout.write(
-      `load: target ${l.targetRate.toFixed(1)}/s, achieved ${l.achievedRate.toFixed(1)}/s, sent ${l.sent}, ok ${l.ok}, failed ${l.failed}, dropped ${l.dropped}, latency p50 ${ms(l.latencyMs.p50)} p99 ${ms(l.latencyMs.p99)}\n`,
+      `load: target ${l.targetRate.toFixed(1)}/s, achieved ${l.achievedRate.toFixed(1)}/s, sent ${l.sent}, ok ${l.ok}, ` +
+        `failed ${l.failed}, dropped ${l.dropped}, latency p50 ${ms(l.latencyMs.p50)} p99 ${ms(l.latencyMs.p99)}\n`,
     );
     const r = l.retries;
     if (r) {
       process.stdout.write(
         r.clientRetries === 0
           ? `client retries: off (${r.needed} orders were answered 5xx or not at all)\n`
-          : `client retries: ${r.needed} orders needed a retry (${r.attempts} retry attempts): ${r.recovered} accepted on retry, ${r.gaveUp} gave up${r.abandoned ? `, ${r.abandoned} abandoned` : ''}\n`,
+          : `client retries: ${r.needed} orders needed a retry (${r.attempts} retry attempts): ` +
+              `${r.recovered} accepted on retry, ${r.gaveUp} gave up${r.abandoned ? `, ${r.abandoned} abandoned` : ''}\n`,
       );
     }
     if (results.loadAfterHealSeconds !== undefined) process.stdout.write(`load after the last heal: ${results.loadAfterHealSeconds} s\n`);
@@ -114,7 +116,10 @@ function listing(target: Target): string {
     columns: ['flaw', 'what it breaks'],
     rows: Object.entries(target.flaws).map(([name, flaw]) => [name, flaw.description]),
   });
-  return `scenarios (catches: flaws of the reference target):\n${scenarios}\n\ntarget ${target.name}: ${target.description}\nflaws (--flaw NAME):\n${flaws}`;
+  return (
+    `scenarios (catches: flaws of the reference target):\n${scenarios}\n\n` +
+    `target ${target.name}: ${target.description}\nflaws (--flaw NAME):\n${flaws}`
+  );
 }
 
 /** One line, not a stack: which runs directory and what to do (also for runs/<scenario>/ owned by someone else). */

@@ -38,7 +38,9 @@ export async function finalRead(amqpUrl: string, queueNames: readonly string[], 
         for (;;) {
           if (summary.messages >= MAX_MESSAGES || performance.now() - started > TIME_BUDGET_MS) {
             summary.complete = false;
-            summary.error = `stopped after ${summary.messages} messages / ${Math.round(performance.now() - started)} ms (bounds ${MAX_MESSAGES} / ${TIME_BUDGET_MS} ms)`;
+            summary.error =
+              `stopped after ${summary.messages} messages / ${Math.round(performance.now() - started)} ms ` +
+              `(bounds ${MAX_MESSAGES} / ${TIME_BUDGET_MS} ms)`;
             break;
           }
           const msg = await channel.get(queue, { noAck: false });

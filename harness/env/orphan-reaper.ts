@@ -51,7 +51,8 @@ export function reapOrphansAndSay(runsRoot: string, log: (message: string) => vo
   for (const r of reaped) byRun.set(r.runDir, [...(byRun.get(r.runDir) ?? []), r]);
   for (const [runDir, victims] of byRun)
     log(
-      `killed ${victims.length} process(es) left alive by an earlier run (${runDir}): ${victims.map((v) => `${v.label} pid ${v.pid}`).join(', ')}`,
+      `killed ${victims.length} process(es) left alive by an earlier run (${runDir}): ` +
+        `${victims.map((v) => `${v.label} pid ${v.pid}`).join(', ')}`,
     );
   return reaped;
 }

@@ -59,7 +59,8 @@ const START_ATTEMPTS = 3;
 export class PrometheusNotInstalledError extends Error {
   constructor(binary: string) {
     super(
-      `${binary} not found on PATH: install it (Debian/Ubuntu: apt-get install -y prometheus, which also brings promtool), set ${PROMETHEUS_BIN_ENV} to the binary, or set ${PROMETHEUS_URL_ENV} to use a running Prometheus`,
+      `${binary} not found on PATH: install it (Debian/Ubuntu: apt-get install -y prometheus, which also brings promtool), ` +
+        `set ${PROMETHEUS_BIN_ENV} to the binary, or set ${PROMETHEUS_URL_ENV} to use a running Prometheus`,
     );
     this.name = 'PrometheusNotInstalledError';
   }

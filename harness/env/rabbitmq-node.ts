@@ -190,7 +190,8 @@ export class StartedRabbitNode {
     while (Date.now() < deadline) {
       if (this.#child !== child)
         throw new BrokerStartError(
-          `node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${logTail(join(this.#dir, 'log', 'console.log'))}`,
+          `node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n` +
+            `${logTail(join(this.#dir, 'log', 'console.log'))}`,
         );
       try {
         const connection = await amqp.connect(this.amqpUrl(), { timeout: 2_000 });

@@ -29,12 +29,14 @@ export function renderJunit(cases: readonly CatalogueCase[]): string {
   const seconds = (list: readonly CatalogueCase[]) => list.reduce((s, c) => s + c.seconds, 0).toFixed(1);
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   lines.push(
-    `<testsuites name="chaos-catalogue" tests="${cases.length}" failures="${count(cases, 'failed')}" errors="${count(cases, 'error')}" time="${seconds(cases)}">`,
+    `<testsuites name="chaos-catalogue" tests="${cases.length}" ` +
+      `failures="${count(cases, 'failed')}" errors="${count(cases, 'error')}" time="${seconds(cases)}">`,
   );
   for (const scenario of scenarios) {
     const own = cases.filter((c) => c.scenario === scenario);
     lines.push(
-      `  <testsuite name="${xml(scenario)}" tests="${own.length}" failures="${count(own, 'failed')}" errors="${count(own, 'error')}" time="${seconds(own)}">`,
+      `  <testsuite name="${xml(scenario)}" tests="${own.length}" ` +
+        `failures="${count(own, 'failed')}" errors="${count(own, 'error')}" time="${seconds(own)}">`,
     );
     for (const c of own) {
       const status = caseStatus(c);

@@ -42,7 +42,10 @@ export interface ClientLoad {
   retries(): RetrySummary | undefined;
   /** Orders answered 202 so far, by their first attempt or a retry. */
   accepted(): number;
-  /** Stops dispatching new orders now (the runner ends the load once the system has shown it recovered); sent orders still get their retries. */
+  /**
+   * Stops dispatching new orders now (the runner ends the load once the system has shown it
+   * recovered); sent orders still get their retries.
+   */
   stop(): void;
   /** Resolves once every order's first attempt and retries settled: at most the retry deadline after the last order. */
   done: Promise<ClientLoadSummary>;

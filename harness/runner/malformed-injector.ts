@@ -91,7 +91,8 @@ export function startMalformedInjector(options: MalformedInjectorOptions, signal
       history.close();
     }
     options.log?.(
-      `injected ${summary.attempted} malformed messages into the work queues: ${summary.ok} confirmed, ${summary.fail} failed, ${summary.info} in doubt`,
+      `injected ${summary.attempted} malformed messages into the work queues: ` +
+        `${summary.ok} confirmed, ${summary.fail} failed, ${summary.info} in doubt`,
     );
     return summary;
   };

@@ -16,7 +16,8 @@ export class RunsDirUnwritableError extends Error {
         ? `${failure.code ?? 'error'} on ${failure.syscall} ${failure.path}`
         : failure.message;
     super(
-      `runs directory ${runsRoot} is not writable (${failed}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory`,
+      `runs directory ${runsRoot} is not writable (${failed}): ` +
+        'make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory',
     );
   }
 }

@@ -102,7 +102,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   let faults: FaultSchedule | null = null;
 
   status.log(
-    `run ${scenario.name} on ${target.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`,
+    `run ${scenario.name} on ${target.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, ` +
+      `flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`,
   );
   status.log(`run directory: ${runDir}`);
   for (const f of schedule) status.log(`fault schedule: ${f.fault.name} at ${f.at}s for ${f.duration}s: ${f.fault.description}`);
@@ -209,7 +210,10 @@ async function keepRunning(rig: Rig, results: RunResults, clock: RunClock): Prom
   const broker = rig.broker!;
   clock.log(renderVerdict(results.checks, results.valid, results.exitCode));
   clock.log(
-    `--keep: leaving the target, proxy, broker and Prometheus running. API ${rig.started?.apiUrl}  toxiproxy ${rig.proxies?.url}  prometheus ${rig.prometheus?.url ?? '(none)'}  management ${broker.managementUrl} (user ${broker.user}, password ${broker.password})  broker metrics ${broker.prometheusUrl}`,
+    `--keep: leaving the target, proxy, broker and Prometheus running. API ${rig.started?.apiUrl}  ` +
+      `toxiproxy ${rig.proxies?.url}  prometheus ${rig.prometheus?.url ?? '(none)'}  ` +
+      `management ${broker.managementUrl} (user ${broker.user}, password ${broker.password})  ` +
+      `broker metrics ${broker.prometheusUrl}`,
   );
   clock.log('press Ctrl-C to stop everything');
   await clock.aborted().catch(() => {});

@@ -30,7 +30,8 @@ export async function loadBlackBoxTarget(dir: string): Promise<Target> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw new BlackBoxTargetError(
-      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a target directory holding ${TARGET_FILE}`,
+      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
+        `expected a target directory holding ${TARGET_FILE}`,
     );
   }
   const spec = parseTargetJson(text, file);
@@ -76,7 +77,8 @@ function blackBoxTarget(spec: TargetJson, targetDir: string, portNames: readonly
       const unknown = context.flaws.filter((f) => !(f in spec.flaws));
       if (unknown.length > 0) {
         throw new BlackBoxTargetError(
-          `target ${spec.name}: unknown flaw ${unknown.join(', ')}; expected one of ${Object.keys(spec.flaws).join(', ') || '(none declared)'}`,
+          `target ${spec.name}: unknown flaw ${unknown.join(', ')}; ` +
+            `expected one of ${Object.keys(spec.flaws).join(', ') || '(none declared)'}`,
         );
       }
       const flawEnv = Object.assign({}, ...context.flaws.map((f) => spec.flaws[f]!.env)) as Record<string, string>;

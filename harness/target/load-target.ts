@@ -12,7 +12,8 @@ export class UnknownTargetError extends Error {
   override readonly name = 'UnknownTargetError';
   constructor(readonly target: string) {
     super(
-      `unknown target "${target}": expected "${DEFAULT_TARGET}" (the reference order system) or a directory holding a ${TARGET_FILE} (e.g. examples/plain-orders)`,
+      `unknown target "${target}": expected "${DEFAULT_TARGET}" (the reference order system) ` +
+        `or a directory holding a ${TARGET_FILE} (e.g. examples/plain-orders)`,
     );
   }
 }

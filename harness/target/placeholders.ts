@@ -26,7 +26,8 @@ export function placeholdersIn(text: string, where: string): string[] {
   for (const name of names) {
     if (!(FIXED_PLACEHOLDERS as readonly string[]).includes(name) && !PORT_NAME.test(name)) {
       throw new UnknownPlaceholderError(
-        `${where}: unknown placeholder \${${name}}; expected one of ${FIXED_PLACEHOLDERS.map((n) => `\${${n}}`).join(', ')} or \${<NAME>_PORT}`,
+        `${where}: unknown placeholder \${${name}}; ` +
+          `expected one of ${FIXED_PLACEHOLDERS.map((n) => `\${${n}}`).join(', ')} or \${<NAME>_PORT}`,
       );
     }
   }

@@ -143,7 +143,10 @@ export interface TargetEffects {
   invariants?: readonly EffectInvariant[];
   /** Stores that were absent or unreadable: the effects cannot be vouched for (violations found elsewhere still count). */
   unreadable?: readonly string[];
-  /** The target's own record of dead letters, one row per (message, queue) with the reason first seen; absent when it keeps none (or could not read it: see `unreadable`). */
+  /**
+   * The target's own record of dead letters, one row per (message, queue) with the reason first
+   * seen; absent when it keeps none (or could not read it: see `unreadable`).
+   */
   deadLetters?: readonly { messageId: string; queue: string; reason: string }[];
   /** Why the dead-letter record exists but could not be read. */
   deadLettersUnreadable?: string;

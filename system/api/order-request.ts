@@ -41,7 +41,9 @@ const orderRequestSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['total'],
-        message: `expected an order total (sum of price x quantity) of at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}, got ${formatCents(total)}`,
+        message:
+          `expected an order total (sum of price x quantity) of at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}, ` +
+          `got ${formatCents(total)}`,
       });
     }
   });
@@ -55,7 +57,10 @@ export class InvalidOrderError extends Error {
   }
 }
 
-const EXPECTED_SHAPE = `{"userId": string, "items": [1-${MAX_ORDER_ITEMS} of {"productId": string, "quantity": integer 1-${MAX_ITEM_QUANTITY}, "price": number 0-${formatCents(MAX_PRICE_CENTS)} with at most 2 decimals}], "id"?: string}, total at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}`;
+const EXPECTED_SHAPE =
+  `{"userId": string, "items": [1-${MAX_ORDER_ITEMS} of {"productId": string, "quantity": integer 1-${MAX_ITEM_QUANTITY}, ` +
+  `"price": number 0-${formatCents(MAX_PRICE_CENTS)} with at most 2 decimals}], "id"?: string}, ` +
+  `total at most ${formatCents(MAX_ORDER_TOTAL_CENTS)}`;
 
 /** Parses a request body, naming every problem found (path and what was expected). */
 export function parseOrderRequest(text: string): OrderRequest {

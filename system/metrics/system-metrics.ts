@@ -113,7 +113,9 @@ export class SystemMetrics {
     });
     this.#publishes = new Counter({
       name: `${p}publishes_total`,
-      help: 'Publishes by outcome: confirmed, unconfirmed (no confirms), returned (unroutable), nacked, in_doubt (channel died or confirm timed out), failed (not sent).',
+      help:
+        'Publishes by outcome: confirmed, unconfirmed (no confirms), returned (unroutable), nacked, ' +
+        'in_doubt (channel died or confirm timed out), failed (not sent).',
       labelNames: ['outcome'],
       registers: at('api', 'orders', 'payments', 'inventory', 'notifications', 'dead-letter'),
     });

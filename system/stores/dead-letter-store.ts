@@ -33,7 +33,8 @@ export class DeadLetterStore {
   constructor(dataDir: string) {
     this.db = openDatabase(storeFile(dataDir, 'dead-letters'), SCHEMA);
     this.#insert = this.db.prepare(
-      'INSERT OR IGNORE INTO dead_letters (message_id, order_id, queue, reason, death_count, retries, body, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO dead_letters (message_id, order_id, queue, reason, death_count, retries, body, at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 

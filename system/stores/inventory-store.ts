@@ -46,7 +46,10 @@ export class InventoryStore {
     };
   }
 
-  /** Reserves every item or none; a second call for the same order returns the first answer unchanged (unless the store is not idempotent: the flaw). */
+  /**
+   * Reserves every item or none; a second call for the same order returns the first answer
+   * unchanged (unless the store is not idempotent: the flaw).
+   */
   reserveOnce(orderId: string, items: readonly OrderItem[]): { applied: boolean; reservation: Reservation } {
     const sql = this.#sql;
     return this.db

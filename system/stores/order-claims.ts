@@ -63,10 +63,12 @@ export class OrderClaims {
       doubt: db.prepare('UPDATE order_claims SET in_doubt = 1, updated_at = ? WHERE id = ? AND body_hash = ?'),
       release: db.prepare("DELETE FROM order_claims WHERE id = ? AND owner = ? AND state = 'publishing' AND in_doubt = 0"),
       unconfirmed: db.prepare(
-        "UPDATE order_claims SET state = 'unconfirmed', owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND owner = ? AND state = 'publishing'",
+        "UPDATE order_claims SET state = 'unconfirmed', owner = NULL, lease_until = NULL, updated_at = ? " +
+          "WHERE id = ? AND owner = ? AND state = 'publishing'",
       ),
       abandon: db.prepare(
-        "UPDATE order_claims SET state = 'unconfirmed', in_doubt = 1, owner = NULL, lease_until = NULL, updated_at = ? WHERE state = 'publishing' AND substr(owner, 1, length(?)) = ?",
+        "UPDATE order_claims SET state = 'unconfirmed', in_doubt = 1, owner = NULL, lease_until = NULL, updated_at = ? " +
+          "WHERE state = 'publishing' AND substr(owner, 1, length(?)) = ?",
       ),
     };
   }

@@ -38,7 +38,9 @@ ${ORDER_CLAIMS_TABLE}`;
 
 // Status is derived from the facts, so messages may arrive in any order (inventory can answer
 // before the orders worker saw order.created) and a late message can never move an order backwards.
-const STATUS_SQL = `CASE WHEN failure IS NOT NULL THEN 'failed' WHEN paid = 1 AND reserved = 1 THEN 'completed' WHEN processing = 1 OR paid = 1 OR reserved = 1 THEN 'processing' ELSE 'accepted' END`;
+const STATUS_SQL =
+  `CASE WHEN failure IS NOT NULL THEN 'failed' WHEN paid = 1 AND reserved = 1 THEN 'completed' ` +
+  `WHEN processing = 1 OR paid = 1 OR reserved = 1 THEN 'processing' ELSE 'accepted' END`;
 
 /** The orders service's state: written by the API (accepted orders) and the orders workers. */
 export class OrdersStore {
@@ -56,13 +58,15 @@ export class OrdersStore {
       status: db.prepare(`SELECT ${STATUS_SQL} AS status, created_at FROM orders WHERE id = ?`),
       accept: db.prepare(
         `INSERT INTO orders (id, user_id, items, total_cents, body_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, items = excluded.items, total_cents = excluded.total_cents, body_hash = excluded.body_hash`,
+         ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, items = excluded.items, ` +
+          `total_cents = excluded.total_cents, body_hash = excluded.body_hash`,
       ),
       markProcessed: db.prepare('INSERT OR IGNORE INTO processed (message_id, at) VALUES (?, ?)'),
       ensureRow: db.prepare('INSERT OR IGNORE INTO orders (id, created_at, updated_at) VALUES (?, ?, ?)'),
       // created_at becomes the API's acceptedAt (earlier than any row insert), so it measures end-to-end latency.
       created: db.prepare(
-        "UPDATE orders SET processing = 1, user_id = coalesce(user_id, ?), items = CASE WHEN items = '[]' THEN ? ELSE items END, total_cents = coalesce(total_cents, ?), created_at = min(created_at, ?), updated_at = ? WHERE id = ?",
+        "UPDATE orders SET processing = 1, user_id = coalesce(user_id, ?), items = CASE WHEN items = '[]' THEN ? ELSE items END, " +
+          'total_cents = coalesce(total_cents, ?), created_at = min(created_at, ?), updated_at = ? WHERE id = ?',
       ),
       paid: db.prepare('UPDATE orders SET paid = 1, updated_at = ? WHERE id = ?'),
       reserved: db.prepare('UPDATE orders SET reserved = 1, updated_at = ? WHERE id = ?'),
@@ -92,7 +96,10 @@ export class OrdersStore {
       .immediate();
   }
 
-  /** Applies a message's effect once per message id; returns whether it was applied now, the status after and when the order was accepted (ms). */
+  /**
+   * Applies a message's effect once per message id; returns whether it was applied now, the
+   * status after and when the order was accepted (ms).
+   */
   applyOnce(messageId: string, orderId: string, change: OrderChange): { applied: boolean; status: OrderStatus; createdAt: number } {
     const sql = this.#sql;
     return this.db.transaction(() => {

@@ -71,40 +71,44 @@ function injected(run: CliRun): { events: HistoryEvent[]; messages: { id: string
 }
 
 describe('dlx', () => {
-  it('the reference dead-letters poison (rejected after retries), expired flash payments, the audit overflow and every injected malformed message (rejected), once each', async () => {
-    const run = await runScenarioCli(['dlx'], runs.path, RUN_TIMEOUT_MS);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    const routing = check(run, 'dead-letter-routing') as DeadLetterRouting;
-    expect(routing.valid).toBe(true);
-    for (const reason of ['rejected', 'expired', 'maxlen']) expect(routing.perReason[reason], reason).toBeGreaterThan(0);
-    expect(check(run, 'zero-loss').valid).toBe(true);
-    expect(check(run, 'effects').valid).toBe(true);
-    expect(run.results!.faults.map((f) => f.name)).toEqual(['consumer-crash', 'consumer-crash', 'consumer-crash']);
-    expect(run.results!.faults.map((f) => f.description).join('\n')).toMatch(/SIGKILL a dead-letter-1/);
+  it(
+    'the reference dead-letters poison (rejected after retries), expired flash payments, the audit overflow ' +
+      'and every injected malformed message (rejected), once each',
+    async () => {
+      const run = await runScenarioCli(['dlx'], runs.path, RUN_TIMEOUT_MS);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const routing = check(run, 'dead-letter-routing') as DeadLetterRouting;
+      expect(routing.valid).toBe(true);
+      for (const reason of ['rejected', 'expired', 'maxlen']) expect(routing.perReason[reason], reason).toBeGreaterThan(0);
+      expect(check(run, 'zero-loss').valid).toBe(true);
+      expect(check(run, 'effects').valid).toBe(true);
+      expect(run.results!.faults.map((f) => f.name)).toEqual(['consumer-crash', 'consumer-crash', 'consumer-crash']);
+      expect(run.results!.faults.map((f) => f.description).join('\n')).toMatch(/SIGKILL a dead-letter-1/);
 
-    // Five malformed messages went straight into every unbounded work queue; each confirmed one was
-    // rejected by a worker into the dead-letter queue from the queue it was put in, and none was acked.
-    const { events, messages } = injected(run);
-    expect(messages).toHaveLength(5 * MALFORMED_QUEUES.length);
-    expect(new Set(messages.map((m) => m.queue))).toEqual(new Set(MALFORMED_QUEUES));
-    expect(messages.filter((m) => m.confirmed).length).toBeGreaterThanOrEqual(messages.length - 2);
-    for (const m of messages.filter((x) => x.confirmed)) {
-      const deaths = events
-        .filter((e) => e.kind === 'dead-lettered' && e.id === m.id)
-        .map((e) => `${(e as { queue: string }).queue}/${(e as { reason: string }).reason}`);
-      expect(deaths.length, m.id).toBeGreaterThan(0);
-      for (const d of deaths) expect(d, m.id).toBe(`${m.queue}/rejected`);
-      expect(
-        events.some((e) => e.kind === 'reject' && e.id === m.id && e.queue === m.queue),
-        `${m.id} rejected`,
-      ).toBe(true);
-      // (The auditor acks its dead letter, same id, in the dead-letter queue: that one is right.)
-      expect(
-        events.some((e) => e.kind === 'ack' && e.id === m.id && e.queue === m.queue),
-        `${m.id} acked in ${m.queue}`,
-      ).toBe(false);
-    }
-  });
+      // Five malformed messages went straight into every unbounded work queue; each confirmed one was
+      // rejected by a worker into the dead-letter queue from the queue it was put in, and none was acked.
+      const { events, messages } = injected(run);
+      expect(messages).toHaveLength(5 * MALFORMED_QUEUES.length);
+      expect(new Set(messages.map((m) => m.queue))).toEqual(new Set(MALFORMED_QUEUES));
+      expect(messages.filter((m) => m.confirmed).length).toBeGreaterThanOrEqual(messages.length - 2);
+      for (const m of messages.filter((x) => x.confirmed)) {
+        const deaths = events
+          .filter((e) => e.kind === 'dead-lettered' && e.id === m.id)
+          .map((e) => `${(e as { queue: string }).queue}/${(e as { reason: string }).reason}`);
+        expect(deaths.length, m.id).toBeGreaterThan(0);
+        for (const d of deaths) expect(d, m.id).toBe(`${m.queue}/rejected`);
+        expect(
+          events.some((e) => e.kind === 'reject' && e.id === m.id && e.queue === m.queue),
+          `${m.id} rejected`,
+        ).toBe(true);
+        // (The auditor acks its dead letter, same id, in the dead-letter queue: that one is right.)
+        expect(
+          events.some((e) => e.kind === 'ack' && e.id === m.id && e.queue === m.queue),
+          `${m.id} acked in ${m.queue}`,
+        ).toBe(false);
+      }
+    },
+  );
 
   it('catches drop-malformed: messages no worker can parse are acked and dropped, named as missing dead letters and as lost', async () => {
     const run = await runScenarioCli(['dlx', '--flaw', 'drop-malformed'], runs.path, RUN_TIMEOUT_MS);

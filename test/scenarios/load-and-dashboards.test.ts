@@ -6,28 +6,31 @@ const runs = tempDir('load-runs');
 afterAll(() => runs.remove());
 
 describe('a scenario at 500 orders/s with the dashboards checked', () => {
-  it("keeps the load check's share of the target rate, reports its drops, loses nothing, and every Grafana query returns data", async () => {
-    // This test is about the generator's rate and the dashboards. 500/s is above what this 2-core machine
-    // sustains (npm run bench: about 375 orders/s), so no client retries and no extra load after the heal
-    // (both are exercised at 100/s by the broker scenarios): with them, the backlog a broker kill leaves
-    // keeps the API slow and the load check rightly calls the run short of its target.
-    const run = await runScenarioCli(
-      ['broker-kill', '--rate', '500', '--check-dashboards', '--client-retries', '0', '--after-heal', '0'],
-      runs.path,
-      300_000,
-    );
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    const load = run.results!.load!;
-    expect(load.targetRate).toBe(500);
-    // The generator's own precision (within 3% at 200/s, 8% at 1000/s) is tested against a fake server in
-    // test/unit/load/latency-and-rate.test.ts. Here the system under a broker kill pushes back (the API holds requests
-    // up to its 5 s confirm timeout), so the claim is the load check's: at least 90% of the target, drops counted.
-    expect(load.achievedRate).toBeGreaterThanOrEqual(450);
-    expect(load.dropped).toBeLessThanOrEqual(Math.max(10, 0.02 * load.scheduled));
-    expect(run.results!.checks['load']!.valid).toBe(true);
-    expect(run.stdout).toMatch(/load: target 500\.0\/s, achieved \d+\.\d\/s, .*dropped \d+/);
-    const dashboards = run.results!.checks['dashboards']!;
-    expect(dashboards.valid, dashboards.summary).toBe(true);
-    expect(dashboards.queries).toBeGreaterThan(40);
-  });
+  it(
+    "keeps the load check's share of the target rate, reports its drops, loses nothing, " + 'and every Grafana query returns data',
+    async () => {
+      // This test is about the generator's rate and the dashboards. 500/s is above what this 2-core machine
+      // sustains (npm run bench: about 375 orders/s), so no client retries and no extra load after the heal
+      // (both are exercised at 100/s by the broker scenarios): with them, the backlog a broker kill leaves
+      // keeps the API slow and the load check rightly calls the run short of its target.
+      const run = await runScenarioCli(
+        ['broker-kill', '--rate', '500', '--check-dashboards', '--client-retries', '0', '--after-heal', '0'],
+        runs.path,
+        300_000,
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const load = run.results!.load!;
+      expect(load.targetRate).toBe(500);
+      // The generator's own precision (within 3% at 200/s, 8% at 1000/s) is tested against a fake server in
+      // test/unit/load/latency-and-rate.test.ts. Here the system under a broker kill pushes back (the API holds requests
+      // up to its 5 s confirm timeout), so the claim is the load check's: at least 90% of the target, drops counted.
+      expect(load.achievedRate).toBeGreaterThanOrEqual(450);
+      expect(load.dropped).toBeLessThanOrEqual(Math.max(10, 0.02 * load.scheduled));
+      expect(run.results!.checks['load']!.valid).toBe(true);
+      expect(run.stdout).toMatch(/load: target 500\.0\/s, achieved \d+\.\d\/s, .*dropped \d+/);
+      const dashboards = run.results!.checks['dashboards']!;
+      expect(dashboards.valid, dashboards.summary).toBe(true);
+      expect(dashboards.queries).toBeGreaterThan(40);
+    },
+  );
 });

@@ -54,7 +54,8 @@ async function blocksAndHeals(fault: Fault, resource: 'memory' | 'disk', thresho
     await until('unblocked', () => (publisher.events.includes('unblocked') ? true : undefined), BLOCK_NOTICE_MS);
     await within(BLOCK_NOTICE_MS, 'held publish confirmed after the heal', held);
     console.log(
-      `${fault.name}: start (set + verify) ${startMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms; events ${publisher.events.join('; ')}; log ${rig.log.join(' | ')}`,
+      `${fault.name}: start (set + verify) ${startMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms; ` +
+        `events ${publisher.events.join('; ')}; log ${rig.log.join(' | ')}`,
     );
   } finally {
     await fault.stop(env);

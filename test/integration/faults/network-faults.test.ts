@@ -80,7 +80,8 @@ describe('latency', () => {
     const healed = await medianRoundTrip(channel, queue);
 
     console.log(
-      `latency: confirm round trip ${baseline.toFixed(1)} ms -> ${slowed.toFixed(1)} ms with +${ADDED_LATENCY_MS} ms -> ${healed.toFixed(1)} ms healed`,
+      `latency: confirm round trip ${baseline.toFixed(1)} ms -> ${slowed.toFixed(1)} ms ` +
+        `with +${ADDED_LATENCY_MS} ms -> ${healed.toFixed(1)} ms healed`,
     );
     expect(slowed).toBeGreaterThanOrEqual(ADDED_LATENCY_MS);
     expect(slowed).toBeLessThan(baseline + ADDED_LATENCY_MS + 200);
@@ -135,7 +136,8 @@ describe('blackhole', () => {
     const detectionMs = noticedAt - started;
     await sleep(Math.max(0, HEARTBEAT_DETECTION_BOUND_MS - (performance.now() - started)));
     console.log(
-      `blackhole: heartbeat 1 s client noticed after ${detectionMs.toFixed(0)} ms (${beating.events.join('; ')}); heartbeat 0 client after ${HEARTBEAT_DETECTION_BOUND_MS} ms: ${silent.isClosed() ? 'closed' : 'still "open"'}`,
+      `blackhole: heartbeat 1 s client noticed after ${detectionMs.toFixed(0)} ms (${beating.events.join('; ')}); ` +
+        `heartbeat 0 client after ${HEARTBEAT_DETECTION_BOUND_MS} ms: ${silent.isClosed() ? 'closed' : 'still "open"'}`,
     );
     expect(detectionMs).toBeGreaterThan(1_000);
     expect(beating.events.some((e) => e.startsWith('error:'))).toBe(true);

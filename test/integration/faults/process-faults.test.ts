@@ -186,7 +186,8 @@ describe('consumer-freeze', () => {
       20_000,
     );
     console.log(
-      `consumer-freeze: ${held.length} deliveries held by the frozen ${victim.instance} reached ${survivor.instance} after ${(performance.now() - frozenAt).toFixed(0)} ms (heartbeat ${HEARTBEAT_SECONDS} s)`,
+      `consumer-freeze: ${held.length} deliveries held by the frozen ${victim.instance} reached ${survivor.instance} ` +
+        `after ${(performance.now() - frozenAt).toFixed(0)} ms (heartbeat ${HEARTBEAT_SECONDS} s)`,
     );
 
     const connectedBefore = history(victim.instance).filter((e) => e.event === 'connected').length;

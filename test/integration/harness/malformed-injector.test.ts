@@ -44,39 +44,45 @@ describe('the malformed-message injector', () => {
       expect(r).toMatchObject({ proc: 'injector', outcome: 'fail', error: expect.stringMatching(/returned unroutable/) });
   });
 
-  it('puts one persistent message with its id into every work queue through the default exchange, each confirmed and recorded with intent malformed', async () => {
-    const connection = await amqp.connect(node.amqpUrl());
-    try {
-      const channel = await connection.createChannel();
-      await assertTopology(channel, { durableQueues: true, deadLetterExchange: true });
-      const run = inject('topology', node.amqpUrl(), 0.5);
-      expect(await run.done).toEqual({ attempted: MALFORMED_QUEUES.length, ok: MALFORMED_QUEUES.length, fail: 0, info: 0 });
-      const events = run.history();
-      const expected = malformedCatalogue(1, MALFORMED_QUEUES);
-      expect(
-        attempts(events).map(({ id, orderId, exchange, routingKey, intent, proc }) => ({
-          id,
-          orderId,
-          exchange,
-          routingKey,
-          intent,
-          proc,
-        })),
-      ).toEqual(expected.map((m) => ({ id: m.id, orderId: '', exchange: '', routingKey: m.queue, intent: 'malformed', proc: 'injector' })));
-      expect(results(events).map((r) => [r.id, r.outcome])).toEqual(expected.map((m) => [m.id, 'ok']));
-      for (const m of expected) {
-        const got = await channel.get(m.queue, { noAck: true });
-        expect(got, m.queue).not.toBe(false);
-        if (got === false) continue;
-        expect(got.properties.messageId).toBe(m.id);
-        expect(got.properties.deliveryMode).toBe(2);
-        expect(got.content.equals(m.content), `${m.id} (${m.kind})`).toBe(true);
-        expect(await channel.get(m.queue, { noAck: true }), `${m.queue} holds only its one message`).toBe(false);
+  it(
+    'puts one persistent message with its id into every work queue through the default exchange, ' +
+      'each confirmed and recorded with intent malformed',
+    async () => {
+      const connection = await amqp.connect(node.amqpUrl());
+      try {
+        const channel = await connection.createChannel();
+        await assertTopology(channel, { durableQueues: true, deadLetterExchange: true });
+        const run = inject('topology', node.amqpUrl(), 0.5);
+        expect(await run.done).toEqual({ attempted: MALFORMED_QUEUES.length, ok: MALFORMED_QUEUES.length, fail: 0, info: 0 });
+        const events = run.history();
+        const expected = malformedCatalogue(1, MALFORMED_QUEUES);
+        expect(
+          attempts(events).map(({ id, orderId, exchange, routingKey, intent, proc }) => ({
+            id,
+            orderId,
+            exchange,
+            routingKey,
+            intent,
+            proc,
+          })),
+        ).toEqual(
+          expected.map((m) => ({ id: m.id, orderId: '', exchange: '', routingKey: m.queue, intent: 'malformed', proc: 'injector' })),
+        );
+        expect(results(events).map((r) => [r.id, r.outcome])).toEqual(expected.map((m) => [m.id, 'ok']));
+        for (const m of expected) {
+          const got = await channel.get(m.queue, { noAck: true });
+          expect(got, m.queue).not.toBe(false);
+          if (got === false) continue;
+          expect(got.properties.messageId).toBe(m.id);
+          expect(got.properties.deliveryMode).toBe(2);
+          expect(got.content.equals(m.content), `${m.id} (${m.kind})`).toBe(true);
+          expect(await channel.get(m.queue, { noAck: true }), `${m.queue} holds only its one message`).toBe(false);
+        }
+      } finally {
+        await connection.close().catch(() => {});
       }
-    } finally {
-      await connection.close().catch(() => {});
-    }
-  });
+    },
+  );
 
   it('records every message as failed, not connected, when the broker cannot be reached, and still finishes', async () => {
     const run = inject('no-broker', `amqp://guest:guest@127.0.0.1:${await freePort()}`, 0.5);

@@ -115,68 +115,80 @@ function charges(orderId: string): number {
 }
 
 describe('a payment that fails every time (poison item)', () => {
-  it('is retried with the broker delays 500, 1000, 2000 ms, then dead-lettered as rejected with its retries counted in x-death', async () => {
-    const orderId = 'retry-1';
-    const id = messageIds.paymentProcess(orderId);
-    await placeOrder(orderId, `${POISON_PRODUCT_PREFIX}p-1`);
-    const row = await until('dead letter recorded', () => deadLetter(id));
-    expect(row).toMatchObject({
-      queue: QUEUES.paymentProcess,
-      reason: 'rejected',
-      death_count: 1,
-      retries: RETRY_DELAYS_MS.length,
-      order_id: orderId,
-    });
+  it(
+    'is retried with the broker delays 500, 1000, 2000 ms, ' + 'then dead-lettered as rejected with its retries counted in x-death',
+    async () => {
+      const orderId = 'retry-1';
+      const id = messageIds.paymentProcess(orderId);
+      await placeOrder(orderId, `${POISON_PRODUCT_PREFIX}p-1`);
+      const row = await until('dead letter recorded', () => deadLetter(id));
+      expect(row).toMatchObject({
+        queue: QUEUES.paymentProcess,
+        reason: 'rejected',
+        death_count: 1,
+        retries: RETRY_DELAYS_MS.length,
+        order_id: orderId,
+      });
 
-    const events = history('payments-1').filter((e) => 'id' in e && e.id === id);
-    const deliveries = events.filter((e) => e.kind === 'deliver');
-    const retries = events.filter((e) => e.kind === 'retry');
-    expect(deliveries).toHaveLength(MAX_ATTEMPTS);
-    // Each retry is a new copy from the delay queue, not a redelivery.
-    expect(deliveries.every((d) => d.kind === 'deliver' && !d.redelivered)).toBe(true);
-    expect(retries.map((r) => (r.kind === 'retry' ? [r.attempt, r.delayMs] : []))).toEqual(RETRY_DELAYS_MS.map((ms, k) => [k + 1, ms]));
-    for (const [k, retry] of retries.entries()) {
-      const waited = deliveries[k + 1]!.t - retry.t;
-      expect(waited, `wait before attempt ${k + 2}`).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[k]! - EARLY_TOLERANCE_MS);
-      expect(waited, `wait before attempt ${k + 2}`).toBeLessThan(RETRY_DELAYS_MS[k]! + LATE_TOLERANCE_MS);
-    }
-    const settles = events.filter((e) => e.kind === 'ack' || e.kind === 'reject');
-    expect(settles.map((e) => e.kind)).toEqual(['ack', 'ack', 'ack', 'reject']);
-    expect(events.find((e) => e.kind === 'reject')).toMatchObject({
-      requeue: false,
-      reason: expect.stringContaining(`gave up after ${MAX_ATTEMPTS} attempts`),
-    });
-    expect(charges(orderId)).toBe(0);
-    const audited = history('dead-letter-1').find((e) => e.kind === 'dead-lettered' && e.id === id);
-    expect(audited).toMatchObject({ orderId, queue: QUEUES.paymentProcess, reason: 'rejected', count: 1, retries: RETRY_DELAYS_MS.length });
-  });
-
-  it('waits out its backoff in the broker: a worker killed meanwhile loses nothing, the restarted one carries on from the same attempt', async () => {
-    const orderId = 'retry-crash';
-    const id = messageIds.paymentProcess(orderId);
-    const payments = system.find('payments-1')!;
-    await placeOrder(orderId, `${POISON_PRODUCT_PREFIX}p-2`);
-    // Killed once the first retry's copy is confirmed and the failed delivery acked.
-    await until('first retry scheduled', () => {
       const events = history('payments-1').filter((e) => 'id' in e && e.id === id);
-      const retry = events.findIndex((e) => e.kind === 'retry');
-      return retry >= 0 && events.slice(retry).some((e) => e.kind === 'ack') ? true : undefined;
-    });
-    await payments.kill();
-    // Nothing in any process's memory now: the copy is in the first delay queue, then back in the work queue, unconsumed.
-    const held = await depths();
-    expect((held.get(retryQueue(QUEUES.paymentProcess, 1)) ?? 0) + (held.get(QUEUES.paymentProcess) ?? 0)).toBe(1);
-    await until('back in the work queue after its delay', async () =>
-      (await depths()).get(QUEUES.paymentProcess) === 1 ? true : undefined,
-    );
-    expect(deadLetter(id)).toBeUndefined();
+      const deliveries = events.filter((e) => e.kind === 'deliver');
+      const retries = events.filter((e) => e.kind === 'retry');
+      expect(deliveries).toHaveLength(MAX_ATTEMPTS);
+      // Each retry is a new copy from the delay queue, not a redelivery.
+      expect(deliveries.every((d) => d.kind === 'deliver' && !d.redelivered)).toBe(true);
+      expect(retries.map((r) => (r.kind === 'retry' ? [r.attempt, r.delayMs] : []))).toEqual(RETRY_DELAYS_MS.map((ms, k) => [k + 1, ms]));
+      for (const [k, retry] of retries.entries()) {
+        const waited = deliveries[k + 1]!.t - retry.t;
+        expect(waited, `wait before attempt ${k + 2}`).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[k]! - EARLY_TOLERANCE_MS);
+        expect(waited, `wait before attempt ${k + 2}`).toBeLessThan(RETRY_DELAYS_MS[k]! + LATE_TOLERANCE_MS);
+      }
+      const settles = events.filter((e) => e.kind === 'ack' || e.kind === 'reject');
+      expect(settles.map((e) => e.kind)).toEqual(['ack', 'ack', 'ack', 'reject']);
+      expect(events.find((e) => e.kind === 'reject')).toMatchObject({
+        requeue: false,
+        reason: expect.stringContaining(`gave up after ${MAX_ATTEMPTS} attempts`),
+      });
+      expect(charges(orderId)).toBe(0);
+      const audited = history('dead-letter-1').find((e) => e.kind === 'dead-lettered' && e.id === id);
+      expect(audited).toMatchObject({
+        orderId,
+        queue: QUEUES.paymentProcess,
+        reason: 'rejected',
+        count: 1,
+        retries: RETRY_DELAYS_MS.length,
+      });
+    },
+  );
 
-    await payments.start();
-    const row = await until('dead letter recorded after the restart', () => deadLetter(id));
-    expect(row).toMatchObject({ reason: 'rejected', retries: RETRY_DELAYS_MS.length });
-    const attempts = history('payments-1').filter((e) => e.kind === 'retry' && e.id === id);
-    expect(attempts.map((e) => (e.kind === 'retry' ? e.attempt : 0))).toEqual([1, 2, 3]);
-  });
+  it(
+    'waits out its backoff in the broker: a worker killed meanwhile loses nothing, ' + 'the restarted one carries on from the same attempt',
+    async () => {
+      const orderId = 'retry-crash';
+      const id = messageIds.paymentProcess(orderId);
+      const payments = system.find('payments-1')!;
+      await placeOrder(orderId, `${POISON_PRODUCT_PREFIX}p-2`);
+      // Killed once the first retry's copy is confirmed and the failed delivery acked.
+      await until('first retry scheduled', () => {
+        const events = history('payments-1').filter((e) => 'id' in e && e.id === id);
+        const retry = events.findIndex((e) => e.kind === 'retry');
+        return retry >= 0 && events.slice(retry).some((e) => e.kind === 'ack') ? true : undefined;
+      });
+      await payments.kill();
+      // Nothing in any process's memory now: the copy is in the first delay queue, then back in the work queue, unconsumed.
+      const held = await depths();
+      expect((held.get(retryQueue(QUEUES.paymentProcess, 1)) ?? 0) + (held.get(QUEUES.paymentProcess) ?? 0)).toBe(1);
+      await until('back in the work queue after its delay', async () =>
+        (await depths()).get(QUEUES.paymentProcess) === 1 ? true : undefined,
+      );
+      expect(deadLetter(id)).toBeUndefined();
+
+      await payments.start();
+      const row = await until('dead letter recorded after the restart', () => deadLetter(id));
+      expect(row).toMatchObject({ reason: 'rejected', retries: RETRY_DELAYS_MS.length });
+      const attempts = history('payments-1').filter((e) => e.kind === 'retry' && e.id === id);
+      expect(attempts.map((e) => (e.kind === 'retry' ? e.attempt : 0))).toEqual([1, 2, 3]);
+    },
+  );
 });
 
 describe('a flash-sale payment', () => {

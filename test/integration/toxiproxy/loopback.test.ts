@@ -19,8 +19,10 @@ import {
 } from './support.ts';
 
 const STARTUP_MS = 20_000;
-const NOT_LOOPBACK =
-  /^listen address .* is not loopback: proxies listen only on 127\.0\.0\.1, ::1 or localhost unless the server allows others \(--allow-non-loopback\)$/;
+const NOT_LOOPBACK = new RegExp(
+  String.raw`^listen address .* is not loopback: proxies listen only on 127\.0\.0\.1, ::1 or localhost ` +
+    String.raw`unless the server allows others \(--allow-non-loopback\)$`,
+);
 
 /** What the API says when it refuses a call (Toxiproxy's error JSON), and the fields these tests read. */
 interface ErrorJson {

@@ -17,7 +17,10 @@ interface Specifier {
   typeOnly: boolean;
 }
 
-/** Static specifiers only: `from '...'`, `import '...'` and `import('...')` with a string literal (a computed import() is how a target is chosen at run time). */
+/**
+ * Static specifiers only: `from '...'`, `import '...'` and `import('...')` with a string literal
+ * (a computed import() is how a target is chosen at run time).
+ */
 export function staticSpecifiers(source: string): { specifier: string; typeOnly: boolean }[] {
   const out: { specifier: string; typeOnly: boolean }[] = [];
   const patterns = [

@@ -94,7 +94,12 @@ describe('renderStepTable', () => {
     );
     expect(lines[2]).toMatch(/^\s+2\s+200\s+200\s+0\s+0\s+10\s+90\.3\s+2000\s+0\.1\s+1\.5\s+0\s+PASS\s+-$/);
     expect(lines[3]).toMatch(
-      /^\s+3\s+400\s+350\.5\s+500\s+0\s+10\s+2400\s+4000\s+2\.5\s+1\.5\s+2\s+FAIL\s+achieved 350\.5\/s < 99% of 400\/s \(500 dropped\); pipeline fell behind: 1000 orders \(2\.5 s of load\) unfinished when the load ended > 1 s; 2 accepted orders not terminal after the drain; p99 2400 ms > 500 ms$/,
+      new RegExp(
+        String.raw`^\s+3\s+400\s+350\.5\s+500\s+0\s+10\s+2400\s+4000\s+2\.5\s+1\.5\s+2\s+FAIL\s+` +
+          String.raw`achieved 350\.5\/s < 99% of 400\/s \(500 dropped\); ` +
+          String.raw`pipeline fell behind: 1000 orders \(2\.5 s of load\) unfinished when the load ended > 1 s; ` +
+          String.raw`2 accepted orders not terminal after the drain; p99 2400 ms > 500 ms$`,
+      ),
     );
   });
 

@@ -37,29 +37,32 @@ describe('acknowledgements checker', () => {
     expect(result.table).toMatchObject({ columns: expect.arrayContaining(['queue', 'consumer', 'acked']) });
   });
 
-  it('accepts an ack after a retry (the copy for the next attempt is confirmed in a delay queue), and counts the copy as published', async () => {
-    const h = new ConsumerHistory();
-    h.publish('orders-1', 'm1', 'payments', 'process', 'ok');
-    const first = h.deliver('payments-1', 'm1', Q);
-    h.publish('payments-1', 'm1', '', 'payment.process.retry.1', 'ok');
-    h.add('payments-1', {
-      kind: 'retry',
-      id: 'm1',
-      queue: Q,
-      consumer: 'payments-1',
-      deliveryTag: first.deliveryTag,
-      channel: first.channel,
-      attempt: 1,
-      delayMs: 500,
-      reason: 'gateway error',
-    });
-    h.ack(first);
-    // The copy comes back from the delay queue as a new message: redelivered=false is right.
-    h.consume('payments-2', 'm1', Q);
-    const result = await check(h);
-    expect(result.valid).toBe(true);
-    expect(result.counts).toMatchObject({ deliveries: 2, acked: 2 });
-  });
+  it(
+    'accepts an ack after a retry (the copy for the next attempt is confirmed in a delay queue), ' + 'and counts the copy as published',
+    async () => {
+      const h = new ConsumerHistory();
+      h.publish('orders-1', 'm1', 'payments', 'process', 'ok');
+      const first = h.deliver('payments-1', 'm1', Q);
+      h.publish('payments-1', 'm1', '', 'payment.process.retry.1', 'ok');
+      h.add('payments-1', {
+        kind: 'retry',
+        id: 'm1',
+        queue: Q,
+        consumer: 'payments-1',
+        deliveryTag: first.deliveryTag,
+        channel: first.channel,
+        attempt: 1,
+        delayMs: 500,
+        reason: 'gateway error',
+      });
+      h.ack(first);
+      // The copy comes back from the delay queue as a new message: redelivered=false is right.
+      h.consume('payments-2', 'm1', Q);
+      const result = await check(h);
+      expect(result.valid).toBe(true);
+      expect(result.counts).toMatchObject({ deliveries: 2, acked: 2 });
+    },
+  );
 
   it('fails on an ack with no committed effect before it', async () => {
     const h = new ConsumerHistory();
@@ -89,17 +92,20 @@ describe('acknowledgements checker', () => {
     expect(violation(result, 'settled-twice')?.count).toBe(1);
   });
 
-  it('fails on a settle naming a tag that is not open on the current connection (stale after a reconnect, or never delivered)', async () => {
-    const h = new ConsumerHistory();
-    const d = h.deliver('payments-1', 'm1', Q);
-    h.handled(d).disconnected('payments-1');
-    h.ack(d); // the old channel is gone: this tag now means nothing, or someone else's message
-    h.consume('payments-2', 'm1', Q, { redelivered: true });
-    h.ack({ proc: 'payments-2', id: 'm9', queue: Q, channel: 1, deliveryTag: 42 });
-    const result = await check(h);
-    expect(result.valid).toBe(false);
-    expect(violation(result, 'stray-settle')?.count).toBe(2);
-  });
+  it(
+    'fails on a settle naming a tag that is not open on the current connection ' + '(stale after a reconnect, or never delivered)',
+    async () => {
+      const h = new ConsumerHistory();
+      const d = h.deliver('payments-1', 'm1', Q);
+      h.handled(d).disconnected('payments-1');
+      h.ack(d); // the old channel is gone: this tag now means nothing, or someone else's message
+      h.consume('payments-2', 'm1', Q, { redelivered: true });
+      h.ack({ proc: 'payments-2', id: 'm9', queue: Q, channel: 1, deliveryTag: 42 });
+      const result = await check(h);
+      expect(result.valid).toBe(false);
+      expect(violation(result, 'stray-settle')?.count).toBe(2);
+    },
+  );
 
   it('fails when a second delivery of a message published once arrives with redelivered=false', async () => {
     const h = new ConsumerHistory();
@@ -221,20 +227,24 @@ describe('acknowledgements checker', () => {
     expect(violation(result, 'ack-before-handled')?.examples[0]).toMatchObject({ id: 'bad1', queue: 'dead_letter_queue' });
   });
 
-  it('counts a broker crash whose start event came just before the delivery (the signal lands a few ms later), but not one already healed', async () => {
-    const crashFirst = (healedBeforeDelivery: boolean) => {
-      const h = new ConsumerHistory();
-      h.publish('orders-1', 'm1', 'payments', 'process', 'info');
-      h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'start' });
-      if (healedBeforeDelivery) h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'stop' });
-      h.deliver('payments-1', 'm1', Q);
-      h.disconnected('payments-1');
-      if (!healedBeforeDelivery) h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'stop' });
-      return h.at(60_000).tick('payments-2');
-    };
-    expect((await check(crashFirst(false))).counts).toMatchObject({ abandoned: 1, abandonedUnconfirmed: 1 });
-    expect(violation(await check(crashFirst(true)), 'abandoned-not-redelivered')?.count).toBe(1);
-  });
+  it(
+    'counts a broker crash whose start event came just before the delivery (the signal lands a few ms later), ' +
+      'but not one already healed',
+    async () => {
+      const crashFirst = (healedBeforeDelivery: boolean) => {
+        const h = new ConsumerHistory();
+        h.publish('orders-1', 'm1', 'payments', 'process', 'info');
+        h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'start' });
+        if (healedBeforeDelivery) h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'stop' });
+        h.deliver('payments-1', 'm1', Q);
+        h.disconnected('payments-1');
+        if (!healedBeforeDelivery) h.add('harness', { kind: 'fault', name: 'broker-kill', phase: 'stop' });
+        return h.at(60_000).tick('payments-2');
+      };
+      expect((await check(crashFirst(false))).counts).toMatchObject({ abandoned: 1, abandonedUnconfirmed: 1 });
+      expect(violation(await check(crashFirst(true)), 'abandoned-not-redelivered')?.count).toBe(1);
+    },
+  );
 
   it('is unknown when nothing was delivered', async () => {
     const result = await check(new ConsumerHistory().order('o1', 'ok'));

@@ -234,26 +234,29 @@ describe('dead-letter-routing checker', () => {
       });
     });
 
-    it('expects a malformed message injected into a queue to be dead-lettered there, rejected, and fails when it was acked and dropped', async () => {
-      const dropped = new ConsumerHistory();
-      dropped.add('injector', {
-        kind: 'publish-attempt',
-        id: 'malformed:inventory.update:1',
-        orderId: '',
-        exchange: '',
-        routingKey: 'inventory.update',
-        intent: 'malformed',
-      });
-      dropped.add('injector', { kind: 'publish-result', id: 'malformed:inventory.update:1', orderId: '', outcome: 'ok' });
-      dropped.ack(dropped.deliver('inventory-1', 'malformed:inventory.update:1', 'inventory.update'));
-      const result = await check(dropped);
-      expect(result.valid).toBe(false);
-      expect(violation(result, 'missing')?.examples[0]).toMatchObject({
-        id: 'malformed:inventory.update:1',
-        queue: 'inventory.update',
-        expected: 'rejected',
-      });
-    });
+    it(
+      'expects a malformed message injected into a queue to be dead-lettered there, rejected, ' + 'and fails when it was acked and dropped',
+      async () => {
+        const dropped = new ConsumerHistory();
+        dropped.add('injector', {
+          kind: 'publish-attempt',
+          id: 'malformed:inventory.update:1',
+          orderId: '',
+          exchange: '',
+          routingKey: 'inventory.update',
+          intent: 'malformed',
+        });
+        dropped.add('injector', { kind: 'publish-result', id: 'malformed:inventory.update:1', orderId: '', outcome: 'ok' });
+        dropped.ack(dropped.deliver('inventory-1', 'malformed:inventory.update:1', 'inventory.update'));
+        const result = await check(dropped);
+        expect(result.valid).toBe(false);
+        expect(violation(result, 'missing')?.examples[0]).toMatchObject({
+          id: 'malformed:inventory.update:1',
+          queue: 'inventory.update',
+          expected: 'rejected',
+        });
+      },
+    );
   });
 
   describe('against the dead-letter store', () => {

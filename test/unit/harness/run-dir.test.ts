@@ -29,7 +29,8 @@ describe('run directories', () => {
     const root = join(file, 'runs');
     expect(() => ensureRunsRootWritable(root)).toThrow(RunsDirUnwritableError);
     expect(() => ensureRunsRootWritable(root)).toThrow(
-      `runs directory ${root} is not writable (ENOTDIR on mkdir ${root}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory`,
+      `runs directory ${root} is not writable (ENOTDIR on mkdir ${root}): ` +
+        'make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory',
     );
     expect(() => createRunDir(root, 'broker-kill')).toThrow(RunsDirUnwritableError);
   });

@@ -46,7 +46,8 @@ describe('npm run scenario refuses a runs directory it cannot write', () => {
     const run = await runScenarioCli(['broker-kill'], runsDir, CLI_TIMEOUT_MS);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      `runs directory ${runsDir} is not writable (ENOTDIR on mkdir ${runsDir}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`,
+      `runs directory ${runsDir} is not writable (ENOTDIR on mkdir ${runsDir}): ` +
+        `make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`,
     );
   });
 
@@ -73,7 +74,8 @@ describe('npm run scenario refuses a runs directory it cannot write', () => {
     clearTimeout(timer);
     expect(code).toBe(2);
     expect(stderr).toBe(
-      `runs directory ${runsDir} is not writable (EACCES on mkdir ${runsDir}): make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`,
+      `runs directory ${runsDir} is not writable (EACCES on mkdir ${runsDir}): ` +
+        `make it writable by this user, or set HARNESS_RUNS_DIR to a writable directory\n`,
     );
   });
 });

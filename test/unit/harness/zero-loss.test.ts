@@ -134,19 +134,23 @@ describe('zero-loss checker', () => {
     expect(stage(result, 'order.created')).toMatchObject({ lostCount: 1, lost: ['order.created:o2'] });
   });
 
-  it('calls a missing message stuck, not lost, when its own id was read back from its queue, a retry queue or unaudited from the dead-letter queue', async () => {
-    const h = new HistoryBuilder().completeOrder('o1');
-    for (const id of ['o2', 'o3', 'o4']) h.order(id, 'ok').publish('api-1', `order.created:${id}`, id, 'orders', 'order.created', 'ok');
-    for (const id of ['o2', 'o3', 'o4']) h.handled('orders-1', `order.created:${id}`, id, 'order.created');
-    h.finalRead('order.created:o2', 'inventory.update', 'o2');
-    h.finalRead('order.created:o3', 'inventory.update.retry.2', 'o3');
-    h.finalRead('order.created:o4', 'dead_letter_queue', 'o4', 'inventory.update');
-    const result = await check(h);
-    expect(result.valid).toBe(true);
-    expect(stage(result, 'inventory.update')).toMatchObject({ lostCount: 0, stuckCount: 3 });
-    expect(result.stuckOrderIds).toEqual(['o2', 'o3', 'o4']);
-    expect(result.summary).toMatch(/3 orders and 3 messages stuck in the broker/);
-  });
+  it(
+    'calls a missing message stuck, not lost, when its own id was read back from its queue, ' +
+      'a retry queue or unaudited from the dead-letter queue',
+    async () => {
+      const h = new HistoryBuilder().completeOrder('o1');
+      for (const id of ['o2', 'o3', 'o4']) h.order(id, 'ok').publish('api-1', `order.created:${id}`, id, 'orders', 'order.created', 'ok');
+      for (const id of ['o2', 'o3', 'o4']) h.handled('orders-1', `order.created:${id}`, id, 'order.created');
+      h.finalRead('order.created:o2', 'inventory.update', 'o2');
+      h.finalRead('order.created:o3', 'inventory.update.retry.2', 'o3');
+      h.finalRead('order.created:o4', 'dead_letter_queue', 'o4', 'inventory.update');
+      const result = await check(h);
+      expect(result.valid).toBe(true);
+      expect(stage(result, 'inventory.update')).toMatchObject({ lostCount: 0, stuckCount: 3 });
+      expect(result.stuckOrderIds).toEqual(['o2', 'o3', 'o4']);
+      expect(result.summary).toMatch(/3 orders and 3 messages stuck in the broker/);
+    },
+  );
 
   it('is unknown, not valid nor invalid, about a missing message when the final read did not complete', async () => {
     const h = new HistoryBuilder().completeOrder('o1');

@@ -66,7 +66,8 @@ describe('open-model generator against a local HTTP server', () => {
     const summary = await run.done;
 
     console.info(
-      `200/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`,
+      `200/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), ` +
+        `sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`,
     );
     expect(summary).toMatchObject({ planned: 400, scheduled: 400, failed: 0, stoppedEarly: false });
     // On an idle machine nothing is dropped; a CPU-starved one may stall past the grace now and then, and then
@@ -93,7 +94,8 @@ describe('open-model generator against a local HTTP server', () => {
     const { server, client } = await setUp(200, () => 2);
     const summary = await runOpenModel({ schedule: constant(1000, 2), maxInFlight: 200, request: orderRequest(client, 2) });
     console.info(
-      `1000/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`,
+      `1000/s x 2 s: achieved ${summary.achievedRate.toFixed(2)}/s (server saw ${serverRate(server).toFixed(2)}/s), ` +
+        `sent ${summary.sent}, dropped ${summary.dropped}, p99 ${summary.latencyMs.p99?.toFixed(1)} ms`,
     );
     expect(summary.sent + summary.dropped).toBe(2000);
     expect(summary.ok).toBe(summary.sent);
@@ -135,7 +137,8 @@ describe('open-model generator against a local HTTP server', () => {
     const summary = await run.done;
 
     console.info(
-      `stall: p50 ${summary.latencyMs.p50?.toFixed(1)} ms, p99 ${summary.latencyMs.p99?.toFixed(1)} ms, max ${summary.latencyMs.max?.toFixed(1)} ms`,
+      `stall: p50 ${summary.latencyMs.p50?.toFixed(1)} ms, p99 ${summary.latencyMs.p99?.toFixed(1)} ms, ` +
+        `max ${summary.latencyMs.max?.toFixed(1)} ms`,
     );
     expect(summary.sent + summary.dropped).toBe(150);
     expect(summary.dropped).toBeLessThanOrEqual(3); // only a CPU-starved machine drops any here

@@ -13,9 +13,12 @@ const dir = tempDir('target-process');
 afterAll(() => dir.remove());
 
 /** Prints a ready line with the port it was given, then idles until stdin closes (the lifeline). */
-const JSON_READY = `process.stdout.write(JSON.stringify({ ready: true, httpPort: Number(process.env.PORT) }) + '\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+const JSON_READY =
+  `process.stdout.write(JSON.stringify({ ready: true, httpPort: Number(process.env.PORT) }) + '\\n'); ` +
+  `process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
 /** Serves GET / with 200 on PORT after a short delay. */
-const HTTP_READY = `setTimeout(() => require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'), 300);`;
+const HTTP_READY =
+  `setTimeout(() => require('node:http').createServer((q, s) => s.end('ok'))` + `.listen(Number(process.env.PORT), '127.0.0.1'), 300);`;
 
 const spec = (instance: string, script: string, env: Record<string, string>, ready: TargetProcessSpec['ready']): TargetProcessSpec => ({
   instance,
