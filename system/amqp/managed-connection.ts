@@ -4,6 +4,14 @@ import type { HistoryWriter } from '../../instrument/history-writer.ts';
 
 /** Reconnect backoff: fast enough to recover within a second or two of the broker coming back. */
 const RECONNECT = { initialDelay: 200, maxDelay: 2_000, factor: 2, jitter: 0.2 } as const;
+/**
+ * Bound on TCP connect plus the AMQP opening handshake. Heartbeats only start once the handshake is
+ * done, and amqplib's recovery runs one attempt at a time: a handshake stalled on a link that drops
+ * everything (a cut that swallows bytes before it closes, a broker still booting) would otherwise
+ * leave the process disconnected for good. chaos-mix caught the dead-letter auditor that way once,
+ * after a broker kill healed into a connection cut.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface ManagedConnectionOptions {
   url: string;
@@ -39,6 +47,7 @@ export async function openManagedConnection(options: ManagedConnectionOptions): 
   let current: ChannelModel | null = null;
   const connection = await amqp.connect(withHeartbeat(options.url, heartbeatSeconds), {
     clientProperties: { connection_name: name },
+    timeout: CONNECT_TIMEOUT_MS,
     recovery: {
       ...RECONNECT,
       waitForConnect: false,
