@@ -79,10 +79,14 @@ export function effectsChecker(): Checker {
 
       // Exactly once, and nothing for orders refused or never placed.
       const duplicated: Record<string, string[]> = {};
+      /** The first duplicate of each kind, for the headline. */
+      const firstDuplicate = new Map<string, string>();
       for (const [orderId, kinds] of held) {
         for (const [kind, count] of kinds) {
           if (count <= 1) continue;
-          violations.add('duplicate-effect', { orderId, kind, note: `order ${orderId}: ${kind} x${count}` });
+          const note = `order ${orderId}: ${kind} x${count}`;
+          violations.add('duplicate-effect', { orderId, kind, note });
+          if (!firstDuplicate.has(kind)) firstDuplicate.set(kind, note);
           const list = (duplicated[kind] ??= []);
           if (list.length < MAX_LISTED_IDS) list.push(orderId);
         }
@@ -192,11 +196,17 @@ export function effectsChecker(): Checker {
       };
       if (violations.count() > 0) {
         const dup = violations.toRecord()['duplicate-effect'];
+        // One example per duplicated kind, the target's required kinds first (a double charge leads), at most three.
+        const rank = (kind: string) => {
+          const k = effects.requiredKinds.indexOf(kind);
+          return k === -1 ? effects.requiredKinds.length : k;
+        };
+        const kinds = [...firstDuplicate.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
         const headline = dup
-          ? `${dup.examples
+          ? `${kinds
               .slice(0, 3)
-              .map((e) => e.note)
-              .join(', ')}${dup.count > 3 ? ', ...' : ''}; `
+              .map((k) => firstDuplicate.get(k))
+              .join(', ')}${kinds.length > 3 ? ', ...' : ''}; `
           : '';
         return {
           valid: false,

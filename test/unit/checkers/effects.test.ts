@@ -339,6 +339,23 @@ describe('effects checker, generic over what the target declares', () => {
     expect(twice.summary).toMatch(/^order o1: shipment x2/);
   });
 
+  it('leads with a duplicated required kind however many lesser duplicates came first, one example per kind', async () => {
+    const h = completed('o3', completed('o2', completed('o1', new ConsumerHistory())));
+    const result = await effectsChecker().check(
+      runRecord(h.events, {
+        effects: shipping([
+          { orderId: 'o1', kind: 'email', count: 2 },
+          { orderId: 'o1', kind: 'shipment', count: 1 },
+          { orderId: 'o2', kind: 'email', count: 3 },
+          { orderId: 'o2', kind: 'shipment', count: 1 },
+          { orderId: 'o3', kind: 'shipment', count: 2 },
+        ]),
+      }),
+    );
+    expect(result.valid).toBe(false);
+    expect(result.summary).toMatch(/^order o3: shipment x2, order o1: email x2; /);
+  });
+
   it('knows a completed order only by the terminal effects the topology declares', async () => {
     const h = completed('o1', new ConsumerHistory());
     const noTerminal = { ...REFERENCE_TOPOLOGY, terminalEffects: { completed: ['parcel-delivered'], failed: [] } };
