@@ -1,4 +1,4 @@
-import type { FaultEvent, HistoryEvent, Outcome } from '../../instrument/history-event.ts';
+import type { DeliverEvent, FaultEvent, HistoryEvent, Outcome, SettleEvent } from '../../instrument/history-event.ts';
 import { historyIndex } from '../history/history-index.ts';
 import type { DeclaredTopology } from '../target/target.ts';
 import type { Checker, CheckResult } from './checker.ts';
@@ -172,15 +172,10 @@ function checkManual(events: readonly HistoryEvent[], graceMs: number, topology:
   }
 
   for (const s of track.strays) {
-    violations.add('stray-settle', {
-      id: s.id,
-      consumer: s.proc,
-      queue: s.queue,
-      channel: s.channel,
-      deliveryTag: s.deliveryTag,
-      t: s.t,
-      note: `${s.kind} of a tag that is not an open delivery of this message on the current connection`,
-    });
+    violations.add(
+      'stray-settle',
+      settleExample(s, `${s.kind} of a tag that is not an open delivery of this message on the current connection`),
+    );
     rows.get(s.queue, s.proc).violations++;
   }
 
@@ -257,15 +252,7 @@ function checkAutoAck(events: readonly HistoryEvent[], graceMs: number): CheckRe
   }
   for (const s of historyIndex(events).ofKinds(['ack', 'nack', 'reject'])) {
     if (s.kind !== 'ack' && s.kind !== 'nack' && s.kind !== 'reject') continue;
-    violations.add('settled-in-auto-ack-mode', {
-      id: s.id,
-      consumer: s.proc,
-      queue: s.queue,
-      channel: s.channel,
-      deliveryTag: s.deliveryTag,
-      t: s.t,
-      note: `${s.kind} on a channel that consumes with noAck`,
-    });
+    violations.add('settled-in-auto-ack-mode', settleExample(s, `${s.kind} on a channel that consumes with noAck`));
     rows.get(s.queue, s.proc).violations++;
   }
 
@@ -444,7 +431,11 @@ function deadLetteredKeys(events: readonly HistoryEvent[]): Set<string> {
 }
 
 function example(d: TrackedDelivery, note: string): AckViolationExample {
-  const e = d.deliver;
+  return settleExample(d.deliver, note);
+}
+
+/** An example named by the event that showed it (a delivery, or a settle that matched none). */
+function settleExample(e: DeliverEvent | SettleEvent, note: string): AckViolationExample {
   return { id: e.id, consumer: e.proc, queue: e.queue, channel: e.channel, deliveryTag: e.deliveryTag, t: e.t, note };
 }
 
