@@ -61,10 +61,18 @@ export interface CompositeResult {
   results: Record<string, CheckResult>;
 }
 
-/** Runs every checker; one that throws yields `unknown` with its error, never `true`. */
-export async function runCheckers(checkers: readonly Checker[], run: RunRecord): Promise<CompositeResult> {
+/**
+ * Runs every checker; one that throws yields `unknown` with its error, never `true`. `timed` hears
+ * how long each took (the checker benchmark prints it).
+ */
+export async function runCheckers(
+  checkers: readonly Checker[],
+  run: RunRecord,
+  timed?: (name: string, ms: number) => void,
+): Promise<CompositeResult> {
   const results: Record<string, CheckResult> = {};
   for (const checker of checkers) {
+    const started = performance.now();
     try {
       results[checker.name] = await checker.check(run);
     } catch (err) {
@@ -74,6 +82,7 @@ export async function runCheckers(checkers: readonly Checker[], run: RunRecord):
         error: (err as Error).stack ?? String(err),
       };
     }
+    timed?.(checker.name, performance.now() - started);
   }
   return { valid: mergeValidity(Object.values(results).map((r) => r.valid)), results };
 }

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import type { z } from 'zod';
-import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
 import {
   brokerFiguresSchema,
   parseStored,
@@ -12,9 +11,8 @@ import {
   type StoredRun,
 } from '../checkers/run-record-schema.ts';
 import { REPO_ROOT } from '../env/repo-root.ts';
-import { readRunHistory } from '../history/read-history.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
-import { judge, readTargetRecords } from '../runner/judge.ts';
+import { judgeRunHistory, readTargetRecords } from '../runner/judge.ts';
 import { BROKER_FIGURES_FILE, PROCESSED_FILE, type RunResults } from '../runner/run-results.ts';
 import { DEFAULT_TARGET, loadTarget, UnknownTargetError } from '../target/load-target.ts';
 import type { TargetStartContext } from '../target/target.ts';
@@ -68,7 +66,6 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`the run's target cannot be loaded again: ${err.message}\n`);
     return 2;
   }
-  const { events, malformedLines } = readRunHistory(join(runDir, 'history'));
   // The target's stores stay in the run directory: its effects are read from there, nothing is started.
   const context: TargetStartContext = {
     runDir,
@@ -78,20 +75,15 @@ async function main(argv: readonly string[]): Promise<number> {
     flaws: stored.options.flaws,
     settings: stored.system,
   };
-  const ledger = new DeliveryLedger(target.topology);
-  ledger.ingest(events);
   const { effects } = await readTargetRecords({ ...target.started(context, new Map()), readProcessed: undefined }, (m) =>
     process.stderr.write(`${m}\n`),
   );
-  const verdict = await judge({
+  const verdict = await judgeRunHistory({
     runDir,
     target,
     scenario,
     options: stored.options,
     settings: { ...stored.system },
-    events,
-    ledger,
-    malformedLines,
     ...(effects ? { effects } : {}),
     ...(processed ? { processed } : {}),
     ...(broker ? { broker } : {}),

@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import { DEFAULT_CLIENT_RETRIES } from '../../load/client-retry.ts';
 import { scenarioChecks, type ScenarioDefinition, type ScenarioOptions } from '../../scenarios/define-scenario.ts';
 import { exitCodeFor, mergeValidity, runCheckers, type CheckResult, type RunRecord, type Validity } from '../checkers/checker.ts';
-import type { DeliveryLedger } from '../checkers/delivery-ledger.ts';
+import { DeliveryLedger } from '../checkers/delivery-ledger.ts';
 import { loadCheck } from '../checkers/load-check.ts';
 import { DEFAULT_RECOVERY_BOUND_SECONDS, recoveryCheck } from '../checkers/recovery.ts';
 import { checkersFor } from '../checkers/registry.ts';
 import type { FinalReadSummary } from '../env/final-read.ts';
-import { malformedHistoryCheck } from '../history/read-history.ts';
+import { historyIndex } from '../history/history-index.ts';
+import { malformedHistoryCheck, readRunHistory } from '../history/read-history.ts';
 import type { StartedTarget, Target, TargetEffects } from '../target/target.ts';
 import type { ClientLoadSummary } from './client-load.ts';
 import { faultCheck } from './fault-check.ts';
@@ -31,6 +33,8 @@ export interface JudgeRequest {
   /** Present when the scenario scheduled faults: what they did. */
   appliedFaults?: readonly AppliedFault[];
   load?: ClientLoadSummary;
+  /** Hears how long each stage of the judging took (`check:<name>` per checker): the checker benchmark prints it. */
+  timed?: (stage: string, ms: number) => void;
 }
 
 export interface Verdict {
@@ -85,19 +89,49 @@ export async function judge(request: JudgeRequest): Promise<Verdict> {
     ...(request.broker ? { broker: request.broker } : {}),
     ...(request.finalRead ? { finalRead: request.finalRead } : {}),
   };
-  const verdict = await runCheckers(checkersFor(scenarioChecks(scenario, options, target.baselineChecks)), record);
+  const timed = request.timed;
+  const verdict = await runCheckers(checkersFor(scenarioChecks(scenario, options, target.baselineChecks)), record, (name, ms) =>
+    timed?.(`check:${name}`, ms),
+  );
   const checks = verdict.results;
   if (request.appliedFaults) {
     checks['faults'] = faultCheck([...request.appliedFaults]);
+    const started = performance.now();
     checks['recovery'] = recoveryCheck(request.events, {
       targetRate: options.rate,
       boundSeconds: scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS,
     });
+    timed?.('check:recovery', performance.now() - started);
   }
   checks['load'] = loadCheck(request.load);
   const history = malformedHistoryCheck(request.malformedLines);
   if (history) checks['history'] = history;
   return verdictOf(checks);
+}
+
+/**
+ * A finished run judged from its history directory: read once (every file, merged in time order),
+ * indexed once, the ledger built, then `judge`. What `npm run check` does once it has loaded the
+ * stored run, and what the checker benchmark measures.
+ */
+export async function judgeRunHistory(
+  request: Omit<JudgeRequest, 'events' | 'ledger' | 'malformedLines'>,
+): Promise<Verdict & { events: number }> {
+  let lap = performance.now();
+  const stage = (name: string) => {
+    const now = performance.now();
+    request.timed?.(name, now - lap);
+    lap = now;
+  };
+  const { events, malformedLines } = readRunHistory(join(request.runDir, 'history'));
+  stage('read');
+  historyIndex(events);
+  stage('index');
+  const ledger = new DeliveryLedger(request.target.topology);
+  ledger.ingest(events);
+  stage('ledger');
+  const verdict = await judge({ ...request, events, ledger, malformedLines });
+  return { ...verdict, events: events.length };
 }
 
 export function verdictOf(checks: Record<string, CheckResult>): Verdict {
