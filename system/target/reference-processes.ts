@@ -33,7 +33,7 @@ export function referenceProcesses(context: TargetStartContext, spec: SystemSpec
       dataDir: context.dataDir,
       historyFile: join(context.historyDir, `${instance}.jsonl`),
       flaws: [...spec.flaws],
-      ...(spec.prefetch !== undefined ? { prefetch: spec.prefetch } : {}),
+      ...capacity(spec, role),
       ...(spec.heartbeatSeconds !== undefined ? { heartbeatSeconds: spec.heartbeatSeconds } : {}),
       ...(spec.initialStock !== undefined ? { initialStock: spec.initialStock } : {}),
       processingMs: spec.instanceProcessingMs?.[instance] ?? (role === 'api' ? 0 : (spec.processingMs?.[role] ?? 0)),
@@ -49,6 +49,13 @@ export function referenceProcesses(context: TargetStartContext, spec: SystemSpec
       ready: { kind: 'json-line' },
     };
   });
+}
+
+/** A worker's prefetch and concurrency: a role's concurrency brings its prefetch along, unless one prefetch is set for all. */
+function capacity(spec: SystemSpec, role: Role): { prefetch?: number; concurrency?: number } {
+  const concurrency = role === 'api' ? undefined : spec.concurrency?.[role];
+  const prefetch = spec.prefetch ?? concurrency;
+  return { ...(prefetch !== undefined ? { prefetch } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
 }
 
 /** Distinct free loopback ports, held open together so the kernel cannot hand out one twice. */

@@ -7,7 +7,14 @@ export type WorkerRole = Exclude<Role, 'api'>;
 export interface SystemSpec {
   instances: Record<WorkerRole, number>;
   flaws: readonly FlawName[];
+  /** One prefetch for every consumer; without it each role's prefetch equals its concurrency. */
   prefetch?: number;
+  /**
+   * Per role, how many deliveries one instance works on at once (its simulated gateway calls, per
+   * queue). The role's prefetch follows it (unless `prefetch` is set), so a consumer never holds a
+   * delivery it cannot start on. Default DEFAULT_CONCURRENCY (config.ts) for every role.
+   */
+  concurrency?: Partial<Record<WorkerRole, number>>;
   heartbeatSeconds?: number;
   /** Simulated work per message, per kind (e.g. the payment gateway call). */
   processingMs?: Partial<Record<WorkerRole, number>>;
@@ -30,7 +37,15 @@ export class SettingsError extends Error {
   override readonly name = 'SettingsError';
 }
 
-const SPEC_KEYS = new Set(['instances', 'prefetch', 'heartbeatSeconds', 'processingMs', 'instanceProcessingMs', 'initialStock']);
+const SPEC_KEYS = new Set([
+  'instances',
+  'prefetch',
+  'concurrency',
+  'heartbeatSeconds',
+  'processingMs',
+  'instanceProcessingMs',
+  'initialStock',
+]);
 
 /**
  * A scenario's settings over the defaults. `instances` and `processingMs` merge per role, so a
@@ -48,6 +63,7 @@ export function resolveSystemSpec(settings: Readonly<Record<string, unknown>>, f
     ...requested,
     instances: { ...DEFAULT_SYSTEM_SPEC.instances, ...requested.instances },
     processingMs: { ...DEFAULT_SYSTEM_SPEC.processingMs, ...requested.processingMs },
+    ...(requested.concurrency ? { concurrency: { ...requested.concurrency } } : {}),
     flaws: [...flaws],
   };
 }
