@@ -3,6 +3,7 @@ import type { StartedProxyEnv } from '../harness/env/proxy-env.ts';
 import type { StartedRabbitNode } from '../harness/env/rabbitmq-node.ts';
 import { loadTarget } from '../harness/target/load-target.ts';
 import type { DeclaredTopology } from '../harness/target/target.ts';
+import type { CpuSubject } from './cpu-usage.ts';
 
 export class BenchInterruptedError extends Error {
   override readonly name = 'BenchInterruptedError';
@@ -19,8 +20,8 @@ export interface BenchSystem {
 
 /**
  * What the benchmark runs against, started by the scenario runner's rig (harness/runner/rig.ts):
- * one private broker, the two proxies in front of it, the reference target with its default
- * settings connected through them; no Prometheus. Every PID lands in `processes.jsonl`; `stop()`
+ * one private broker, the two proxies in front of it (the system connects straight to the broker
+ * unless asked to go through them), the reference target with the bench's settings; no Prometheus. Every PID lands in `processes.jsonl`; `stop()`
  * ends them by PID, whatever started.
  */
 export class BenchEnv implements AsyncDisposable {
@@ -34,9 +35,21 @@ export class BenchEnv implements AsyncDisposable {
   async start(
     signal: AbortSignal,
     log: (message: string) => void,
+    request: { settings: Readonly<Record<string, unknown>>; throughProxy: boolean },
   ): Promise<{ broker: StartedRabbitNode; proxies: StartedProxyEnv; system: BenchSystem }> {
-    const target = await loadTarget();
-    const settings = target.resolveSettings ? target.resolveSettings({}) : {};
+    const loaded = await loadTarget();
+    const settings = loaded.resolveSettings ? loaded.resolveSettings(request.settings) : {};
+    // No fault touches either side in the bench: the proxy would only add its own CPU to every message.
+    const target: typeof loaded = request.throughProxy
+      ? loaded
+      : {
+          ...loaded,
+          processes: (context) =>
+            loaded.processes({
+              ...context,
+              endpoints: { ...context.endpoints, publishUrl: context.endpoints.directUrl, consumeUrl: context.endpoints.directUrl },
+            }),
+        };
     const rig = (this.#rig = new Rig({
       runDir: this.runDir,
       target,
@@ -51,8 +64,28 @@ export class BenchEnv implements AsyncDisposable {
     return {
       broker: rig.broker!,
       proxies: rig.proxies!,
-      system: { apiUrl: rig.started!.apiUrl, historyDir: rig.context!.historyDir, topology: target.topology, settings },
+      system: {
+        apiUrl: rig.started!.apiUrl,
+        historyDir: rig.context!.historyDir,
+        topology: target.topology,
+        settings: { ...settings, connections: request.throughProxy ? 'through the proxies' : 'direct to the broker' },
+      },
     };
+  }
+
+  /**
+   * Every process whose CPU the bench counts, as they are now: each target process by its role,
+   * the broker's Erlang VM with its port programs. No Prometheus runs in the bench; the proxy runs
+   * inside the bench's own process (counted there, see cpu-usage.ts).
+   */
+  cpuSubjects(): CpuSubject[] {
+    const rig = this.#rig;
+    if (!rig) return [];
+    const subjects: CpuSubject[] = [];
+    for (const p of rig.processes?.processes ?? []) if (p.pid !== undefined) subjects.push({ kind: p.role, pid: p.pid });
+    const broker = rig.broker?.pid;
+    if (broker !== undefined) subjects.push({ kind: 'broker', pid: broker, withChildren: true });
+    return subjects;
   }
 
   async stop(): Promise<void> {

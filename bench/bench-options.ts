@@ -30,10 +30,32 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Also measure the raw baseline through the producer proxy. */
   proxyBaseline: boolean;
+  /**
+   * Reference settings the system runs with, over its defaults (the same keys a scenario's
+   * `settings` takes). The scenarios keep the reference's small default shape because their claims
+   * rest on it (two instances of each worker kind, 20 payment slots per instance); the bench asks
+   * what the design sustains when sized for throughput.
+   */
+  settings: Record<string, unknown>;
+  /** Route the system's connections through the harness's proxies as a scenario does (default: straight to the broker, no fault is injected). */
+  throughProxy: boolean;
   /** Seed of step 1's orders; step k uses seed + k - 1 and the warm-up seed + WARMUP_SEED_OFFSET, so no two share order ids. */
   seed: number;
   help: boolean;
 }
+
+/**
+ * The bench's sizing of the reference: one process per worker kind, each with more work slots
+ * (prefetch follows, so no consumer holds a delivery it cannot start on). Measured here: a second
+ * process of a kind adds mostly CPU, while too few slots cap a stage at slots / hold time (the
+ * simulated 100 ms gateway call for payments; the downstream confirms for the rest). The scenarios
+ * keep the default shape (two of each, 20 slots) because their claims rest on it. Guarantees are
+ * the reference's own: confirms, persistence, acks after the effect, idempotency, dead-lettering.
+ */
+export const BENCH_SETTINGS: Readonly<Record<string, unknown>> = {
+  instances: { orders: 1, payments: 1, inventory: 1, notifications: 1 },
+  concurrency: { orders: 50, payments: 100, inventory: 50, notifications: 50 },
+};
 
 export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = {
   startRate: 100,
@@ -49,6 +71,8 @@ export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = {
   drainSeconds: 30,
   warmupSeconds: 5,
   proxyBaseline: true,
+  settings: { ...BENCH_SETTINGS },
+  throughProxy: false,
   seed: 1,
   help: false,
 };
@@ -73,6 +97,10 @@ compare with what the broker does raw (persistent publishes with confirms)?
   --drain-seconds S     longest drain wait after a step (default ${D.drainSeconds})
   --warmup-seconds S    unjudged load at the start rate before step 1, 0 = none (default ${D.warmupSeconds})
   --no-proxy-baseline   skip the raw baseline through the proxy
+  --settings JSON       reference settings over its defaults, as a scenario's \`settings\`
+                        (default ${JSON.stringify(D.settings)}; '{}' runs the scenarios' default shape)
+  --through-proxy       connect the system through the harness's proxies, as scenarios do
+                        (default: straight to the broker; the bench injects no fault)
   --seed N              seed of the first step's orders (default ${D.seed})
   --help                this text
 exit codes: 0 a sustained rate was found, 1 no step passed, 2 bad options, could not run or interrupted`;
@@ -92,6 +120,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     'drain-seconds': { type: 'string' },
     'warmup-seconds': { type: 'string' },
     'no-proxy-baseline': { type: 'boolean' },
+    settings: { type: 'string' },
+    'through-proxy': { type: 'boolean' },
     seed: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -110,10 +140,24 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     drainSeconds: parseOptionalNumeric({ flag: '--drain-seconds', min: 1 }, values['drain-seconds']) ?? D.drainSeconds,
     warmupSeconds: parseOptionalNumeric({ flag: '--warmup-seconds', min: 0 }, values['warmup-seconds']) ?? D.warmupSeconds,
     proxyBaseline: values['no-proxy-baseline'] !== true,
+    settings: values.settings === undefined ? { ...D.settings } : parseSettings(values.settings),
+    throughProxy: values['through-proxy'] === true,
     seed: parseOptionalNumeric({ flag: '--seed', min: 0, integer: true }, values.seed) ?? D.seed,
     help: values.help === true,
   };
   if (options.startRate > options.maxRate)
     throw new UsageError(`--start-rate (${options.startRate}) must not exceed --max-rate (${options.maxRate})`);
   return options;
+}
+
+function parseSettings(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--settings: expected a JSON object, e.g. '{"instances":{"payments":3}}': ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageError(`--settings: expected a JSON object, e.g. '{"instances":{"payments":3}}'`);
+  return parsed as Record<string, unknown>;
 }

@@ -1,5 +1,9 @@
 import type { DrainResult } from '../harness/runner/drain.ts';
 import { publishRatio, type BrokerRates, type MessageCounts } from './broker-rates.ts';
+import type { CpuFigures } from './cpu-usage.ts';
+import type { QueueLatency } from './deliver-latency.ts';
+import type { LimitingStage } from './limiting-stage.ts';
+import type { QueueLoad } from './queue-sampler.ts';
 import type { StopReason } from './rate-search.ts';
 import type { StepFigures, StepVerdict } from './step-verdict.ts';
 
@@ -36,6 +40,14 @@ export interface StepRecord {
   counts: MessageCounts;
   windowSeconds: number;
   rates: BrokerRates;
+  /** CPU by process kind from the load's start to the drain's end (the bench's own process counted as `harness`). */
+  cpu: CpuFigures;
+  /** Per queue during the load; null when the management API could not be read. */
+  queues: QueueLoad[] | null;
+  /** Publish to first delivery, per queue, for this step's messages. */
+  latency: QueueLatency[];
+  /** What held this step back (or did not). */
+  limit: LimitingStage;
 }
 
 export interface BenchSummary {
@@ -55,6 +67,13 @@ export interface BenchSummary {
   ratio: number | null;
   /** The same against the raw run through the proxy (the system's publishes go through it too). */
   ratioVsProxy: number | null;
+  /**
+   * What limits the sustained rate: read from the lowest failing step (where the limit bit), else
+   * from the best passing one; `fromStep` says which.
+   */
+  limitingStage: (LimitingStage & { fromStep: number }) | null;
+  /** CPU per order by kind at the sustained rate (the best passing step). */
+  cpuAtSustained: CpuFigures | null;
 }
 
 export function summarize(
@@ -68,6 +87,9 @@ export function summarize(
   const direct = raw('direct');
   const proxy = raw('proxy');
   const publishes = best?.rates.publishesPerSecond ?? null;
+  const judged = steps.filter((s) => !s.interrupted);
+  const fails = judged.filter((s) => !s.verdict.passed && (best === undefined || s.rate > best.rate)).sort((a, b) => a.rate - b.rate);
+  const limitStep = fails[0] ?? best;
   return {
     stopReason,
     sustainedOrdersPerSecond: best ? best.rate : null,
@@ -81,5 +103,7 @@ export function summarize(
     rawProxyPerSecond: proxy,
     ratio: publishes === null ? null : publishRatio(publishes, direct),
     ratioVsProxy: publishes === null ? null : publishRatio(publishes, proxy),
+    limitingStage: limitStep ? { ...limitStep.limit, fromStep: limitStep.index } : null,
+    cpuAtSustained: best?.cpu ?? null,
   };
 }

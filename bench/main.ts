@@ -9,7 +9,7 @@ import { UsageError } from '../load/usage-error.ts';
 import { StatusLine } from '../harness/runner/status-line.ts';
 import { BenchEnv, BenchInterruptedError } from './bench-env.ts';
 import { parseBenchArgs, USAGE, WARMUP_SEED_OFFSET, type BenchOptions } from './bench-options.ts';
-import { renderStepTable, renderSummary } from './bench-report.ts';
+import { renderQueueTable, renderStepTable, renderSummary } from './bench-report.ts';
 import { summarize, type BaselineResult, type BenchSummary, type StepRecord } from './bench-result.ts';
 import { RateSearch } from './rate-search.ts';
 import { brokerIdentity, runRawBaseline } from './raw-baseline.ts';
@@ -94,8 +94,9 @@ async function main(argv: readonly string[]): Promise<number> {
   let sustained: number | null = null;
   const env = new BenchEnv(runDir);
   try {
-    const { broker, proxies, system } = await env.start(signal, log);
+    const { broker, proxies, system } = await env.start(signal, log, { settings: options.settings, throughProxy: options.throughProxy });
     report.system = system.settings;
+    log(`system settings: ${JSON.stringify(system.settings)}`);
     report.machine.rabbitmq = await brokerIdentity(broker.amqpUrl());
     log(
       `broker: ${report.machine.rabbitmq.product} ${report.machine.rabbitmq.version} ` +
@@ -127,6 +128,8 @@ async function main(argv: readonly string[]): Promise<number> {
       inspector,
       signal,
       status,
+      cpuSubjects: () => env.cpuSubjects(),
+      management: { url: broker.managementUrl, user: broker.user, password: broker.password },
     };
     if (options.warmupSeconds > 0) {
       log(`warm-up (not judged): ${options.startRate} orders/s for ${options.warmupSeconds} s`);
@@ -192,6 +195,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const out: string[] = [''];
   if (report.steps.length) out.push(renderStepTable(report.steps), '');
   out.push(renderSummary(report.summary, report.baselines));
+  const limitStep = report.steps.find((s) => s.index === report.summary?.limitingStage?.fromStep);
+  if (limitStep)
+    out.push(`queues during step ${limitStep.index} (${limitStep.rate}/s):`, renderQueueTable(limitStep.queues, limitStep.latency));
+  if (report.system) out.push(`system settings: ${JSON.stringify(report.system)}`);
   out.push(
     `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), node ${report.machine.node}, ` +
       `rabbitmq ${report.machine.rabbitmq?.version ?? '?'}; ` +
@@ -211,7 +218,7 @@ function describeStep(s: StepRecord): string {
   return (
     `achieved ${f.achieved.toFixed(1)}/s, p99 ${p99}, accepted ${f.accepted}, unfinished at load end ${f.backlogOrders}, ` +
     `lost ${f.lostOrders + f.lostMessages}, drain ${s.drain.seconds.toFixed(1)} s: ` +
-    `${s.verdict.passed ? 'PASS' : `FAIL (${s.verdict.reasons.join('; ')})`}`
+    `${s.verdict.passed ? 'PASS' : `FAIL (${s.verdict.reasons.join('; ')})`}\n  limit: ${s.limit.summary}`
   );
 }
 

@@ -9,6 +9,10 @@ import type { StatusLine } from '../harness/runner/status-line.ts';
 import type { StepRecord } from './bench-result.ts';
 import { belongsToStep, brokerRates, loadWindowSeconds, MessageCounter, orderIdPrefix } from './broker-rates.ts';
 import { judgeStep, stepFigures } from './step-verdict.ts';
+import { cpuBetween, takeCpuSnapshot, type CpuSubject } from './cpu-usage.ts';
+import { DeliverLatency } from './deliver-latency.ts';
+import { limitingStage } from './limiting-stage.ts';
+import { queueLoads, readQueueSamples, type QueueSample } from './queue-sampler.ts';
 
 const READ_EVERY_MS = 1_000;
 /** Management figures refresh every second: the queues must read empty twice running. */
@@ -31,6 +35,10 @@ export interface OrderStepRequest {
   inspector: BrokerInspector;
   signal: AbortSignal;
   status: StatusLine;
+  /** Every process whose CPU counts, read again at each step (a restarted process has a new PID). */
+  cpuSubjects: () => CpuSubject[];
+  /** The broker's management API, for per-queue depth and consumer slots. */
+  management: { url: string; user: string; password: string };
 }
 
 /**
@@ -48,19 +56,37 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
   const prefix = orderIdPrefix(seed);
   const ledger = new DeliveryLedger(system.topology);
   const counter = new MessageCounter();
+  const latency = new DeliverLatency();
   const readHistory = () => {
     const fresh = tail.readNew().filter((e) => belongsToStep(e, prefix));
     ledger.ingest(fresh);
     counter.ingest(fresh);
+    latency.ingest(fresh);
+  };
+  const samples: QueueSample[] = [];
+  let sampling: Promise<void> | null = null;
+  let managementAnswered = true;
+  const sampleQueues = () => {
+    if (sampling) return sampling;
+    const { url, user, password } = request.management;
+    return (sampling = readQueueSamples(url, user, password).then((read) => {
+      if (read) samples.push(...read);
+      else managementAnswered = false;
+      sampling = null;
+    }));
   };
 
   const clientHistory = join(system.historyDir, index === 0 ? 'client-warmup.jsonl' : `client-step-${index}.jsonl`);
   // No client retries: a step measures what the system sustains, and retries would add load exactly at the overloaded steps.
+  const subjects = request.cpuSubjects();
+  const cpuAtStart = takeCpuSnapshot(subjects);
+  await sampleQueues();
   const load = startClientLoad(
     { apiUrl: system.apiUrl, rate, durationSeconds: request.stepSeconds, seed, historyFile: clientHistory, clientRetries: 0 },
     request.signal,
   );
   const ticker = setInterval(() => {
+    void sampleQueues();
     readHistory();
     const stats = load.stats();
     status.update({
@@ -79,6 +105,8 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
   } finally {
     clearInterval(ticker);
   }
+  await sampling;
+  await sampleQueues();
   readHistory();
   const backlogOrders = ledger.pending().orders;
   status.update({
@@ -90,11 +118,25 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
   });
   const drained = await drain(readHistory, ledger, request.drainSeconds, request.signal);
   readHistory();
+  const cpuAtEnd = takeCpuSnapshot(subjects);
   status.clear();
 
   const orders = ledger.orders();
   const figures = stepFigures(rate, summary, backlogOrders, orders, ledger.stages());
   const windowSeconds = loadWindowSeconds(request.stepSeconds, summary.dispatchMs);
+  const cpu = cpuBetween(cpuAtStart, cpuAtEnd, orders.accepted);
+  const queues = managementAnswered && samples.length ? queueLoads(samples) : null;
+  const latencies = latency.byQueue();
+  const limit = limitingStage({
+    targetRate: rate,
+    achievedRate: figures.achieved,
+    queues,
+    latency: latencies,
+    machineBusyCores: cpu.machineBusyCores,
+    machineCores: cpu.machineCores,
+    otherCores: cpu.unaccountedMs === null ? null : cpu.unaccountedMs / 1000 / cpu.windowSeconds,
+    kinds: cpu.kinds,
+  });
   return {
     index,
     rate,
@@ -110,6 +152,10 @@ export async function runOrderStep(request: OrderStepRequest): Promise<StepRecor
     counts: { ...counter.counts },
     windowSeconds,
     rates: brokerRates(counter.counts, orders.accepted, windowSeconds),
+    cpu,
+    queues,
+    latency: latencies,
+    limit,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BENCH_OPTIONS, parseBenchArgs } from '../../../bench/bench-options.ts';
+import { BENCH_SETTINGS, DEFAULT_BENCH_OPTIONS, parseBenchArgs } from '../../../bench/bench-options.ts';
 import { UsageError } from '../../../load/usage-error.ts';
 
 describe('parseBenchArgs', () => {
@@ -15,7 +15,14 @@ describe('parseBenchArgs', () => {
       searchSeconds: 300,
       confirmWindow: 500,
       proxyBaseline: true,
+      settings: BENCH_SETTINGS,
+      throughProxy: false,
     });
+  });
+
+  it('refuses settings that are not a JSON object', () => {
+    expect(() => parseBenchArgs(['--settings', '{instances'])).toThrow(/--settings: expected a JSON object/);
+    expect(() => parseBenchArgs(['--settings', '[1]'])).toThrow(UsageError);
   });
 
   it('reads every flag', () => {
@@ -49,6 +56,9 @@ describe('parseBenchArgs', () => {
       '--no-proxy-baseline',
       '--seed',
       '0',
+      '--settings',
+      '{"instances":{"payments":3}}',
+      '--through-proxy',
     );
     expect(parseBenchArgs(argv)).toEqual({
       startRate: 50,
@@ -64,6 +74,8 @@ describe('parseBenchArgs', () => {
       drainSeconds: 20,
       warmupSeconds: 0,
       proxyBaseline: false,
+      settings: { instances: { payments: 3 } },
+      throughProxy: true,
       seed: 0,
       help: false,
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderStepTable, renderSummary } from '../../../bench/bench-report.ts';
 import { summarize, type BaselineResult, type StepRecord } from '../../../bench/bench-result.ts';
 import { brokerRates } from '../../../bench/broker-rates.ts';
+import { cpuFigures } from '../../../bench/cpu-usage.ts';
 import { judgeStep, type StepFigures } from '../../../bench/step-verdict.ts';
 
 function step(index: number, rate: number, change: Partial<StepFigures> = {}, deliveries = 7 * rate * 10): StepRecord {
@@ -36,6 +37,18 @@ function step(index: number, rate: number, change: Partial<StepFigures> = {}, de
     counts,
     windowSeconds: 10,
     rates: brokerRates(counts, figures.accepted, 10),
+    cpu: cpuFigures(
+      new Map([
+        ['payments', { processes: 2, ms: 3 * figures.accepted }],
+        ['harness', { processes: 1, ms: 0.5 * figures.accepted }],
+      ]),
+      10_000,
+      figures.accepted,
+      2,
+    ),
+    queues: null,
+    latency: [],
+    limit: { stage: 'none', summary: 'no stage saturates: machine at 50% of 2 cores' },
   };
 }
 
@@ -72,6 +85,8 @@ describe('summarize', () => {
       rawProxyPerSecond: 12_000,
       ratio: 0.075,
       ratioVsProxy: 0.1,
+      limitingStage: { stage: 'none', summary: 'no stage saturates: machine at 50% of 2 cores', fromStep: 3 },
+      cpuAtSustained: STEPS[1]!.cpu,
     });
   });
 
@@ -90,12 +105,12 @@ describe('renderStepTable', () => {
   it('prints one aligned row per step with its verdict and reasons', () => {
     const lines = renderStepTable(STEPS).split('\n');
     expect(lines[0]).toMatch(
-      /^step\s+target\/s\s+achieved\/s\s+dropped\s+failed\s+p50 ms\s+p99 ms\s+accepted\s+backlog s\s+drain s\s+lost\s+result\s+why$/,
+      /^step\s+target\/s\s+achieved\/s\s+dropped\s+failed\s+p50 ms\s+p99 ms\s+accepted\s+backlog s\s+drain s\s+lost\s+cpu ms\/order\s+machine cpu\s+limit\s+result\s+why$/,
     );
-    expect(lines[2]).toMatch(/^\s+2\s+200\s+200\s+0\s+0\s+10\s+90\.3\s+2000\s+0\.1\s+1\.5\s+0\s+PASS\s+-$/);
+    expect(lines[2]).toMatch(/^\s+2\s+200\s+200\s+0\s+0\s+10\s+90\.3\s+2000\s+0\.1\s+1\.5\s+0\s+3\.5\s+-\s+none\s+PASS\s+-$/);
     expect(lines[3]).toMatch(
       new RegExp(
-        String.raw`^\s+3\s+400\s+350\.5\s+500\s+0\s+10\s+2400\s+4000\s+2\.5\s+1\.5\s+2\s+FAIL\s+` +
+        String.raw`^\s+3\s+400\s+350\.5\s+500\s+0\s+10\s+2400\s+4000\s+2\.5\s+1\.5\s+2\s+3\.5\s+-\s+none\s+FAIL\s+` +
           String.raw`achieved 350\.5\/s < 99% of 400\/s \(500 dropped\); ` +
           String.raw`pipeline fell behind: 1000 orders \(2\.5 s of load\) unfinished when the load ended > 1 s; ` +
           String.raw`2 accepted orders not terminal after the drain; p99 2400 ms > 500 ms$`,
@@ -123,6 +138,10 @@ describe('renderSummary', () => {
       'ratio:                    0.075 (7.5%) = order-system broker publishes/s ÷ raw direct publishes/s (1200 / 16000)',
     );
     expect(text).toContain('ratio vs proxy baseline:  0.100 (10.0%)');
+    expect(text).toContain('limiting stage:           no stage saturates: machine at 50% of 2 cores (step 3)');
+    expect(text).toContain('cpu per order:            3.50 ms at the sustained rate; harness share 14.3% of the sampled CPU (goal <= 5%)');
+    expect(text).toMatch(/^\s+payments\s+2\s+3\s+0\.6\s+85\.7%$/m);
+    expect(text).toMatch(/^\s+total\s+3\s+3\.5\s+0\.7\s+100%$/m);
   });
 
   it('says plainly when nothing passed', () => {
