@@ -1,7 +1,7 @@
 import amqp from 'amqplib';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, mkdirSync, openSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { logTail, sleep } from './child-exit.ts';
@@ -9,14 +9,25 @@ import { freePorts } from './free-port.ts';
 import { lifelineGone, signalGroup, spawnWithLifeline } from './lifeline.ts';
 import { StartedEpmd } from './private-epmd.ts';
 import { findRabbitMq, type RabbitMqBinaries } from './rabbitmq-binary.ts';
+import { enabledPluginsFile, erlangTermConfig, linkPluginsDir } from './rabbitmq-boot-files.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** A cold boot takes about 5 s here; a loaded CI machine gets plenty of slack. */
+/** A cold boot takes about 3 s here; a loaded CI machine gets plenty of slack. */
 const BOOT_TIMEOUT_MS = 90_000;
-/** A graceful stop takes about 7 s here (the broker flushes queues to disk). */
+/** A graceful stop takes well under a second here (see DATA_CLOSED_MARKER); this bounds a stuck one. */
 const STOP_TIMEOUT_MS = 60_000;
+/**
+ * Logged by the management agent once RabbitMQ has stopped every vhost (queues, indices, message
+ * stores and recovery terms closed on disk). RabbitMQ 3.10 then stalls 5 s in that handler (its
+ * terminate calls back into the event manager that is terminating it, and waits out a call
+ * timeout) before Erlang's own shutdown: nothing a restart needs is written after this line, so
+ * the graceful stop ends the VM here instead of idling through the stall. Without the line (another
+ * version) the stop waits for the VM to exit by itself.
+ */
+const DATA_CLOSED_MARKER = 'Management plugin: to stop collect_statistics';
 const READY_POLL_MS = 250;
+const LOG_POLL_MS = 50;
 const LOOPBACK = '127.0.0.1';
 /** The node's directory holds its password (rabbitmq.conf) and Erlang cookie: its owner's alone. */
 const PRIVATE_DIR_MODE = 0o700;
@@ -56,6 +67,7 @@ export class StartedRabbitNode {
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #log: WriteStream | null = null;
+  readonly #pluginsDir: string | undefined;
 
   private constructor(dir: string, binaries: RabbitMqBinaries, ports: number[]) {
     // Absolute: it is the node's HOME and what its command line is recognised by (processes.jsonl).
@@ -63,6 +75,7 @@ export class StartedRabbitNode {
     this.#binaries = binaries;
     const [amqpPort, dist, prometheus, management] = ports as [number, number, number, number];
     this.#ports = { amqp: amqpPort, dist, prometheus, management };
+    this.#pluginsDir = linkPluginsDir(binaries.server, join(this.#dir, 'plugins'));
     this.nodeName = `harness-${amqpPort}@localhost`;
   }
 
@@ -72,7 +85,7 @@ export class StartedRabbitNode {
     node.#makePrivateDir();
     try {
       node.#epmd = await StartedEpmd.start(join(node.#dir, 'log', 'epmd.log'), node.nodeName);
-      node.#writeConfig(node.#epmd.port);
+      node.#writeConfig();
       await node.start();
     } catch (err) {
       await node.dispose();
@@ -133,6 +146,7 @@ export class StartedRabbitNode {
     });
     child.stdout?.pipe(this.#log, { end: false });
     child.stderr?.pipe(this.#log, { end: false });
+
     this.#child = child;
     // Exited means the VM and its lifeline (which takes the rest of its group) are both gone.
     this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).then(() => lifelineGone(child));
@@ -142,9 +156,23 @@ export class StartedRabbitNode {
     await this.#waitUntilReady(child);
   }
 
-  /** Graceful stop (SIGTERM to the VM: RabbitMQ closes connections and flushes queues), waiting for exit. */
+  /**
+   * Graceful stop: SIGTERM to the VM, so RabbitMQ closes its listeners and connections and flushes
+   * and closes every queue and message store; once it says so (DATA_CLOSED_MARKER) the rest of the
+   * VM is ended by SIGKILL. Waits until it has exited.
+   */
   async stop(): Promise<void> {
-    await this.#signalAndWait('SIGTERM', STOP_TIMEOUT_MS);
+    const child = this.#child;
+    if (!child) return;
+    const marker = watchLogFor(join(this.#dir, 'log', `${this.nodeName}.log`), DATA_CLOSED_MARKER);
+    try {
+      const stopping = this.#signalAndWait('SIGTERM', STOP_TIMEOUT_MS);
+      await Promise.race([stopping, marker.seen]);
+      if (this.#child === child) signalGroup(child, 'SIGKILL');
+      await stopping;
+    } finally {
+      marker.cancel();
+    }
   }
 
   /** SIGKILL to the node's whole process group: no flush, no goodbye to clients; what was not on disk is gone. */
@@ -220,18 +248,24 @@ export class StartedRabbitNode {
       RABBITMQ_DIST_PORT: String(this.#ports.dist),
       RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
       RABBITMQ_LOG_BASE: join(dir, 'log'),
-      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
+      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.config'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
       RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
-      // Ours instead of the machine's /etc/rabbitmq/rabbitmq-env.conf: that one configures the
-      // system instance, and is sourced after the environment, so it could move our epmd.
-      RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
+      ...(this.#pluginsDir ? { RABBITMQ_PLUGINS_DIR: this.#pluginsDir } : {}),
+      // A file that does not exist instead of the machine's /etc/rabbitmq/rabbitmq-env.conf: that
+      // one configures the system instance, and is sourced after the environment, so it could move
+      // our epmd; and sourcing any such file costs two shell runs per boot.
+      RABBITMQ_CONF_ENV_FILE: join(dir, 'no-rabbitmq-env.conf'),
       // This node's own epmd, on loopback (see private-epmd.ts); rabbitmqctl finds it the same way.
       ERL_EPMD_PORT: String(epmd.port),
       ERL_EPMD_ADDRESS: LOOPBACK,
       // Keeps Erlang distribution on loopback (it listens on every interface otherwise), and never
-      // lets the VM start an `epmd -daemon` of its own, which would outlive the run.
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false',
+      // lets the VM start an `epmd -daemon` of its own, which would outlive the run. The VM starts
+      // distributed under the node's name and dist port: RabbitMQ then skips its own distribution
+      // setup, which boots a second Erlang VM just to make sure an epmd runs (ours does).
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:
+        `-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false -sname ${this.nodeName} ` +
+        `-kernel inet_dist_listen_min ${this.#ports.dist} -kernel inet_dist_listen_max ${this.#ports.dist}`,
       // Makes the script exec the VM directly, so our child PID is the broker itself and a
       // SIGKILL really kills the broker (not a shell wrapper that would leave it running).
       RUNNING_UNDER_SYSTEMD: 'true',
@@ -244,35 +278,48 @@ export class StartedRabbitNode {
     chmodSync(this.#dir, PRIVATE_DIR_MODE);
   }
 
-  #writeConfig(epmdPort: number): void {
+  #writeConfig(): void {
     const p = this.#ports;
-    writePrivateFile(
-      join(this.#dir, 'rabbitmq.conf'),
-      [
-        `listeners.tcp.default = ${LOOPBACK}:${p.amqp}`,
-        `management.tcp.ip = ${LOOPBACK}`,
-        `management.tcp.port = ${p.management}`,
-        `prometheus.tcp.ip = ${LOOPBACK}`,
-        `prometheus.tcp.port = ${p.prometheus}`,
-        `default_user = ${this.user}`,
-        `default_pass = ${this.password}`,
-        'loopback_users = none',
-        // Queue and channel figures refresh every second instead of every 5 (dashboards, drain checks).
-        'collect_statistics_interval = 1000',
-        '',
-      ].join('\n'),
-    );
-    writePrivateFile(join(this.#dir, 'enabled_plugins'), '[rabbitmq_management,rabbitmq_prometheus].\n');
-    writePrivateFile(
-      join(this.#dir, 'rabbitmq-env.conf'),
-      [
-        '# Written by the harness (harness/env/rabbitmq-node.ts): this private node reads this file instead of',
-        "# the machine's rabbitmq-env.conf. Sourced after the environment, so it has the last word on epmd.",
-        `ERL_EPMD_PORT=${epmdPort}`,
-        `ERL_EPMD_ADDRESS=${LOOPBACK}`,
-        '',
-      ].join('\n'),
-    );
+    const listeners = { host: LOOPBACK, amqp: p.amqp, management: p.management, prometheus: p.prometheus };
+    writePrivateFile(join(this.#dir, 'rabbitmq.config'), erlangTermConfig(listeners, this.user, this.password));
+    writePrivateFile(join(this.#dir, 'enabled_plugins'), enabledPluginsFile());
+  }
+}
+
+/**
+ * Resolves `seen` once `text` is appended to the file (what it held already does not count). The
+ * node's log file, not its stdout: RabbitMQ logs to stdout only until its file handlers are up.
+ */
+function watchLogFor(file: string, text: string): { seen: Promise<void>; cancel: () => void } {
+  let offset = fileSize(file);
+  let timer: NodeJS.Timeout | undefined;
+  const seen = new Promise<void>((resolve) => {
+    const poll = (): void => {
+      const size = fileSize(file);
+      if (size > offset) {
+        const fd = openSync(file, 'r');
+        try {
+          const buffer = Buffer.alloc(size - offset);
+          readSync(fd, buffer, 0, buffer.length, offset);
+          // A line split across two polls is read again whole: back up by the marker's length.
+          offset = Math.max(offset, size - Buffer.byteLength(text));
+          if (buffer.includes(text)) return resolve();
+        } finally {
+          closeSync(fd);
+        }
+      }
+      timer = setTimeout(poll, LOG_POLL_MS);
+    };
+    poll();
+  });
+  return { seen, cancel: () => clearTimeout(timer) };
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

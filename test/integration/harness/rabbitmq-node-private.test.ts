@@ -25,9 +25,9 @@ describe('a private RabbitMQ node', () => {
       let epmdPid: number | undefined;
       try {
         expect(mode(nodeDir)).toBe(0o700);
-        const conf = join(nodeDir, 'rabbitmq.conf');
+        const conf = join(nodeDir, 'rabbitmq.config');
         expect(readFileSync(conf, 'utf8')).toContain(node.password);
-        for (const file of ['rabbitmq.conf', 'rabbitmq-env.conf', 'enabled_plugins']) expect(mode(join(nodeDir, file)), file).toBe(0o600);
+        for (const file of ['rabbitmq.config', 'enabled_plugins']) expect(mode(join(nodeDir, file)), file).toBe(0o600);
 
         epmdPid = node.epmdPid!;
         expect(node.epmdPort).not.toBe(4369);
