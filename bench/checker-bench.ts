@@ -17,22 +17,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CheckResult } from '../harness/checkers/checker.ts';
+import { boundHeapGrowth } from '../harness/history/heap-growth.ts';
 import { judgeRunHistory } from '../harness/runner/judge.ts';
 import { loadTarget } from '../harness/target/load-target.ts';
-import { defineScenario, type ScenarioOptions } from '../scenarios/define-scenario.ts';
+import type { ScenarioOptions } from '../scenarios/define-scenario.ts';
 import { SYNTHETIC_FILE, writeSyntheticRun, type SyntheticRun } from './synthetic-history.ts';
+import { CHECKER_BENCH_SCENARIO } from './synthetic-scenario.ts';
 
-const USAGE = 'usage: npm run bench:checkers -- [--events N (default 1000000)] [--seed N] [--plant-loss] [--keep]';
-
-/** Every history checker the harness has for the reference system, on top of its baseline (zero-loss, effects, acknowledgements, liveness). */
-export const CHECKER_BENCH_SCENARIO = defineScenario({
-  name: 'checker-bench',
-  proves: 'the checkers judge a synthetic reference-system history of the requested size',
-  defaults: { rate: 400, duration: 60 },
-  faults: () => [],
-  checks: ['dead-letter-routing', 'prefetch-fairness'],
-  catches: [],
-});
+const USAGE =
+  'usage: npm run bench:checkers -- [--events N (default 1000000)] [--seed N] [--plant-loss] [--keep] [--run-dir DIR (judge a kept run again)]';
 
 interface Args {
   events: number;
@@ -40,6 +33,8 @@ interface Args {
   plantLoss: boolean;
   keep: boolean;
   generateInto?: string;
+  /** Judge a run a previous `--keep` left, without generating (for profiling). */
+  runDir?: string;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -53,15 +48,18 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const runDir = mkdtempSync(join(tmpdir(), 'checker-bench-'));
+  const runDir = args.runDir ?? mkdtempSync(join(tmpdir(), 'checker-bench-'));
+  const keep = args.keep || args.runDir !== undefined;
   try {
     // Generated in a child process, so this process's peak memory is the judging's alone.
     const generateStarted = performance.now();
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--generate-into', runDir], {
-      stdio: 'inherit',
-    });
+    const child = args.runDir
+      ? { status: 0 }
+      : spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--generate-into', runDir], {
+          stdio: 'inherit',
+        });
     if (child.status !== 0) {
-      process.stderr.write(`generating the synthetic history failed (exit ${child.status ?? child.signal})\n`);
+      process.stderr.write(`generating the synthetic history failed (exit ${child.status ?? 'signal'})\n`);
       return 2;
     }
     const run = JSON.parse(readFileSync(join(runDir, SYNTHETIC_FILE), 'utf8')) as SyntheticRun;
@@ -71,10 +69,12 @@ async function main(argv: readonly string[]): Promise<number> {
         `written in ${generateSeconds.toFixed(1)} s to ${runDir}${run.lostOrderId ? `; planted loss: ${run.lostOrderId}` : ''}\n`,
     );
 
+    boundHeapGrowth();
     const target = await loadTarget('reference');
     const options: ScenarioOptions = { rate: run.rate, duration: run.durationSeconds, seed: args.seed, flaws: [], clientRetries: 5 };
     const stages: [string, number][] = [];
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const verdict = await judgeRunHistory({
       runDir,
       target,
@@ -88,11 +88,12 @@ async function main(argv: readonly string[]): Promise<number> {
       timed: (stage, ms) => stages.push([stage, ms]),
     });
     const wallSeconds = (performance.now() - started) / 1_000;
+    const cpu = process.cpuUsage(cpuBefore);
     const peakMb = process.resourceUsage().maxRSS / 1024;
 
     process.stdout.write(
       `judged ${verdict.events} events in ${wallSeconds.toFixed(2)} s: ${Math.round(verdict.events / wallSeconds)} events/s, ` +
-        `peak RSS ${Math.round(peakMb)} MB\n`,
+        `peak RSS ${Math.round(peakMb)} MB (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)\n`,
     );
     process.stdout.write(`time per stage (a shared structure counts where it is first built):\n`);
     for (const [stage, ms] of stages) process.stdout.write(`  ${stage.padEnd(28)} ${(ms / 1_000).toFixed(2).padStart(6)} s\n`);
@@ -111,7 +112,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     return found ? 0 : 1;
   } finally {
-    if (args.keep) process.stdout.write(`kept ${runDir}\n`);
+    if (keep) process.stdout.write(`kept ${runDir}\n`);
     else rmSync(runDir, { recursive: true, force: true });
   }
 }
@@ -133,6 +134,7 @@ function parseArgs(argv: readonly string[]): Args | string {
       if (a === '--events') args.events = n;
       else args.seed = n;
     } else if (a === '--generate-into') args.generateInto = argv[++i];
+    else if (a === '--run-dir') args.runDir = argv[++i];
     else return `unknown option ${a}`;
   }
   return args;

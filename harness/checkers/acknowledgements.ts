@@ -1,8 +1,10 @@
-import type { DeliverEvent, FaultEvent, HistoryEvent, Outcome, SettleEvent } from '../../instrument/history-event.ts';
+import type { DeliverEvent, FaultEvent, HistoryEvent, SettleEvent } from '../../instrument/history-event.ts';
 import { historyIndex } from '../history/history-index.ts';
 import type { DeclaredTopology } from '../target/target.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { handledIndex, HandledIndex, messageKey, trackDeliveries, type TrackedDelivery } from './delivery-tracking.ts';
+import { PairLists, PairMap } from './pair-map.ts';
+import { publishOutcomes } from './publish-outcomes.ts';
 import { ViolationList } from './violation-list.ts';
 
 /** Unsettled deliveries this close to the end of the history are still being worked on, not abandoned. */
@@ -285,64 +287,33 @@ function redeliveredFlagRule(
   deliveries: readonly TrackedDelivery[],
   topology: DeclaredTopology,
 ): TrackedDelivery[] {
-  const copies = new Map<string, number>();
-  for (const { id, queues, outcome } of publishOutcomes(events, topology)) {
-    const landed = outcome === 'fail' ? 0 : 1;
-    for (const q of queues) copies.set(messageKey(q, id), (copies.get(messageKey(q, id)) ?? 0) + landed);
-  }
-  const firsts = new Map<string, TrackedDelivery[]>();
+  const firsts = new PairLists<TrackedDelivery>();
+  /** The first of each (queue, id), in the order they showed up: ties in time are reported in that order. */
+  const keys: TrackedDelivery[] = [];
   for (const d of deliveries) {
     if (d.deliver.redelivered) continue;
-    const k = messageKey(d.deliver.queue, d.deliver.id);
-    if (!copies.has(k)) continue;
-    const list = firsts.get(k);
-    if (list) list.push(d);
-    else firsts.set(k, [d]);
+    const { queue, id } = d.deliver;
+    if (firsts.find(queue, id, () => true) === undefined) keys.push(d);
+    firsts.push(queue, id, d);
+  }
+  // At least one copy is always allowed, so only (queue, id) with several first deliveries need their copies counted.
+  const several = new PairMap<number>();
+  for (const { deliver } of keys) if (firsts.list(deliver.queue, deliver.id).length > 1) several.set(deliver.queue, deliver.id, 0);
+  const copies = new PairMap<number>();
+  for (const { id, queues, outcome } of publishOutcomes(events, topology)) {
+    const landed = outcome === 'fail' ? 0 : 1;
+    for (const q of queues) if (several.has(q, id)) copies.set(q, id, (copies.get(q, id) ?? 0) + landed);
   }
   const offending: TrackedDelivery[] = [];
-  for (const [k, list] of firsts) {
+  for (const { deliver } of keys) {
+    // Queues no publish was routed to (the dead-letter queue) and ids without publish attempts are not judged.
+    if (!several.has(deliver.queue, deliver.id) || !copies.has(deliver.queue, deliver.id)) continue;
+    const list = firsts.list(deliver.queue, deliver.id);
     // At least one copy arrived, whatever the results said (a `fail` that landed anyway is not this rule's business).
-    const allowed = Math.max(1, copies.get(k) ?? 0);
+    const allowed = Math.max(1, copies.get(deliver.queue, deliver.id) ?? 0);
     if (list.length > allowed) offending.push(...list.slice(allowed));
   }
   return offending.sort((a, b) => a.deliver.t - b.deliver.t);
-}
-
-/**
- * Every publish attempt with the queues it routes to and its outcome (`undefined` while no
- * `publish-result` followed, e.g. the publisher died). Results pair with their process's
- * attempts of the same id in order.
- */
-function publishOutcomes(events: readonly HistoryEvent[], topology: DeclaredTopology): readonly PublishOutcome[] {
-  return historyIndex(events).derived('publish-outcomes', (index) =>
-    pairPublishes(index.ofKinds(['publish-attempt', 'publish-result']), topology),
-  );
-}
-
-interface PublishOutcome {
-  id: string;
-  queues: readonly string[];
-  outcome?: Outcome;
-}
-
-function pairPublishes(events: readonly HistoryEvent[], topology: DeclaredTopology): PublishOutcome[] {
-  const all: PublishOutcome[] = [];
-  /** proc/id -> attempts still waiting for their result, oldest first. */
-  const pending = new Map<string, PublishOutcome[]>();
-  for (const e of events) {
-    if (e.kind === 'publish-attempt') {
-      const attempt: PublishOutcome = { id: e.id, queues: topology.routesTo(e.exchange, e.routingKey) };
-      all.push(attempt);
-      const k = `${e.proc}\u0000${e.id}`;
-      const list = pending.get(k);
-      if (list) list.push(attempt);
-      else pending.set(k, [attempt]);
-    } else if (e.kind === 'publish-result') {
-      const attempt = pending.get(`${e.proc}\u0000${e.id}`)?.shift();
-      if (attempt) attempt.outcome = e.outcome;
-    }
-  }
-  return all;
 }
 
 /**
@@ -357,9 +328,6 @@ function pairPublishes(events: readonly HistoryEvent[], topology: DeclaredTopolo
  * the consumer did nothing wrong by not acking it.
  */
 function brokerCrashIndex(events: readonly HistoryEvent[], topology: DeclaredTopology): (d: TrackedDelivery) => boolean {
-  const confirmed = new Set<string>();
-  for (const { id, queues, outcome } of publishOutcomes(events, topology))
-    if (outcome === 'ok') for (const q of queues) confirmed.add(messageKey(q, id));
   const windows: { name: string; from: number; to: number }[] = [];
   for (const e of historyIndex(events).ofKind('fault')) {
     if (e.phase === 'start') {
@@ -369,9 +337,17 @@ function brokerCrashIndex(events: readonly HistoryEvent[], topology: DeclaredTop
       if (open) open.to = e.t;
     }
   }
+  // Which (queue, id) were confirmed: built on the first abandoned delivery asked about, most runs have none.
+  let confirmed: PairMap<true> | undefined;
   return (d) => {
     const e = d.deliver;
-    if (confirmed.has(messageKey(e.queue, e.id))) return false;
+    if (windows.length === 0) return false;
+    if (!confirmed) {
+      confirmed = new PairMap<true>();
+      for (const { id, queues, outcome } of publishOutcomes(events, topology))
+        if (outcome === 'ok') for (const q of queues) confirmed.set(q, id, true);
+    }
+    if (confirmed.has(e.queue, e.id)) return false;
     const until = d.abandonedAt ?? Infinity;
     return windows.some((w) => w.from <= until && w.to >= e.t);
   };
@@ -395,19 +371,22 @@ function recoveryIndex(
   deliveries: readonly TrackedDelivery[],
   handled: HandledIndex,
 ): (d: TrackedDelivery) => boolean {
-  const dead = deadLetteredKeys(events);
-  const deliveredAt = new Map<string, number[]>();
-  for (const d of deliveries) {
-    const k = messageKey(d.deliver.queue, d.deliver.id);
-    const list = deliveredAt.get(k);
-    if (list) list.push(d.deliver.t);
-    else deliveredAt.set(k, [d.deliver.t]);
-  }
+  // Built on the first abandoned delivery asked about: most deliveries are settled and never ask.
+  let dead: Set<string> | undefined;
+  let deliveredAt: PairMap<number[]> | undefined;
   return (d) => {
     const { queue, id, proc, t } = d.deliver;
-    const k = messageKey(queue, id);
-    if (dead.has(k)) return true;
-    if ((deliveredAt.get(k) ?? []).some((x) => x > t)) return true;
+    dead ??= deadLetteredKeys(events);
+    if (dead.has(messageKey(queue, id))) return true;
+    if (!deliveredAt) {
+      deliveredAt = new PairMap<number[]>();
+      for (const { deliver } of deliveries) {
+        const list = deliveredAt.get(deliver.queue, deliver.id);
+        if (list) list.push(deliver.t);
+        else deliveredAt.set(deliver.queue, deliver.id, [deliver.t]);
+      }
+    }
+    if ((deliveredAt.get(queue, id) ?? []).some((x) => x > t)) return true;
     return handled.of(queue, id).some((h) => h.proc !== proc);
   };
 }
@@ -449,21 +428,22 @@ interface Row {
 }
 
 class RowCounter {
-  readonly #rows = new Map<string, { queue: string; consumer: string; row: Row }>();
+  /** queue -> consumer -> row (nested: no key string per delivery). */
+  readonly #rows = new PairMap<{ queue: string; consumer: string; row: Row }>();
+  readonly #order: { queue: string; consumer: string; row: Row }[] = [];
 
   get(queue: string, consumer: string): Row {
-    const k = `${queue}\u0000${consumer}`;
-    let entry = this.#rows.get(k);
-    if (!entry)
-      this.#rows.set(
-        k,
-        (entry = { queue, consumer, row: { deliveries: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, violations: 0 } }),
-      );
+    let entry = this.#rows.get(queue, consumer);
+    if (!entry) {
+      entry = { queue, consumer, row: { deliveries: 0, acked: 0, nacked: 0, rejected: 0, abandoned: 0, violations: 0 } };
+      this.#rows.set(queue, consumer, entry);
+      this.#order.push(entry);
+    }
     return entry.row;
   }
 
   table(columns: string[], cells: (r: Row) => number[]): { columns: string[]; rows: (string | number)[][] } {
-    const sorted = [...this.#rows.values()].sort(
+    const sorted = [...this.#order].sort(
       (a, b) => a.queue.localeCompare(b.queue) || a.consumer.localeCompare(b.consumer, 'en', { numeric: true }),
     );
     return { columns, rows: sorted.map((e) => [e.queue, e.consumer, ...cells(e.row)]) };

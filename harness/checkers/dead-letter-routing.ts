@@ -3,7 +3,8 @@ import { historyIndex } from '../history/history-index.ts';
 import type { DeclaredTopology, TargetEffects } from '../target/target.ts';
 import type { Checker, CheckResult } from './checker.ts';
 import { messageKey } from './delivery-tracking.ts';
-import { intentDeaths, IntentIndex, type ExpectedDeadLetter, type IntentDeathRules } from './intent-deaths.ts';
+import { intentDeaths, intentIndexOf, type ExpectedDeadLetter, type IntentDeathRules } from './intent-deaths.ts';
+import { PairMap } from './pair-map.ts';
 import { ViolationList } from './violation-list.ts';
 
 export type { DeadLetterReason, ExpectedDeadLetter } from './intent-deaths.ts';
@@ -88,13 +89,16 @@ export function deadLetterRoutingChecker(options: DeadLetterRoutingOptions = {})
       const rules = options.intentDeaths ?? run.topology.intentDeaths ?? {};
       const bestEffort: readonly string[] = run.topology.bestEffortQueues;
       const expected = expectations(events, [...intentDeaths(events, run.topology, rules), ...(options.expectDeadLetters ?? [])]);
-      const intents = new IntentIndex(events);
+      const intents = intentIndexOf(events);
       const listed = new Set((options.expectDeadLetters ?? []).map((x) => messageKey(x.queue, x.id)));
       const injectedTo = new Map<string, string>();
       for (const e of index.ofKind('publish-attempt')) if (e.intent) injectedTo.set(e.id, e.routingKey);
-      const processed = new Set<string>();
-      for (const e of index.ofKind('handled')) if (e.applied) processed.add(messageKey(e.queue, e.id));
       const recorded = countedDeadLetters(events, run.topology);
+      // Processed successfully (handled, applied): only ever asked about what had to die or did die, so only those are kept.
+      const asked = new PairMap<boolean>();
+      for (const k of [...expected.keys(), ...recorded.keys()]) asked.set(...splitKey(k), false);
+      for (const e of index.ofKind('handled')) if (e.applied && asked.has(e.queue, e.id)) asked.set(e.queue, e.id, true);
+      const processed = { has: (k: string) => asked.get(...splitKey(k)) === true };
       const violations = new ViolationList<DeadLetterViolationKind, DeadLetterExample>();
       const rows = new Map<
         string,
@@ -241,15 +245,15 @@ function countedDeadLetters(events: readonly HistoryEvent[], topology: DeclaredT
   const out = new Map<string, DeadLetteredEvent[]>();
   /** proc/id -> that auditor's latest delivery of the id from the dead-letter queue. */
   const lastDelivery = new Map<string, DeliverEvent>();
-  for (const e of historyIndex(events).ofKinds(['deliver', 'dead-lettered'])) {
+  historyIndex(events).forEachOfKinds(['deliver', 'dead-lettered'], (e) => {
     if (e.kind === 'deliver' && e.queue === topology.deadLetterQueue) lastDelivery.set(`${e.proc}\u0000${e.id}`, e);
-    if (e.kind !== 'dead-lettered') continue;
+    if (e.kind !== 'dead-lettered') return;
     const k = messageKey(e.queue, e.id);
     const list = out.get(k) ?? [];
     const replay = list.length > 0 && lastDelivery.get(`${e.proc}\u0000${e.id}`)?.redelivered === true;
     if (!replay) list.push(e);
     out.set(k, list);
-  }
+  });
   return out;
 }
 

@@ -1,8 +1,19 @@
 import type { HistoryEvent, Intent, Outcome } from '../../instrument/history-event.ts';
 import type { DeclaredTopology } from '../target/target.ts';
+import { routesOf, type Routes } from './routes.ts';
 
 /** How many ids a result lists per category: enough to act on, not a dump. */
 export const MAX_LISTED_IDS = 50;
+
+/** One stage's figures while the messages are scanned. */
+interface StageTally {
+  attempted: number;
+  confirmed: number;
+  recovered: number;
+  inDoubt: number;
+  lost: string[];
+  stuck: string[];
+}
 
 interface MessageRecord {
   orderId: string;
@@ -72,6 +83,7 @@ export interface OrderAccount {
  */
 export class DeliveryLedger {
   readonly #topology: DeclaredTopology;
+  readonly #routes: Routes;
   readonly #terminalEffects: ReadonlySet<string>;
   readonly #messages = new Map<string, MessageRecord>();
   /** queue -> message id -> times handled */
@@ -86,13 +98,19 @@ export class DeliveryLedger {
   readonly #readBack = new Map<string, Set<string>>();
   readonly #readBackOrders = new Set<string>();
   #terminalCount = 0;
+  /** stages() and orders() as of the last ingest: zero-loss and liveness both ask, and nothing changed in between. */
+  #stagesMemo?: StageAccount[];
+  #ordersMemo?: OrderAccount;
 
   constructor(topology: DeclaredTopology) {
     this.#topology = topology;
+    this.#routes = routesOf(topology);
     this.#terminalEffects = new Set([...(topology.terminalEffects?.completed ?? []), ...(topology.terminalEffects?.failed ?? [])]);
   }
 
   ingest(events: Iterable<HistoryEvent>): void {
+    this.#stagesMemo = undefined;
+    this.#ordersMemo = undefined;
     for (const e of events) this.#ingestOne(e);
   }
 
@@ -101,15 +119,9 @@ export class DeliveryLedger {
       case 'publish-attempt': {
         let m = this.#messages.get(e.id);
         if (!m) {
-          m = {
-            orderId: e.orderId,
-            attempts: 0,
-            ok: 0,
-            fail: 0,
-            info: 0,
-            queues: this.#topology.routesTo(e.exchange, e.routingKey),
-            ...(e.intent ? { intent: e.intent } : {}),
-          };
+          // No spread of an optional field: a plain literal keeps a million-event run's records small and fast.
+          m = { orderId: e.orderId, attempts: 0, ok: 0, fail: 0, info: 0, queues: this.#routes(e.exchange, e.routingKey) };
+          if (e.intent) m.intent = e.intent;
           this.#messages.set(e.id, m);
         }
         m.attempts++;
@@ -183,43 +195,54 @@ export class DeliveryLedger {
 
   /** Every stage of the declared topology gets a row, also one nothing was published to. */
   stages(): StageAccount[] {
+    if (this.#stagesMemo) return this.#stagesMemo;
     const queues = new Set<string>(this.#topology.workQueues);
     for (const m of this.#messages.values()) for (const q of m.queues) queues.add(q);
     for (const q of this.#handled.keys()) queues.add(q);
     if (this.#topology.deadLetterQueue !== undefined) queues.delete(this.#topology.deadLetterQueue);
-    return [...queues].sort().map((q) => this.#stage(q));
+    // One pass over the messages for every stage at once (they were scanned once per stage).
+    const tallies = new Map<string, StageTally>();
+    for (const q of queues) tallies.set(q, { attempted: 0, confirmed: 0, recovered: 0, inDoubt: 0, lost: [], stuck: [] });
+    for (const [id, m] of this.#messages) {
+      m.queues.forEach((queue, k) => {
+        const tally = tallies.get(queue);
+        // A queue listed twice by the routing is still one stage for the message.
+        if (tally && m.queues.indexOf(queue) === k) this.#count(tally, queue, id, m);
+      });
+    }
+    return (this.#stagesMemo = [...queues].sort().map((q) => this.#stage(q, tallies.get(q)!)));
   }
 
-  #stage(queue: string): StageAccount {
+  #count(tally: StageTally, queue: string, id: string, m: MessageRecord): void {
+    tally.attempted++;
+    const consumed = this.#consumedAt(queue, id);
+    if (m.ok > 0) {
+      tally.confirmed++;
+      if (!consumed) (this.#readBack.get(queue)?.has(id) ? tally.stuck : tally.lost).push(id);
+    } else if (consumed) tally.recovered++;
+    else if (m.info > 0 || m.attempts > m.fail + m.info) tally.inDoubt++;
+  }
+
+  #stage(queue: string, tally: StageTally): StageAccount {
     const handled = this.#handled.get(queue) ?? new Map<string, number>();
     const dead = this.#deadLettered.get(queue) ?? new Set<string>();
-    const readBack = this.#readBack.get(queue) ?? new Set<string>();
-    const lost: string[] = [];
-    const stuck: string[] = [];
+    const { lost, stuck } = tally;
     const unexpected: string[] = [];
-    let attempted = 0;
-    let confirmed = 0;
-    let recovered = 0;
-    let inDoubt = 0;
-    for (const [id, m] of this.#messages) {
-      if (!m.queues.includes(queue)) continue;
-      attempted++;
-      const consumed = handled.has(id) || dead.has(id);
-      if (m.ok > 0) {
-        confirmed++;
-        if (!consumed) (readBack.has(id) ? stuck : lost).push(id);
-      } else if (consumed) recovered++;
-      else if (m.info > 0 || m.attempts > m.fail + m.info) inDoubt++;
+    // Consumed ids: handled first, then dead-lettered ones not handled (the order a union set would have).
+    let consumed = handled.size;
+    for (const id of handled.keys()) if (!this.#messages.get(id)?.queues.includes(queue)) unexpected.push(id);
+    for (const id of dead) {
+      if (handled.has(id)) continue;
+      consumed++;
+      if (!this.#messages.get(id)?.queues.includes(queue)) unexpected.push(id);
     }
-    const consumedIds = new Set([...handled.keys(), ...dead]);
-    for (const id of consumedIds) if (!this.#messages.get(id)?.queues.includes(queue)) unexpected.push(id);
     let duplicated = 0;
     for (const count of handled.values()) if (count > 1) duplicated++;
     return {
       queue,
-      attempted,
-      confirmed,
-      consumed: consumedIds.size,
+      attempted: tally.attempted,
+      confirmed: tally.confirmed,
+      consumed,
       lost: lost.slice(0, MAX_LISTED_IDS),
       lostCount: lost.length,
       stuck: stuck.slice(0, MAX_LISTED_IDS),
@@ -227,13 +250,14 @@ export class DeliveryLedger {
       unexpected: unexpected.slice(0, MAX_LISTED_IDS),
       unexpectedCount: unexpected.length,
       duplicated,
-      recovered,
-      inDoubt,
+      recovered: tally.recovered,
+      inDoubt: tally.inDoubt,
       deadLettered: dead.size,
     };
   }
 
   orders(): OrderAccount {
+    if (this.#ordersMemo) return this.#ordersMemo;
     const lost: string[] = [];
     const stuck: string[] = [];
     const wronglyDeadLettered: string[] = [];
@@ -264,7 +288,7 @@ export class DeliveryLedger {
         if (accounted) recovered++;
       } else refused++;
     }
-    return {
+    return (this.#ordersMemo = {
       accepted,
       accountedFor,
       completed,
@@ -279,7 +303,7 @@ export class DeliveryLedger {
       stuckCount: stuck.length,
       wronglyDeadLettered: wronglyDeadLettered.slice(0, MAX_LISTED_IDS),
       wronglyDeadLetteredCount: wronglyDeadLettered.length,
-    };
+    });
   }
 
   /** What the client meant the order to do; an order sent without saying (old histories) is `normal`. */

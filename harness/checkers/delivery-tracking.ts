@@ -1,5 +1,6 @@
 import type { DeliverEvent, HandledEvent, HistoryEvent, LifecycleEvent, SettleEvent } from '../../instrument/history-event.ts';
 import { historyIndex } from '../history/history-index.ts';
+import { PairLists } from './pair-map.ts';
 
 /**
  * Rebuilds each consumer's deliveries from the history: which (channel, delivery tag) was settled
@@ -58,21 +59,26 @@ export function trackDeliveries(events: readonly HistoryEvent[]): DeliveryTrack 
   return historyIndex(events).derived('tracked-deliveries', (index) => track(index.sorted));
 }
 
+/** Shared by every delivery settled at most once (nearly all): one empty array instead of one each. Never mutated. */
+const NO_SETTLES = Object.freeze([]) as unknown as SettleEvent[];
+
 function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
   const deliveries: TrackedDelivery[] = [];
   const strays: SettleEvent[] = [];
   const boundaries = new Map<string, { t: number; why: 'disconnected' | 'restart' }[]>();
   const lastEventAt = new Map<string, number>();
-  /** proc -> open deliveries of the current epoch by `channel/tag` (settled ones stay, to catch double settles). */
-  const current = new Map<string, Map<string, TrackedDelivery>>();
+  /** proc -> open deliveries of the current epoch by channel, then tag (settled ones stay, to catch double settles). */
+  const current = new Map<string, Map<number, Map<number, TrackedDelivery>>>();
   const epochs = new Map<string, number>();
   let endOfHistory = 0;
 
   const closeEpoch = (proc: string, t: number, why: AbandonedBy) => {
-    for (const d of current.get(proc)?.values() ?? []) {
-      if (d.settle) continue;
-      d.abandonedAt = t;
-      d.abandonedBy = why;
+    for (const channel of current.get(proc)?.values() ?? []) {
+      for (const d of channel.values()) {
+        if (d.settle) continue;
+        d.abandonedAt = t;
+        d.abandonedBy = why;
+      }
     }
     current.set(proc, new Map());
   };
@@ -92,15 +98,18 @@ function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
     if (e.kind === 'deliver') {
       let open = current.get(e.proc);
       if (!open) current.set(e.proc, (open = new Map()));
-      const d: TrackedDelivery = { deliver: e, epoch: epochs.get(e.proc) ?? 0, extraSettles: [] };
+      // `settle` declared up front: set later on nearly every delivery, it then needs no extra property storage.
+      const d: TrackedDelivery = { deliver: e, epoch: epochs.get(e.proc) ?? 0, settle: undefined, extraSettles: NO_SETTLES };
       deliveries.push(d);
-      open.set(slot(e.channel, e.deliveryTag), d);
+      let channel = open.get(e.channel);
+      if (!channel) open.set(e.channel, (channel = new Map()));
+      channel.set(e.deliveryTag, d);
       continue;
     }
     if (isSettle(e)) {
-      const d = current.get(e.proc)?.get(slot(e.channel, e.deliveryTag));
+      const d = current.get(e.proc)?.get(e.channel)?.get(e.deliveryTag);
       if (!d || d.deliver.id !== e.id || d.deliver.queue !== e.queue) strays.push(e);
-      else if (d.settle) d.extraSettles.push(e);
+      else if (d.settle) d.extraSettles = d.extraSettles === NO_SETTLES ? [e] : [...d.extraSettles, e];
       else d.settle = e;
     }
   }
@@ -108,49 +117,33 @@ function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
   return { deliveries, strays, boundaries, lastEventAt, endOfHistory };
 }
 
-function slot(channel: number, tag: number): string {
-  return `${channel}/${tag}`;
-}
-
 /** The HandledIndex of this history, built once. */
 export function handledIndex(events: readonly HistoryEvent[]): HandledIndex {
   return historyIndex(events).derived('handled', (index) => new HandledIndex(index.ofKind('handled')));
 }
 
-/** `handled` events by (process, queue, message id), for "was the effect committed between these two moments?". */
+/** `handled` events by (queue, message id), for "was the effect committed between these two moments?". */
 export class HandledIndex {
-  readonly #times = new Map<string, number[]>();
-  /** queue/id -> every handled event of that message at that queue. */
-  readonly #byMessage = new Map<string, HandledEvent[]>();
+  /** queue -> id -> every handled event of that message at that queue, in time order. */
+  readonly #byMessage = new PairLists<HandledEvent>();
 
   /** `events` in time order (see handledIndex). */
   constructor(events: readonly HistoryEvent[]) {
-    for (const e of events) {
-      if (e.kind !== 'handled') continue;
-      push(this.#times, key3(e.proc, e.queue, e.id), e.t);
-      push(this.#byMessage, messageKey(e.queue, e.id), e);
-    }
+    for (const e of events) if (e.kind === 'handled') this.#byMessage.push(e.queue, e.id, e);
   }
 
-  /** A handled event of this process, queue and id with after < t <= upTo. */
+  /** The first handled event of this process, queue and id with after < t <= upTo. */
   between(proc: string, queue: string, id: string, after: number, upTo = Infinity): HandledEvent | undefined {
-    const times = this.#times.get(key3(proc, queue, id));
-    if (!times) return undefined;
-    const t = times.find((x) => x > after && x <= upTo);
-    return t === undefined ? undefined : this.#byMessage.get(messageKey(queue, id))?.find((h) => h.proc === proc && h.t === t);
+    return this.#byMessage.find(queue, id, (h) => h.proc === proc && h.t > after && h.t <= upTo);
   }
 
   of(queue: string, id: string): readonly HandledEvent[] {
-    return this.#byMessage.get(messageKey(queue, id)) ?? [];
+    return this.#byMessage.list(queue, id);
   }
 }
 
 export function messageKey(queue: string, id: string): string {
   return `${queue}\u0000${id}`;
-}
-
-function key3(a: string, b: string, c: string): string {
-  return `${a}\u0000${b}\u0000${c}`;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -1,6 +1,8 @@
 import type { HistoryEvent, Intent } from '../../instrument/history-event.ts';
 import { historyIndex } from '../history/history-index.ts';
 import type { DeadLetterReason, DeclaredTopology, IntentDeath } from '../target/target.ts';
+import { publishOutcomes } from './publish-outcomes.ts';
+import { routesOf } from './routes.ts';
 
 export type { DeadLetterReason, IntentDeath } from '../target/target.ts';
 
@@ -15,6 +17,11 @@ export interface ExpectedDeadLetter {
 /** How poison and expiring messages must die: the target declares it (`DeclaredTopology.intentDeaths`). */
 export type IntentDeathRules = Readonly<Partial<Record<'poison' | 'expire', IntentDeath>>>;
 
+/** The IntentIndex of this history, built once (dead-letter routing and the intent deaths both read it). */
+export function intentIndexOf(events: readonly HistoryEvent[]): IntentIndex {
+  return historyIndex(events).derived('intents', () => new IntentIndex(events));
+}
+
 /** Who meant what: intents recorded by the client (per order) and by direct publishers (per message). */
 export class IntentIndex {
   readonly #orders = new Map<string, Intent>();
@@ -23,11 +30,11 @@ export class IntentIndex {
   readonly #orderOf = new Map<string, string>();
 
   constructor(events: readonly HistoryEvent[]) {
-    for (const e of historyIndex(events).ofKinds(['order-request', 'publish-attempt', 'deliver', 'handled'])) {
+    historyIndex(events).forEachOfKinds(['order-request', 'publish-attempt', 'deliver', 'handled'], (e) => {
       if (e.kind === 'order-request' && e.intent) this.#orders.set(e.orderId, e.intent);
       else if (e.kind === 'publish-attempt' && e.intent) this.#messages.set(e.id, e.intent);
       if ((e.kind === 'publish-attempt' || e.kind === 'deliver' || e.kind === 'handled') && e.orderId) this.#orderOf.set(e.id, e.orderId);
-    }
+    });
   }
 
   /** A message's intent: its own, else its order's; a message nobody declared is meant to be processed. */
@@ -66,65 +73,97 @@ export function intentDeaths(
   topology: DeclaredTopology,
   rules: IntentDeathRules = topology.intentDeaths ?? {},
 ): ExpectedDeadLetter[] {
-  const intents = new IntentIndex(events);
-  const confirmedCopies = new Map<string, number>();
+  const intents = intentIndexOf(events);
+  const routes = routesOf(topology);
   const landed = new Map<string, string | undefined>();
-  const rejected = new Set<string>();
-  const handledAt = new Set<string>();
+  // Keyed queue -> ids and process -> ids (nested maps, not a joined string per event: a million events made a million keys).
+  const rejected = new KeyedSet();
+  const handledAt = new KeyedSet();
   /** Where each direct publish went (default exchange: the routing key is the queue). */
   const publishedTo = new Map<string, string>();
-  /** id -> queues its publishes route to, else the queues it was delivered, handled or dead-lettered in. */
-  const routedTo = new Map<string, Set<string>>();
-  const seenIn = new Map<string, Set<string>>();
-  /** proc/id -> that process's publishes of the id still waiting for their result. */
-  const pending = new Map<string, { exchange: string; routingKey: string }[]>();
+  /** id -> the (shared, memoised) route lists of its publishes that route somewhere; nearly every id has one. */
+  const routedTo = new Map<string, readonly string[]>();
+  const moreRoutes = new Map<string, (readonly string[])[]>();
+  const bounded = topology.bestEffortQueues.filter((q) => topology.boundedQueues[q] !== undefined);
+  const boundedQueues = new Set(bounded);
   const index = historyIndex(events);
-  for (const e of index.ofKinds(['publish-attempt', 'publish-result', 'handled', 'deliver', 'dead-lettered', 'reject', 'nack'])) {
+  index.forEachOfKinds(['publish-attempt', 'publish-result', 'handled', 'deliver', 'dead-lettered', 'reject', 'nack'], (e) => {
     if (e.kind === 'publish-attempt') {
-      const k = `${e.proc}\u0000${e.id}`;
-      pending.set(k, [...(pending.get(k) ?? []), { exchange: e.exchange, routingKey: e.routingKey }]);
       if (e.intent === 'malformed') publishedTo.set(e.id, e.routingKey);
-      for (const q of topology.routesTo(e.exchange, e.routingKey)) addTo(routedTo, e.id, q);
+      const queues = routes(e.exchange, e.routingKey);
+      const first = routedTo.get(e.id);
+      if (queues.length === 0 || first === queues) {
+        // Nothing new: no route, or the same (memoised) route list again.
+      } else if (!first) routedTo.set(e.id, queues);
+      else {
+        const more = moreRoutes.get(e.id);
+        if (!more) moreRoutes.set(e.id, [queues]);
+        else if (!more.includes(queues)) more.push(queues);
+      }
     } else if (e.kind === 'publish-result') {
-      const publish = pending.get(`${e.proc}\u0000${e.id}`)?.shift();
-      if (e.outcome !== 'ok') continue;
-      if (!landed.has(e.id)) landed.set(e.id, e.orderId);
-      // Copies sent through the default exchange (broker-side retry copies, republishes) are the same
-      // copy's later attempts: only a publish through a declared exchange makes a new copy.
-      if (publish && publish.exchange !== DEFAULT_EXCHANGE) confirmedCopies.set(e.id, (confirmedCopies.get(e.id) ?? 0) + 1);
+      if (e.outcome === 'ok' && !landed.has(e.id)) landed.set(e.id, e.orderId);
     } else if (e.kind === 'handled' || e.kind === 'deliver' || e.kind === 'dead-lettered') {
       if (!landed.has(e.id) || landed.get(e.id) === undefined) landed.set(e.id, e.orderId);
-      addTo(seenIn, e.id, e.queue);
-      if (e.kind === 'handled') handledAt.add(`${e.queue}\u0000${e.id}`);
+      // Only a bounded feed's entries are asked about (was it handled, or dropped?).
+      if (e.kind === 'handled' && boundedQueues.has(e.queue)) handledAt.add(e.queue, e.id);
     } else if ((e.kind === 'reject' && e.requeue !== true) || (e.kind === 'nack' && e.requeue === false)) {
-      rejected.add(`${e.queue}\u0000${e.id}`);
+      rejected.add(e.queue, e.id);
     }
-  }
-  const belongsTo = (id: string, queue: string): boolean =>
-    publishedTo.has(id) ? publishedTo.get(id) === queue : ((routedTo.get(id) ?? seenIn.get(id))?.has(queue) ?? false);
-  const bounded = topology.bestEffortQueues.filter((q) => topology.boundedQueues[q] !== undefined);
+  });
+  /** Where messages no publish routed anywhere were seen (delivered, handled or dead-lettered): only those need it. */
+  const seenIn = new Map<string, Set<string>>();
+  index.forEachOfKinds(['handled', 'deliver', 'dead-lettered'], (e) => {
+    if ((e.kind === 'handled' || e.kind === 'deliver' || e.kind === 'dead-lettered') && !routedTo.has(e.id)) addTo(seenIn, e.id, e.queue);
+  });
+  const belongsTo = (id: string, queue: string): boolean => {
+    if (publishedTo.has(id)) return publishedTo.get(id) === queue;
+    const first = routedTo.get(id);
+    if (!first) return seenIn.get(id)?.has(queue) ?? false;
+    return first.includes(queue) || (moreRoutes.get(id)?.some((queues) => queues.includes(queue)) ?? false);
+  };
 
   const out: ExpectedDeadLetter[] = [];
+  /** Expiring messages: each confirmed copy expires, counted below for these ids only. */
+  const expiring = new Map<string, number>();
   for (const [id, orderId] of landed) {
     const feed = bounded.find((q) => belongsTo(id, q));
     if (feed) {
-      if (!handledAt.has(`${feed}\u0000${id}`)) out.push({ id, queue: feed, reason: 'maxlen' });
+      if (!handledAt.has(feed, id)) out.push({ id, queue: feed, reason: 'maxlen' });
       continue;
     }
     const death = intents.deathFor(intents.of(id, orderId), publishedTo.get(id), rules);
     if (!death || !belongsTo(id, death.queue)) continue;
     if (death.reason === 'expired') {
-      for (let k = 0; k < Math.max(1, confirmedCopies.get(id) ?? 0); k++) out.push({ id, queue: death.queue, reason: 'expired' });
-    } else if (!rejected.has(`${death.queue}\u0000${id}`)) out.push({ id, queue: death.queue, reason: death.reason });
+      out.push({ id, queue: death.queue, reason: 'expired' });
+      expiring.set(id, 0);
+    } else if (!rejected.has(death.queue, id)) out.push({ id, queue: death.queue, reason: death.reason });
   }
-  return out;
+  if (expiring.size === 0) return out;
+  // Copies sent through the default exchange (broker-side retry copies, republishes) are the same
+  // copy's later attempts: only a confirmed publish through a declared exchange makes a new copy.
+  for (const p of publishOutcomes(events, topology))
+    if (p.outcome === 'ok' && p.exchange !== DEFAULT_EXCHANGE && expiring.has(p.id)) expiring.set(p.id, expiring.get(p.id)! + 1);
+  return out.flatMap((x) => (x.reason === 'expired' ? Array.from({ length: Math.max(1, expiring.get(x.id)!) }, () => ({ ...x })) : [x]));
+}
+
+/** A set of (queue, id) pairs. */
+class KeyedSet {
+  readonly #sets = new Map<string, Set<string>>();
+
+  add(queue: string, id: string): void {
+    addTo(this.#sets, queue, id);
+  }
+
+  has(queue: string, id: string): boolean {
+    return this.#sets.get(queue)?.has(id) ?? false;
+  }
 }
 
 /** AMQP's default exchange: routes by queue name. */
 const DEFAULT_EXCHANGE = '';
 
-function addTo(map: Map<string, Set<string>>, id: string, queue: string): void {
-  let set = map.get(id);
-  if (!set) map.set(id, (set = new Set()));
-  set.add(queue);
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
 }

@@ -369,24 +369,23 @@ function emptyChannel(consumer: string, queue: string): ChannelHolds {
 }
 
 function channelHolds(consumer: string, queue: string, holds: Hold[]): ChannelHolds {
-  // Releases before acquisitions at the same instant: an ack then the delivery it made room for.
-  const changes = holds
-    .flatMap((h) => [
-      { t: h.from, d: 1 },
-      { t: h.to, d: -1 },
-    ])
-    .sort((a, b) => a.t - b.t || a.d - b.d);
+  // The held-count step function: acquisitions and releases each sorted as plain numbers, then merged,
+  // releases before acquisitions at the same instant (an ack then the delivery it made room for).
+  const froms = Float64Array.from(holds, (h) => h.from).sort();
+  const tos = Float64Array.from(holds, (h) => h.to).sort();
   const times: number[] = [];
   const values: number[] = [];
   let held = 0;
   let max = 0;
-  for (const c of changes) {
-    held += c.d;
-    times.push(c.t);
+  for (let i = 0, j = 0; i < froms.length || j < tos.length;) {
+    const release = j < tos.length && (i >= froms.length || tos[j]! <= froms[i]!);
+    held += release ? -1 : 1;
+    times.push(release ? tos[j++]! : froms[i++]!);
     values.push(held);
     if (held > max) max = held;
   }
-  const rangeMin = new RangeMin(values);
+  // Only the hoarding measure asks for range minima, and only for consumers that waited long: built on first use.
+  let rangeMin: RangeMin | undefined;
   return {
     consumer,
     queue,
@@ -401,6 +400,7 @@ function channelHolds(consumer: string, queue: string, holds: Hold[]): ChannelHo
       const i = lastAtOrBefore(times, from);
       const j = lastAtOrBefore(times, to);
       const atStart = i < 0 ? 0 : values[i]!;
+      rangeMin ??= new RangeMin(values);
       return j > i ? Math.min(atStart, rangeMin.min(i + 1, j)) : atStart;
     },
   };
@@ -509,12 +509,11 @@ function queueConsumers(run: RunRecord, holds: ReadonlyMap<string, ChannelHolds>
  * never restarted cannot be told from an idle one: it counts as present until the end.
  */
 function presenceIntervals(events: readonly HistoryEvent[], endOfHistory: number): Map<string, [number, number][]> {
+  // Every process of the history gets an entry (in order of first appearance); only its lifecycle events matter below.
+  const index = historyIndex(events);
   const byProc = new Map<string, HistoryEvent[]>();
-  for (const e of historyIndex(events).sorted) {
-    const list = byProc.get(e.proc);
-    if (list) list.push(e);
-    else byProc.set(e.proc, [e]);
-  }
+  for (const proc of index.processes()) byProc.set(proc, []);
+  for (const e of index.ofKind('lifecycle')) byProc.get(e.proc)!.push(e);
   const out = new Map<string, [number, number][]>();
   for (const [proc, list] of byProc) {
     const consume = `${proc} consume`;

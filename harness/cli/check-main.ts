@@ -11,6 +11,7 @@ import {
   type StoredRun,
 } from '../checkers/run-record-schema.ts';
 import { REPO_ROOT } from '../env/repo-root.ts';
+import { boundHeapGrowth } from '../history/heap-growth.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
 import { judgeRunHistory, readTargetRecords } from '../runner/judge.ts';
 import { BROKER_FIGURES_FILE, PROCESSED_FILE, type RunResults } from '../runner/run-results.ts';
@@ -29,6 +30,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return argv.includes('--help') ? 0 : 2;
   }
+  // This process only judges: a million-event history stays under 500 MB (see heap-growth.ts).
+  boundHeapGrowth();
   const runDir = resolve(argv[0] ?? join(process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs'), 'latest'));
   const resultsFile = join(runDir, 'results.json');
   if (!existsSync(resultsFile)) {

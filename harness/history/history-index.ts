@@ -17,6 +17,7 @@ export class HistoryIndex {
   #byId?: Map<string, HistoryEvent[]>;
   #byOrder?: Map<string, HistoryEvent[]>;
   readonly #derived = new Map<string, unknown>();
+  #processes?: readonly string[];
 
   constructor(events: readonly HistoryEvent[]) {
     this.sorted = isSorted(events) ? events : [...events].sort((a, b) => a.t - b.t);
@@ -33,6 +34,25 @@ export class HistoryIndex {
   ofKinds(kinds: readonly HistoryEventKind[]): readonly HistoryEvent[] {
     const wanted = new Set(kinds);
     return this.sorted.filter((e) => wanted.has(e.kind));
+  }
+
+  /**
+   * Visits the events of several kinds in time order without building their list: on a million
+   * events such lists were most of the history again, held or left for the garbage collector.
+   */
+  forEachOfKinds(kinds: readonly HistoryEventKind[], visit: (e: HistoryEvent) => void): void {
+    const wanted = new Set(kinds);
+    for (const e of this.sorted) if (wanted.has(e.kind)) visit(e);
+  }
+
+  /** Every writing process, in order of its first event. */
+  processes(): readonly string[] {
+    if (!this.#processes) {
+      const seen = new Set<string>();
+      for (const e of this.sorted) seen.add(e.proc);
+      this.#processes = [...seen];
+    }
+    return this.#processes;
   }
 
   /** Every event naming this message id, in time order. */

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { CheckResult } from '../checkers/checker.ts';
+import { mergeByTime } from './merge-by-time.ts';
+import { StringPool } from './string-pool.ts';
 
 const READ_CHUNK_BYTES = 1 << 20;
 
@@ -18,6 +20,7 @@ export class HistoryTail {
   readonly #partial = new Map<string, string>();
   /** Per file, so a multi-byte character split across two reads is decoded whole. */
   readonly #decoders = new Map<string, StringDecoder>();
+  readonly #strings = new StringPool();
   /**
    * Lines that were not valid JSON: a line torn by a process killed mid-write (the next writer of
    * that file starts on a fresh line, so it stays one line), or garbage. `finish()` adds the torn
@@ -30,17 +33,24 @@ export class HistoryTail {
   }
 
   readNew(): HistoryEvent[] {
-    const events: HistoryEvent[] = [];
+    return this.#readNewByFile().flat();
+  }
+
+  /** What readNew returns, one array per file (each in its writer's order). */
+  #readNewByFile(): HistoryEvent[][] {
     let files: string[];
     try {
       files = readdirSync(this.#dir)
         .filter((f) => f.endsWith('.jsonl'))
         .sort();
     } catch {
-      return events;
+      return [];
     }
-    for (const file of files) this.#readFile(join(this.#dir, file), events);
-    return events;
+    return files.map((file) => {
+      const events: HistoryEvent[] = [];
+      this.#readFile(join(this.#dir, file), events);
+      return events;
+    });
   }
 
   #readFile(path: string, into: HistoryEvent[]): void {
@@ -61,7 +71,11 @@ export class HistoryTail {
         text += decoder.write(buffer.subarray(0, n));
         const lastNewline = text.lastIndexOf('\n');
         if (lastNewline < 0) continue;
-        for (const line of text.slice(0, lastNewline).split('\n')) this.#parse(line, into);
+        for (let start = 0; start <= lastNewline;) {
+          const end = text.indexOf('\n', start);
+          this.#parse(text.slice(start, end), into);
+          start = end + 1;
+        }
         text = text.slice(lastNewline + 1);
       }
       this.#offsets.set(path, position);
@@ -78,20 +92,32 @@ export class HistoryTail {
    * written at this very moment.
    */
   finish(): HistoryEvent[] {
-    const events = this.readNew();
+    return this.finishByRun().flat();
+  }
+
+  /**
+   * What finish returns, in runs: each file's events in its writer's order, then each settled last
+   * line on its own. Their concatenation is finish's order; a merge by time needs the runs.
+   */
+  finishByRun(): HistoryEvent[][] {
+    const runs = this.#readNewByFile();
     for (const [path, decoder] of this.#decoders) {
       const rest = (this.#partial.get(path) ?? '') + decoder.end();
       this.#partial.set(path, '');
       this.#decoders.set(path, new StringDecoder('utf8'));
-      if (rest.trim() !== '') this.#parse(rest, events);
+      if (rest.trim() === '') continue;
+      const last: HistoryEvent[] = [];
+      this.#parse(rest, last);
+      runs.push(last);
     }
-    return events;
+    return runs;
   }
 
   #parse(line: string, into: HistoryEvent[]): void {
     if (!line) return;
     try {
-      into.push(JSON.parse(line) as HistoryEvent);
+      const event = JSON.parse(line) as HistoryEvent;
+      into.push(typeof event === 'object' && event !== null ? this.#strings.share(event) : event);
     } catch {
       this.malformedLines++;
     }
@@ -104,10 +130,13 @@ export interface RunHistory {
   malformedLines: number;
 }
 
-/** Reads a finished run's histories (every writer stopped), torn last lines included. */
+/**
+ * Reads a finished run's histories (every writer stopped), torn last lines included, into one
+ * time-ordered array: each file is already in time order, so the files are merged, not sorted.
+ */
 export function readRunHistory(dir: string): RunHistory {
   const tail = new HistoryTail(dir);
-  const events = tail.finish().sort((a, b) => a.t - b.t);
+  const events = mergeByTime(tail.finishByRun());
   return { events, malformedLines: tail.malformedLines };
 }
 
