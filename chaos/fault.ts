@@ -14,6 +14,8 @@ export interface BrokerControl {
   /** Boots the node on the same data; resolves once it accepts AMQP logins. */
   start(): Promise<void>;
   readonly running: boolean;
+  /** How long its last start took, from spawn to AMQP logins (undefined before the first). */
+  readonly lastBootSeconds?: number;
   /** rabbitmqctl against the node, e.g. to raise a resource alarm. */
   ctl(...args: string[]): Promise<string>;
 }
@@ -123,6 +125,12 @@ export interface Fault {
   start(env: FaultEnv): Promise<void>;
   /** Heals. Must leave the system able to recover, whatever state start left it in. */
   stop(env: FaultEnv): Promise<void>;
+  /**
+   * How long its heal takes to take effect (a broker boots for seconds before it accepts a login):
+   * the schedule begins the heal that much before the planned end, never before the fault is in
+   * effect, so the system is whole again when the schedule says. Zero when absent.
+   */
+  healLeadSeconds?(env: FaultEnv): number;
 }
 
 /** A fault placed on the run's timeline (seconds from the start of the load). */
@@ -131,7 +139,8 @@ export interface ScheduledFault {
   at: number;
   /**
    * How long it stays in effect, counted from when its start finished (a slow start does not
-   * shorten it); a fault whose start failed heals at once.
+   * shorten it) to when its heal has taken effect (see Fault.healLeadSeconds); a fault whose start
+   * failed heals at once.
    */
   duration: number;
   fault: Fault;

@@ -48,7 +48,8 @@ export interface ScenarioDefinition {
   name: string;
   /** What a valid verdict proves, in one sentence. */
   proves: string;
-  defaults: { rate: number; duration: number };
+  /** `afterHeal`: seconds of load after the last heal (the run's default otherwise; `--after-heal` wins). */
+  defaults: { rate: number; duration: number; afterHeal?: number };
   faults(options: ScenarioOptions): ScheduledFault[];
   /**
    * What must hold afterwards beyond the target's baseline checks; may depend on the options

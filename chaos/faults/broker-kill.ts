@@ -10,5 +10,6 @@ export function brokerKill(): Fault {
     stop: async (env) => {
       if (!env.broker.running) await env.broker.start();
     },
+    healLeadSeconds: (env) => env.broker.lastBootSeconds ?? 0,
   };
 }

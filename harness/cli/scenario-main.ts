@@ -9,6 +9,7 @@ import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
 import { runCatalogue } from '../runner/run-catalogue.ts';
 import { ensureRunsRootWritable, RunsDirUnwritableError } from '../runner/run-dir.ts';
 import { runScenario } from '../runner/run-scenario.ts';
+import type { RunResults } from '../runner/run-results.ts';
 import { StatusLine } from '../runner/status-line.ts';
 import { interruptOnSignals, rabbitMqAvailable, runMain } from './process-guards.ts';
 import { checkFlaws, parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
@@ -99,8 +100,25 @@ async function main(argv: readonly string[]): Promise<number> {
     if (results.loadAfterHealSeconds !== undefined) process.stdout.write(`load after the last heal: ${results.loadAfterHealSeconds} s\n`);
   }
   if (!command.keep) process.stdout.write(renderVerdict(results.checks, results.valid, results.exitCode) + '\n');
+  process.stdout.write(`${timeToVerdict(results)}\n`);
   process.stdout.write(`results: ${join(results.runDir, 'results.json')}\n`);
   return results.exitCode;
+}
+
+/** Where the wall time went, from this process's start: its own startup, the run's phases, the rig's steps. */
+function timeToVerdict(results: RunResults): string {
+  const total = process.uptime();
+  const phases = results.phases.reduce((sum, p) => sum + p.seconds, 0);
+  const steps = results.rigSteps ?? [];
+  const setupSteps = steps.filter((s) => s.name !== 'teardown');
+  const teardown = steps.find((s) => s.name === 'teardown')?.seconds ?? 0;
+  const startup = total - phases - teardown;
+  const parts = results.phases.map((p) =>
+    p.name === 'setup' && setupSteps.length
+      ? `setup ${p.seconds} (${setupSteps.map((s) => `${s.name} ${s.seconds}`).join(', ')})`
+      : `${p.name} ${p.seconds}`,
+  );
+  return `time to verdict ${total.toFixed(1)} s: startup ${startup.toFixed(1)}, ${parts.join(', ')}, teardown ${teardown} (broker and proxy start side by side)`;
 }
 
 function ms(value: number | null): string {

@@ -68,6 +68,7 @@ export class StartedRabbitNode {
   #exited: Promise<void> = Promise.resolve();
   #log: WriteStream | null = null;
   readonly #pluginsDir: string | undefined;
+  #lastBootSeconds: number | undefined;
 
   private constructor(dir: string, binaries: RabbitMqBinaries, ports: number[]) {
     // Absolute: it is the node's HOME and what its command line is recognised by (processes.jsonl).
@@ -80,13 +81,27 @@ export class StartedRabbitNode {
   }
 
   static async start(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
+    const node = await StartedRabbitNode.prepare(options);
+    try {
+      await node.start();
+    } catch (err) {
+      await node.dispose();
+      throw err;
+    }
+    return node;
+  }
+
+  /**
+   * Everything but the boot: ports, directory, config and its epmd; `start()` boots it. Lets a
+   * caller start what needs only the node's ports (a proxy) while it boots; `dispose()` either way.
+   */
+  static async prepare(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
     const binaries = options.binaries ?? findRabbitMq();
     const node = new StartedRabbitNode(options.dir, binaries, await freePorts(4));
     node.#makePrivateDir();
     try {
       node.#epmd = await StartedEpmd.start(join(node.#dir, 'log', 'epmd.log'), node.nodeName);
       node.#writeConfig();
-      await node.start();
     } catch (err) {
       await node.dispose();
       throw err;
@@ -119,6 +134,10 @@ export class StartedRabbitNode {
   get running(): boolean {
     return this.#child !== null;
   }
+  /** How long the last start took, from spawn to AMQP logins: what a restart must plan for. */
+  get lastBootSeconds(): number | undefined {
+    return this.#lastBootSeconds;
+  }
 
   /** AMQP URL of the node itself (system processes get proxy URLs instead, when a proxy is used). */
   amqpUrl(host = LOOPBACK, port = this.#ports.amqp): string {
@@ -136,6 +155,7 @@ export class StartedRabbitNode {
     if (this.#child) throw new BrokerStartError(`node ${this.nodeName} is already running (pid ${this.#child.pid})`);
     if (!this.#epmd) throw new BrokerStartError(`node ${this.nodeName} has been disposed of`);
     mkdirSync(join(this.#dir, 'log'), { recursive: true });
+    const spawnedAt = performance.now();
     this.#log ??= createWriteStream(join(this.#dir, 'log', 'console.log'), { flags: 'a' });
     const child = spawnWithLifeline(this.#binaries.server, [], {
       env: this.#env(),
@@ -154,6 +174,7 @@ export class StartedRabbitNode {
       if (this.#child === child) this.#child = null;
     });
     await this.#waitUntilReady(child);
+    this.#lastBootSeconds = (performance.now() - spawnedAt) / 1000;
   }
 
   /**

@@ -116,8 +116,11 @@ export class FaultSchedule {
     await starting;
     // Lasts its duration from when it was in effect, not from when its start began: raising an
     // alarm through rabbitmqctl takes seconds on a loaded machine, and those seconds must not eat
-    // into the time the system spends under the fault. A fault that failed to start heals at once.
-    const healAt = record.startError ? 0 : performance.now() + item.duration * 1000;
+    // into the time the system spends under the fault. Its heal begins early by what the heal
+    // takes to take effect (a broker's boot), so it ends when planned, not a boot later. A fault
+    // that failed to start heals at once.
+    const lead = Math.min(item.duration, Math.max(0, item.fault.healLeadSeconds?.(this.#env) ?? 0));
+    const healAt = record.startError ? 0 : performance.now() + (item.duration - lead) * 1000;
     while (!this.#stopped && performance.now() < healAt) await sleep(Math.min(100, healAt - performance.now()));
     await this.#heal(item);
   }

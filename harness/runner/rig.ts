@@ -9,6 +9,7 @@ import { brokerScrapeTargets, harnessScrapeTargets } from '../metrics/run-target
 import type { ScrapeTargetGroup } from '../metrics/scrape-config.ts';
 import { StartedProcesses } from '../target/started-processes.ts';
 import type { StartedTarget, Target, TargetStartContext } from '../target/target.ts';
+import type { PhaseRecord } from './run-results.ts';
 
 export interface RigRequest {
   runDir: string;
@@ -37,6 +38,8 @@ export class Rig {
   context: TargetStartContext | null = null;
   harnessMetrics: StartedHarnessMetrics | null = null;
   prometheus: RunPrometheus | null = null;
+  /** How long each step of the setup took, then of the teardown: where time to verdict goes. */
+  readonly steps: PhaseRecord[] = [];
   readonly request: RigRequest;
   readonly #stopRecording: () => void;
   #stopped = false;
@@ -50,15 +53,19 @@ export class Rig {
   /** Starts everything; on an error the caller still calls `stop()`, which stops what did start. */
   async start(onStep: (note: string) => void = () => {}): Promise<void> {
     const { runDir, target, throwIfAborted = () => {} } = this.request;
-    onStep('starting broker');
-    const broker = (this.broker = await StartedRabbitNode.start({ dir: join(runDir, 'broker') }));
-    throwIfAborted();
-    onStep('starting proxy');
-    const proxies = (this.proxies = await StartedProxyEnv.start({
-      brokerHost: broker.host,
-      brokerPort: broker.amqpPort,
-      logFile: join(runDir, 'logs', 'toxiproxy.log'),
-    }));
+    onStep('starting broker and proxy');
+    const broker = (this.broker = await StartedRabbitNode.prepare({ dir: join(runDir, 'broker') }));
+    // The proxy needs only the broker's port: it starts while the broker boots. Both are awaited
+    // before anything is thrown, so `stop()` finds whatever did start.
+    const steps = await Promise.allSettled([
+      this.#step('broker', () => broker.start()),
+      this.#step('proxy', async () => {
+        const logFile = join(runDir, 'logs', 'toxiproxy.log');
+        this.proxies = await StartedProxyEnv.start({ brokerHost: broker.host, brokerPort: broker.amqpPort, logFile });
+      }),
+    ]);
+    for (const step of steps) if (step.status === 'rejected') throw step.reason;
+    const proxies = this.proxies!;
     throwIfAborted();
     onStep(`starting the ${target.name} target`);
     const context: TargetStartContext = {
@@ -72,17 +79,31 @@ export class Rig {
     mkdirSync(context.historyDir, { recursive: true });
     mkdirSync(context.dataDir, { recursive: true });
     this.context = context;
-    this.processes = await StartedProcesses.start(runDir, await target.processes(context));
-    this.started = target.started(context, this.processes.readyInfo());
+    const processes = (this.processes = await this.#step('target', async () =>
+      StartedProcesses.start(runDir, await target.processes(context)),
+    ));
+    this.started = target.started(context, processes.readyInfo());
     throwIfAborted();
     const metrics = this.request.metrics;
     if (!metrics) return;
-    const harnessMetrics = (this.harnessMetrics = await StartedHarnessMetrics.start());
-    harnessMetrics.setRunInfo(metrics.scenario);
-    harnessMetrics.declareFaults([...metrics.faults]);
-    harnessMetrics.setTargetRate(metrics.rate);
-    this.prometheus = await startRunPrometheus(join(runDir, 'prometheus'), this.scrapeTargets(), this.request.log);
+    await this.#step('metrics', async () => {
+      const harnessMetrics = (this.harnessMetrics = await StartedHarnessMetrics.start());
+      harnessMetrics.setRunInfo(metrics.scenario);
+      harnessMetrics.declareFaults([...metrics.faults]);
+      harnessMetrics.setTargetRate(metrics.rate);
+      this.prometheus = await startRunPrometheus(join(runDir, 'prometheus'), this.scrapeTargets(), this.request.log);
+    });
     throwIfAborted();
+  }
+
+  /** Runs one step and records how long it took, also when it throws. */
+  async #step<T>(name: string, run: () => Promise<T>): Promise<T> {
+    const begun = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.steps.push({ name, seconds: Math.round(performance.now() - begun) / 1000 });
+    }
   }
 
   /** The broker's jobs, the target's own (by the job names it declares) and the harness's. */
@@ -114,12 +135,14 @@ export class Rig {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.proxies?.resetAll().catch(() => {});
-    await this.processes?.stop().catch(() => {});
-    await this.proxies?.stop().catch(() => {});
-    await this.broker?.dispose().catch(() => {});
-    await this.prometheus?.stop().catch(() => {});
-    await this.harnessMetrics?.stop().catch(() => {});
+    await this.#step('teardown', async () => {
+      await this.proxies?.resetAll().catch(() => {});
+      await this.processes?.stop().catch(() => {});
+      await this.proxies?.stop().catch(() => {});
+      await this.broker?.dispose().catch(() => {});
+      await this.prometheus?.stop().catch(() => {});
+      await this.harnessMetrics?.stop().catch(() => {});
+    });
     this.#stopRecording();
   }
 

@@ -28,6 +28,8 @@ export interface RunResults {
   /** What each fault actually did and when (seconds since the load began); judged by the `faults` check. */
   appliedFaults?: AppliedFault[];
   phases: PhaseRecord[];
+  /** The rig's steps within setup (broker and proxy side by side), then its teardown (after results.json is written). */
+  rigSteps?: PhaseRecord[];
   load?: ClientLoadSummary;
   /** Whether the target reported healthy again after the faults healed, and how long that took. */
   recovery?: { recovered: boolean; seconds: number };

@@ -87,7 +87,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   request.signal.addEventListener('abort', onOuterAbort, { once: true });
   if (request.signal.aborted) onOuterAbort();
   const lastFault = Math.max(0, ...schedule.map((f) => f.at + f.duration));
-  const afterHeal = options.afterHeal ?? DEFAULT_AFTER_HEAL_SECONDS;
+  const afterHeal = options.afterHeal ?? scenario.defaults.afterHeal ?? DEFAULT_AFTER_HEAL_SECONDS;
   const recoveryBound = scenario.recoveryBound ?? DEFAULT_RECOVERY_BOUND_SECONDS;
   // With faults, the load runs until the target has shown it recovered (or the bound ran out) after the last heal; this caps it.
   const maxLoadSeconds =
@@ -119,6 +119,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       log: clock.log,
       throwIfAborted: () => clock.throwIfAborted(),
     });
+    results.rigSteps = rig.steps;
     await rig.start((note) => status.update({ phase: 'setup', elapsedSeconds: clock.elapsed(), faults: [], note }));
     results.endpoints = rig.endpoints();
     // endpoints.json is for the person at the keyboard (it holds the broker password): owner-only. results.json gets them redacted.

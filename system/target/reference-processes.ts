@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TargetProcessSpec, TargetStartContext } from '../../harness/target/target.ts';
 import { CONFIG_ENV, type Role, type SystemProcessConfigInput } from '../config.ts';
+import { systemBundle } from './system-bundle.ts';
 import { WORKER_ROLES, type SystemSpec } from './system-spec.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SYSTEM_ENTRY = 'system/main.ts';
 export const API_INSTANCE = 'api-1';
 
 /** Every process's instance and role: the API first, then the workers in pipeline order. */
@@ -18,11 +18,16 @@ export function launches(spec: SystemSpec): { role: Role; instance: string }[] {
 }
 
 /**
- * One `node --import tsx system/main.ts` per process (one PID, no wrapper), configured by JSON in
- * ORDER_SYSTEM_CONFIG. Ports are chosen here, not by the process: a restarted API must come back
+ * One `node <bundle of system/main.ts>` per process (one PID, no wrapper; see system-bundle.ts),
+ * configured by JSON in ORDER_SYSTEM_CONFIG. Ports are chosen here, not by the process: a restarted API must come back
  * on the port the load clients use, and a restarted worker on the port Prometheus scrapes.
  */
-export function referenceProcesses(context: TargetStartContext, spec: SystemSpec, ports: readonly number[]): TargetProcessSpec[] {
+export async function referenceProcesses(
+  context: TargetStartContext,
+  spec: SystemSpec,
+  ports: readonly number[],
+): Promise<TargetProcessSpec[]> {
+  const entry = await systemBundle(REPO_ROOT);
   return launches(spec).map(({ role, instance }, k) => {
     const port = ports[k]!;
     const config: SystemProcessConfigInput = {
@@ -43,7 +48,7 @@ export function referenceProcesses(context: TargetStartContext, spec: SystemSpec
       instance,
       role,
       command: process.execPath,
-      args: ['--import', 'tsx', SYSTEM_ENTRY],
+      args: ['--enable-source-maps', entry],
       cwd: REPO_ROOT,
       env: { [CONFIG_ENV]: JSON.stringify(config) },
       ready: { kind: 'json-line' },

@@ -98,6 +98,32 @@ describe('fault schedule', () => {
     dispose();
   });
 
+  it('begins a slow heal early by what it takes, so the fault ends when planned, but never before it took effect', async () => {
+    const log: string[] = [];
+    /** Like a broker restart: its heal takes 300 ms to take effect (a boot), and says so. */
+    const slowHeal = (name: string): Fault => ({
+      ...fake(name, log),
+      stop: async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        log.push(`${name} healed`);
+      },
+      healLeadSeconds: () => 0.3,
+    });
+    const { schedule, dispose } = scheduleOf([
+      { at: 0, duration: 1, fault: slowHeal('long') },
+      { at: 0, duration: 0.1, fault: slowHeal('short') },
+    ]);
+    schedule.begin();
+    await schedule.finished();
+    const [long, short] = schedule.applied();
+    // Healed at its planned end (1 s), not a heal later (1.3 s).
+    expect(long!.healedAt! - long!.inEffectAt!).toBeGreaterThanOrEqual(0.99);
+    expect(long!.healedAt! - long!.inEffectAt!).toBeLessThan(1.2);
+    // A lead longer than the fault: the heal begins once it is in effect, and ends a heal later.
+    expect(short!.healedAt! - short!.inEffectAt!).toBeGreaterThanOrEqual(0.29);
+    dispose();
+  });
+
   it('heals at once a fault whose start failed, and the faults check calls such a run unknown', async () => {
     const log: string[] = [];
     const broken: Fault = { ...fake('alarm', log), start: () => Promise.reject(new Error('rabbitmqctl timed out')) };

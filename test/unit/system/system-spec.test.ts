@@ -12,9 +12,9 @@ const CONTEXT = {
   settings: {},
 };
 
-function capacities(settings: Record<string, unknown>): Record<string, { prefetch: number; concurrency: number }> {
+async function capacities(settings: Record<string, unknown>): Promise<Record<string, { prefetch: number; concurrency: number }>> {
   const spec = resolveSystemSpec(settings, []);
-  const specs = referenceProcesses(
+  const specs = await referenceProcesses(
     CONTEXT,
     spec,
     Array.from({ length: 20 }, (_, k) => 5000 + k),
@@ -28,22 +28,23 @@ function capacities(settings: Record<string, unknown>): Record<string, { prefetc
 }
 
 describe('worker capacity settings', () => {
-  it('keeps prefetch 20 = 20 work slots for every worker by default', () => {
-    for (const c of Object.values(capacities({}))) expect(c).toEqual({ prefetch: DEFAULT_PREFETCH, concurrency: DEFAULT_CONCURRENCY });
+  it('keeps prefetch 20 = 20 work slots for every worker by default', async () => {
+    for (const c of Object.values(await capacities({})))
+      expect(c).toEqual({ prefetch: DEFAULT_PREFETCH, concurrency: DEFAULT_CONCURRENCY });
   });
 
-  it('gives a role more work slots, and the same prefetch, so its consumers never hold a delivery they cannot start on', () => {
-    const c = capacities({ concurrency: { payments: 50 } });
+  it('gives a role more work slots, and the same prefetch, so its consumers never hold a delivery they cannot start on', async () => {
+    const c = await capacities({ concurrency: { payments: 50 } });
     expect(c['payments-1']).toEqual({ prefetch: 50, concurrency: 50 });
     expect(c['payments-2']).toEqual({ prefetch: 50, concurrency: 50 });
     expect(c['inventory-1']).toEqual({ prefetch: DEFAULT_PREFETCH, concurrency: DEFAULT_CONCURRENCY });
   });
 
-  it('lets one prefetch for every consumer win over a role concurrency (a scenario that sets prefetch means it)', () => {
-    expect(capacities({ prefetch: 10, concurrency: { payments: 50 } })['payments-1']).toEqual({ prefetch: 10, concurrency: 50 });
+  it('lets one prefetch for every consumer win over a role concurrency (a scenario that sets prefetch means it)', async () => {
+    expect((await capacities({ prefetch: 10, concurrency: { payments: 50 } }))['payments-1']).toEqual({ prefetch: 10, concurrency: 50 });
   });
 
-  it('merges instances per role and refuses an unknown key', () => {
+  it('merges instances per role and refuses an unknown key', async () => {
     expect(resolveSystemSpec({ instances: { orders: 1 } }, []).instances).toMatchObject({ orders: 1, payments: 2 });
     expect(() => resolveSystemSpec({ concurency: {} }, [])).toThrow(/unknown reference system setting "concurency"/);
   });
