@@ -293,7 +293,7 @@ function redeliveredFlagRule(
   for (const d of deliveries) {
     if (d.deliver.redelivered) continue;
     const { queue, id } = d.deliver;
-    if (firsts.find(queue, id, () => true) === undefined) keys.push(d);
+    if (!firsts.has(queue, id)) keys.push(d);
     firsts.push(queue, id, d);
   }
   // At least one copy is always allowed, so only (queue, id) with several first deliveries need their copies counted.

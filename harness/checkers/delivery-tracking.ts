@@ -1,5 +1,5 @@
 import type { DeliverEvent, HandledEvent, HistoryEvent, LifecycleEvent, SettleEvent } from '../../instrument/history-event.ts';
-import { historyIndex } from '../history/history-index.ts';
+import { historyIndex, type HistoryIndex } from '../history/history-index.ts';
 import { PairLists } from './pair-map.ts';
 
 /**
@@ -56,21 +56,21 @@ export function isSettle(e: HistoryEvent): e is SettleEvent {
 
 /** Built once per history, whichever checker asks first. */
 export function trackDeliveries(events: readonly HistoryEvent[]): DeliveryTrack {
-  return historyIndex(events).derived('tracked-deliveries', (index) => track(index.sorted));
+  return historyIndex(events).derived('tracked-deliveries', (index) => track(index));
 }
 
 /** Shared by every delivery settled at most once (nearly all): one empty array instead of one each. Never mutated. */
 const NO_SETTLES = Object.freeze([]) as unknown as SettleEvent[];
 
-function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
+function track(index: HistoryIndex): DeliveryTrack {
   const deliveries: TrackedDelivery[] = [];
   const strays: SettleEvent[] = [];
   const boundaries = new Map<string, { t: number; why: 'disconnected' | 'restart' }[]>();
-  const lastEventAt = new Map<string, number>();
+  const lastEventAt = lastEvents(index);
   /** proc -> open deliveries of the current epoch by channel, then tag (settled ones stay, to catch double settles). */
   const current = new Map<string, Map<number, Map<number, TrackedDelivery>>>();
   const epochs = new Map<string, number>();
-  let endOfHistory = 0;
+  const endOfHistory = Math.max(0, index.endOfHistory);
 
   const closeEpoch = (proc: string, t: number, why: AbandonedBy) => {
     for (const channel of current.get(proc)?.values() ?? []) {
@@ -83,9 +83,7 @@ function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
     current.set(proc, new Map());
   };
 
-  for (const e of sorted) {
-    endOfHistory = Math.max(endOfHistory, e.t);
-    lastEventAt.set(e.proc, e.t);
+  index.forEachOfKinds(['lifecycle', 'deliver', 'ack', 'nack', 'reject'], (e) => {
     if (isConsumeBoundary(e)) {
       const why = e.event === 'start' ? 'restart' : 'disconnected';
       closeEpoch(e.proc, e.t, why);
@@ -93,7 +91,7 @@ function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
       let list = boundaries.get(e.proc);
       if (!list) boundaries.set(e.proc, (list = []));
       list.push({ t: e.t, why });
-      continue;
+      return;
     }
     if (e.kind === 'deliver') {
       let open = current.get(e.proc);
@@ -104,7 +102,7 @@ function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
       let channel = open.get(e.channel);
       if (!channel) open.set(e.channel, (channel = new Map()));
       channel.set(e.deliveryTag, d);
-      continue;
+      return;
     }
     if (isSettle(e)) {
       const d = current.get(e.proc)?.get(e.channel)?.get(e.deliveryTag);
@@ -112,9 +110,20 @@ function track(sorted: readonly HistoryEvent[]): DeliveryTrack {
       else if (d.settle) d.extraSettles = d.extraSettles === NO_SETTLES ? [e] : [...d.extraSettles, e];
       else d.settle = e;
     }
-  }
+  });
   for (const proc of current.keys()) closeEpoch(proc, lastEventAt.get(proc) ?? endOfHistory, 'end-of-history');
   return { deliveries, strays, boundaries, lastEventAt, endOfHistory };
+}
+
+/** Each process's last event time, in order of the processes' first events: read from the end of the history. */
+function lastEvents(index: HistoryIndex): Map<string, number> {
+  const processes = index.processes();
+  const last = new Map<string, number>();
+  for (let i = index.sorted.length - 1; i >= 0 && last.size < processes.length; i--) {
+    const e = index.sorted[i]!;
+    if (!last.has(e.proc)) last.set(e.proc, e.t);
+  }
+  return new Map(processes.map((proc) => [proc, last.get(proc)!]));
 }
 
 /** The HandledIndex of this history, built once. */
@@ -153,7 +162,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 /** Nearest-rank percentile of an ascending array (p in 0..1); NaN when empty. */
-export function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.max(1, Math.ceil(p * sorted.length));
   return sorted[rank - 1]!;

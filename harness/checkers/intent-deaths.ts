@@ -103,7 +103,8 @@ export function intentDeaths(
     } else if (e.kind === 'publish-result') {
       if (e.outcome === 'ok' && !landed.has(e.id)) landed.set(e.id, e.orderId);
     } else if (e.kind === 'handled' || e.kind === 'deliver' || e.kind === 'dead-lettered') {
-      if (!landed.has(e.id) || landed.get(e.id) === undefined) landed.set(e.id, e.orderId);
+      // Absent, or landed without an order id so far (one lookup: get says undefined for both).
+      if (landed.get(e.id) === undefined) landed.set(e.id, e.orderId);
       // Only a bounded feed's entries are asked about (was it handled, or dropped?).
       if (e.kind === 'handled' && boundedQueues.has(e.queue)) handledAt.add(e.queue, e.id);
     } else if ((e.kind === 'reject' && e.requeue !== true) || (e.kind === 'nack' && e.requeue === false)) {

@@ -38,6 +38,10 @@ export class PairLists<V extends object> {
     else inner.set(b, [current, value]);
   }
 
+  has(a: string, b: string): boolean {
+    return this.#outer.get(a)?.has(b) ?? false;
+  }
+
   /** The oldest value of the pair, removed. */
   shift(a: string, b: string): V | undefined {
     const inner = this.#outer.get(a);

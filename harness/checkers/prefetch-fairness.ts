@@ -167,7 +167,9 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
           const capacityShare = weightSum > 0 ? weights[i]! / weightSum : 0;
           const { serviceMs, serviceSource } = services[i]!;
           const done = ch.holds.filter((h) => h.completed);
-          const waits = done.map((h) => Math.max(0, h.to - h.from - serviceMs)).sort((a, b) => a - b);
+          // Sorted as plain numbers; a wait is a non-decreasing function of its hold, so the waits come out sorted too.
+          const holdTimes = Float64Array.from(done, (h) => h.to - h.from).sort();
+          const waits = holdTimes.map((hold) => Math.max(0, hold - serviceMs));
           return {
             queue,
             consumer: ch.consumer,
@@ -177,10 +179,7 @@ export function prefetchFairnessChecker(options: PrefetchFairnessOptions = {}): 
             utilisation: capacityShare > 0 ? share / capacityShare : 0,
             presence: presenceIn(presence.get(ch.consumer), start, end),
             maxUnacked: ch.max,
-            p95HoldMs: percentile(
-              done.map((h) => h.to - h.from).sort((a, b) => a - b),
-              HOARD_PERCENTILE,
-            ),
+            p95HoldMs: percentile(holdTimes, HOARD_PERCENTILE),
             serviceMs,
             serviceSource,
             p95WaitMs: percentile(waits, HOARD_PERCENTILE),

@@ -17,14 +17,18 @@ export class StringPool {
   readonly #keys = new Names(this);
   readonly #effects = new Names(this);
   readonly #outcomes = new Names(this);
+  /** The last id and order id shared: a process writes an order's events together (deliver, handled, publishes, ack). */
+  #lastId = '';
+  #lastOrder = '';
 
   /** Replaces the event's repeated string fields with their pooled copies, in place (field by field: a loop over names was slower). */
   share(event: HistoryEvent): HistoryEvent {
     const e = event as unknown as Record<string, unknown>;
     if (typeof e.proc === 'string') e.proc = this.#procs.get(e.proc);
     if (typeof e.kind === 'string') e.kind = this.#kinds.get(e.kind);
-    if (typeof e.id === 'string') e.id = this.get(e.id);
-    if (typeof e.orderId === 'string') e.orderId = this.get(e.orderId);
+    if (typeof e.id === 'string') e.id = e.id === this.#lastId ? this.#lastId : (this.#lastId = this.get(e.id));
+    if (typeof e.orderId === 'string')
+      e.orderId = e.orderId === this.#lastOrder ? this.#lastOrder : (this.#lastOrder = this.get(e.orderId));
     if (typeof e.queue === 'string') e.queue = this.#queues.get(e.queue);
     // A consumer is named after its process nearly always.
     if (typeof e.consumer === 'string') e.consumer = e.consumer === e.proc ? e.proc : this.#procs.get(e.consumer);
