@@ -7,7 +7,7 @@ const QUIET_MS = 1_000;
  * Pending work that has not moved for this long never will: the messages are gone. Long enough to
  * cover consumers reconnecting with backoff after a fault (at most ~2 s) many times over.
  */
-const STALL_MS = 10_000;
+export const STALL_MS = 10_000;
 
 export interface DrainResult {
   drained: boolean;
@@ -27,6 +27,7 @@ export async function drain(
   ledger: DeliveryLedger,
   timeoutSeconds: number,
   signal: AbortSignal,
+  stallMs = STALL_MS,
 ): Promise<DrainResult> {
   const started = performance.now();
   let quietSince: number | null = null;
@@ -46,7 +47,7 @@ export async function drain(
       lastPending = key;
       changedAt = now;
     }
-    if (now - changedAt >= STALL_MS) return { drained: false, stalled: true, seconds, pending };
+    if (now - changedAt >= stallMs) return { drained: false, stalled: true, seconds, pending };
     if (seconds >= timeoutSeconds || signal.aborted) return { drained: false, stalled: false, seconds, pending };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -23,6 +23,13 @@ export const RECOVERY_TIMEOUT_SECONDS = 30;
 const CHANNEL_SAMPLE_MS = 2_000;
 /** After the API stopped, how long the workers may take to consume what it published last. */
 const SETTLE_TIMEOUT_SECONDS = 10;
+/**
+ * The settle gives up once nothing has moved for this long. Shorter than the drain's stall bound:
+ * by now the faults are healed and every consumer has been connected through the drain, so what
+ * the API published last is consumed within a second; what the drain found missing stays missing,
+ * and waiting the drain's 10 s again would only repeat its answer.
+ */
+const SETTLE_STALL_MS = 3_000;
 const RECOVERY_POLL_MS = 250;
 
 export interface LoadPhaseRequest {
@@ -189,7 +196,7 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
     const edge = processes.instancesOf('api');
     await Promise.all(edge.map((p) => p.stop()));
     readHistory();
-    records.settle = await drain(readHistory, ledger, SETTLE_TIMEOUT_SECONDS, clock.signal);
+    records.settle = await drain(readHistory, ledger, SETTLE_TIMEOUT_SECONDS, clock.signal, SETTLE_STALL_MS);
     await Promise.all(processes.processes.filter((p) => !edge.includes(p) && !p.spec.servesReadback).map((p) => p.stop()));
     const listed = await inspector.queues().catch(() => []);
     records.finalRead = await finalRead(

@@ -36,7 +36,8 @@ async function run(args: string[]): Promise<{ code: number | null; set: SetResul
 function expectKept(r: Awaited<ReturnType<typeof run>>): void {
   expect(r.code, r.output).toBe(0);
   expect(r.set.valid).toBe(true);
-  expect(r.set.accepted).toBeGreaterThan(1000);
+  // broker-kill's 20 s at 100/s, less what the API refused while the broker was down.
+  expect(r.set.accepted).toBeGreaterThan(600);
   expect(r.set).toMatchObject({ lostCount: 0, stuckCount: 0, duplicatedCount: 0, unexpectedCount: 0 });
   // The black box is judged by the set checker, not the reference system's instrumented checks.
   expect(r.checks).toContain('set');

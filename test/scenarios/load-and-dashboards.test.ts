@@ -14,7 +14,8 @@ describe('a scenario at 500 orders/s with the dashboards checked', () => {
       // (both are exercised at 100/s by the broker scenarios): with them, the backlog a broker kill leaves
       // keeps the API slow and the load check rightly calls the run short of its target.
       const run = await runScenarioCli(
-        ['broker-kill', '--rate', '500', '--check-dashboards', '--client-retries', '0', '--after-heal', '0'],
+        // 20 s: the dashboards' rate() windows need a few scrapes either side of the kill.
+        ['broker-kill', '--rate', '500', '--duration', '20', '--check-dashboards', '--client-retries', '0', '--after-heal', '0'],
         runs.path,
         300_000,
       );
