@@ -1,5 +1,5 @@
 import type { HistoryEvent, Intent } from '../../instrument/history-event.ts';
-import { historyIndex } from '../history/history-index.ts';
+import { historyIndex, type HistoryIndex } from '../history/history-index.ts';
 import type { DeadLetterReason, DeclaredTopology, IntentDeath } from '../target/target.ts';
 import { publishOutcomes } from './publish-outcomes.ts';
 import { routesOf } from './routes.ts';
@@ -26,15 +26,27 @@ export function intentIndexOf(events: readonly HistoryEvent[]): IntentIndex {
 export class IntentIndex {
   readonly #orders = new Map<string, Intent>();
   readonly #messages = new Map<string, Intent>();
-  /** The order a message belongs to, from any event that names both (a dead letter may lack the header). */
-  readonly #orderOf = new Map<string, string>();
+  readonly #index: HistoryIndex;
+  /**
+   * The order a message belongs to, from any event that names both (a dead letter may lack the
+   * header). Built on the first question without an order id: most come with one.
+   */
+  #orderOfMap?: Map<string, string>;
 
   constructor(events: readonly HistoryEvent[]) {
-    historyIndex(events).forEachOfKinds(['order-request', 'publish-attempt', 'deliver', 'handled'], (e) => {
-      if (e.kind === 'order-request' && e.intent) this.#orders.set(e.orderId, e.intent);
-      else if (e.kind === 'publish-attempt' && e.intent) this.#messages.set(e.id, e.intent);
-      if ((e.kind === 'publish-attempt' || e.kind === 'deliver' || e.kind === 'handled') && e.orderId) this.#orderOf.set(e.id, e.orderId);
-    });
+    this.#index = historyIndex(events);
+    for (const e of this.#index.ofKind('order-request')) if (e.intent) this.#orders.set(e.orderId, e.intent);
+    for (const e of this.#index.ofKind('publish-attempt')) if (e.intent) this.#messages.set(e.id, e.intent);
+  }
+
+  get #orderOf(): Map<string, string> {
+    if (!this.#orderOfMap) {
+      const orderOf = (this.#orderOfMap = new Map<string, string>());
+      this.#index.forEachOfKinds(['publish-attempt', 'deliver', 'handled'], (e) => {
+        if ((e.kind === 'publish-attempt' || e.kind === 'deliver' || e.kind === 'handled') && e.orderId) orderOf.set(e.id, e.orderId);
+      });
+    }
+    return this.#orderOfMap;
   }
 
   /** A message's intent: its own, else its order's; a message nobody declared is meant to be processed. */
@@ -113,9 +125,12 @@ export function intentDeaths(
   });
   /** Where messages no publish routed anywhere were seen (delivered, handled or dead-lettered): only those need it. */
   const seenIn = new Map<string, Set<string>>();
-  index.forEachOfKinds(['handled', 'deliver', 'dead-lettered'], (e) => {
-    if ((e.kind === 'handled' || e.kind === 'deliver' || e.kind === 'dead-lettered') && !routedTo.has(e.id)) addTo(seenIn, e.id, e.queue);
-  });
+  let unrouted = false;
+  for (const id of landed.keys()) if (!routedTo.has(id) && !publishedTo.has(id)) unrouted = true;
+  if (unrouted)
+    index.forEachOfKinds(['handled', 'deliver', 'dead-lettered'], (e) => {
+      if ((e.kind === 'handled' || e.kind === 'deliver' || e.kind === 'dead-lettered') && !routedTo.has(e.id)) addTo(seenIn, e.id, e.queue);
+    });
   const belongsTo = (id: string, queue: string): boolean => {
     if (publishedTo.has(id)) return publishedTo.get(id) === queue;
     const first = routedTo.get(id);

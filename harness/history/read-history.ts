@@ -1,12 +1,13 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { CheckResult } from '../checkers/checker.ts';
 import { mergeByTime } from './merge-by-time.ts';
 import { StringPool } from './string-pool.ts';
 
 const READ_CHUNK_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Reads history files incrementally: each call returns the complete lines appended since the last
@@ -17,9 +18,11 @@ const READ_CHUNK_BYTES = 1 << 20;
 export class HistoryTail {
   readonly #dir: string;
   readonly #offsets = new Map<string, number>();
-  readonly #partial = new Map<string, string>();
-  /** Per file, so a multi-byte character split across two reads is decoded whole. */
-  readonly #decoders = new Map<string, StringDecoder>();
+  /**
+   * Per file, in the order files were first read: the bytes after its last newline (a line being
+   * written). Kept as bytes, so a multi-byte character split across two reads is decoded whole.
+   */
+  readonly #partial = new Map<string, Buffer>();
   readonly #strings = new StringPool();
   /**
    * Lines that were not valid JSON: a line torn by a process killed mid-write (the next writer of
@@ -60,26 +63,29 @@ export class HistoryTail {
     const fd = openSync(path, 'r');
     try {
       let position = offset;
-      let text = this.#partial.get(path) ?? '';
-      let decoder = this.#decoders.get(path);
-      if (!decoder) this.#decoders.set(path, (decoder = new StringDecoder('utf8')));
+      let rest = this.#partial.get(path) ?? EMPTY;
       const buffer = Buffer.alloc(Math.min(READ_CHUNK_BYTES, size - offset));
       while (position < size) {
         const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
         if (n === 0) break;
         position += n;
-        text += decoder.write(buffer.subarray(0, n));
-        const lastNewline = text.lastIndexOf('\n');
-        if (lastNewline < 0) continue;
-        for (let start = 0; start <= lastNewline;) {
+        const bytes = rest.length > 0 ? Buffer.concat([rest, buffer.subarray(0, n)]) : buffer.subarray(0, n);
+        const lastNewline = bytes.lastIndexOf(NEWLINE);
+        if (lastNewline < 0) {
+          rest = Buffer.from(bytes);
+          continue;
+        }
+        // Complete lines decoded in one go (a newline byte is never inside a multi-byte character), then split.
+        const text = bytes.toString('utf8', 0, lastNewline + 1);
+        for (let start = 0; start < text.length;) {
           const end = text.indexOf('\n', start);
           this.#parse(text.slice(start, end), into);
           start = end + 1;
         }
-        text = text.slice(lastNewline + 1);
+        rest = Buffer.from(bytes.subarray(lastNewline + 1));
       }
       this.#offsets.set(path, position);
-      this.#partial.set(path, text);
+      this.#partial.set(path, rest);
     } finally {
       closeSync(fd);
     }
@@ -101,10 +107,9 @@ export class HistoryTail {
    */
   finishByRun(): HistoryEvent[][] {
     const runs = this.#readNewByFile();
-    for (const [path, decoder] of this.#decoders) {
-      const rest = (this.#partial.get(path) ?? '') + decoder.end();
-      this.#partial.set(path, '');
-      this.#decoders.set(path, new StringDecoder('utf8'));
+    for (const [path, bytes] of this.#partial) {
+      const rest = bytes.toString('utf8');
+      this.#partial.set(path, EMPTY);
       if (rest.trim() === '') continue;
       const last: HistoryEvent[] = [];
       this.#parse(rest, last);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeByTime } from '../../../harness/history/merge-by-time.ts';
@@ -66,5 +66,20 @@ describe('readRunHistory merges the files instead of sorting them', () => {
     const events = tail.finish();
     expect(events).toEqual([deliver, ack, 3]);
     expect(Object.keys(events[1]!)).toEqual(Object.keys(ack));
+  });
+
+  it('decodes a multi-byte character whose bytes arrive in two reads, and a line that is still being written waits', () => {
+    const history = join(dir.path, 'utf8', 'history');
+    mkdirSync(history, { recursive: true });
+    const file = join(history, 'p-1.jsonl');
+    const line = Buffer.from(JSON.stringify(ev(1, 'p-1', 1)).replace('p-1#1', 'p-1 € ok') + '\n');
+    const cut = line.indexOf(Buffer.from('€')) + 1;
+    writeFileSync(file, line.subarray(0, cut));
+    const tail = new HistoryTail(history);
+    expect(tail.readNew()).toEqual([]);
+    appendFileSync(file, line.subarray(cut));
+    expect(details(tail.readNew())).toEqual(['p-1 € ok']);
+    expect(tail.finish()).toEqual([]);
+    expect(tail.malformedLines).toBe(0);
   });
 });
