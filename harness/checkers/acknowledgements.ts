@@ -298,7 +298,7 @@ function redeliveredFlagRule(
   }
   // At least one copy is always allowed, so only (queue, id) with several first deliveries need their copies counted.
   const several = new PairMap<number>();
-  for (const { deliver } of keys) if (firsts.list(deliver.queue, deliver.id).length > 1) several.set(deliver.queue, deliver.id, 0);
+  for (const { deliver } of keys) if (firsts.count(deliver.queue, deliver.id) > 1) several.set(deliver.queue, deliver.id, 0);
   const copies = new PairMap<number>();
   for (const { id, queues, outcome } of publishOutcomes(events, topology)) {
     const landed = outcome === 'fail' ? 0 : 1;

@@ -143,7 +143,15 @@ export class HandledIndex {
 
   /** The first handled event of this process, queue and id with after < t <= upTo. */
   between(proc: string, queue: string, id: string, after: number, upTo = Infinity): HandledEvent | undefined {
-    return this.#byMessage.find(queue, id, (h) => h.proc === proc && h.t > after && h.t <= upTo);
+    // Asked once per ack: no closure, no array for the usual lone event.
+    const found = this.#byMessage.raw(queue, id);
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) {
+      const h = found as HandledEvent;
+      return h.proc === proc && h.t > after && h.t <= upTo ? h : undefined;
+    }
+    for (const h of found as readonly HandledEvent[]) if (h.proc === proc && h.t > after && h.t <= upTo) return h;
+    return undefined;
   }
 
   of(queue: string, id: string): readonly HandledEvent[] {

@@ -64,6 +64,17 @@ export class PairLists<V extends object> {
     return current.find(test);
   }
 
+  /** The pair's lone value, or its values, or undefined: for hot loops that must not allocate. */
+  raw(a: string, b: string): V | readonly V[] | undefined {
+    return this.#outer.get(a)?.get(b);
+  }
+
+  /** How many values the pair holds. */
+  count(a: string, b: string): number {
+    const current = this.#outer.get(a)?.get(b);
+    return current === undefined ? 0 : Array.isArray(current) ? current.length : 1;
+  }
+
   /** The pair's values in push order (a fresh array for a lone value). */
   list(a: string, b: string): readonly V[] {
     const current = this.#outer.get(a)?.get(b);
