@@ -15,7 +15,7 @@ const parse = (...argv: string[]) => parseScenarioArgs(argv, SCENARIOS);
 describe('scenario command line', () => {
   it('takes a scenario with its defaults', () => {
     const command = parse('broker-restart');
-    expect(command).toMatchObject({ kind: 'run', rate: 100, duration: 30, flaws: [], seed: 1, keep: false, checkDashboards: false });
+    expect(command).toMatchObject({ kind: 'run', rate: 100, duration: 12, flaws: [], seed: 1, keep: false, checkDashboards: false });
   });
 
   it('takes every option', () => {
