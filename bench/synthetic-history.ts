@@ -23,6 +23,7 @@ import type { AppliedFault } from '../harness/runner/fault-schedule.ts';
 import type { ClientLoadSummary } from '../harness/runner/client-load.ts';
 import type { FinalReadSummary } from '../harness/env/final-read.ts';
 import type { EffectRow, TargetEffects } from '../harness/target/target.ts';
+import { seededRandom } from '../load/seeded-random.ts';
 
 export interface SyntheticOptions {
   /** Roughly how many history events to write (the run stops at the first order past it). */
@@ -75,7 +76,7 @@ const CONSUMERS = ['orders-1', 'inventory-1', 'payments-1', 'payments-2', 'notif
 /** Writes the run's histories into `<runDir>/history/*.jsonl` and what else it would have recorded into `<runDir>/synthetic.json`. */
 export function writeSyntheticRun(runDir: string, options: SyntheticOptions): SyntheticRun {
   const seed = options.seed ?? 1;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const orderCount = Math.max(20, Math.ceil(options.events / EVENTS_PER_ORDER));
   // A small history is a slower run rather than a shorter one: the load must go on past the recovery bound after the heal.
   const rate = options.rate ?? Math.min(400, Math.max(5, Math.floor(orderCount / MIN_SECONDS)));
@@ -564,16 +565,4 @@ class EffectRows {
       unreadable: [],
     };
   }
-}
-
-/** A small seeded PRNG: the same seed writes the same history. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

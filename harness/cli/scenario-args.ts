@@ -19,7 +19,7 @@ options:
   --flaw NAME         start the target with one of its named defects (repeatable, or comma-separated; --list shows them)
   --seed N            seed for order bodies and random fault schedules, 0 to 4294967295 (default: 1)
   --drain-timeout S   seconds to wait for every accepted order to be accounted for, 1 to 3600 (default: 30)
-  --after-heal S      seconds of load after the last fault healed, 0 to 600 (default: 10); ` +
+  --after-heal S      seconds of load after the last fault healed, 0 to 600 (default: 5, 8 for broker-restart and broker-kill); ` +
   `the load also goes on until the system is back to full rate
   --client-retries N  retries of an order answered 5xx or not at all (same id, backoff), ` +
   `0 to 20 (default: ${DEFAULT_CLIENT_RETRIES}; 0: off)

@@ -17,8 +17,11 @@ export interface ProcessIdentity {
   cmdline: string;
 }
 
-/** Parses the text of /proc/<pid>/stat; undefined when it is not what the kernel writes. */
-export function parseStat(text: string): { state: string; pgrp: number; startTime: number } | undefined {
+/**
+ * The fields of /proc/<pid>/stat text, `field(n)` being field n of proc(5); undefined when it is not
+ * what the kernel writes.
+ */
+function statFields(text: string): ((n: number) => string | undefined) | undefined {
   // "pid (comm) state ppid pgrp ...": comm may itself hold spaces and parentheses, so split after the last ')'.
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
@@ -27,9 +30,16 @@ export function parseStat(text: string): { state: string; pgrp: number; startTim
     .trim()
     .split(' ');
   // fields[0] is field 3 of the man page, so field n sits at index n - 3.
-  const state = fields[0];
-  const pgrp = Number(fields[5 - 3]);
-  const startTime = Number(fields[22 - 3]);
+  return (n) => fields[n - 3];
+}
+
+/** Parses the text of /proc/<pid>/stat; undefined when it is not what the kernel writes. */
+export function parseStat(text: string): { state: string; pgrp: number; startTime: number } | undefined {
+  const field = statFields(text);
+  if (!field) return undefined;
+  const state = field(3);
+  const pgrp = Number(field(5));
+  const startTime = Number(field(22));
   if (!state || !Number.isInteger(pgrp) || !Number.isInteger(startTime)) return undefined;
   return { state, pgrp, startTime };
 }
@@ -70,15 +80,11 @@ export const PROC_TICKS_PER_SECOND = 100;
 
 /** CPU time (user + system, fields 14 and 15) in ms, and the parent PID (field 4), from /proc/<pid>/stat text. */
 export function parseCpuStat(text: string): { ppid: number; cpuMs: number } | undefined {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = text
-    .slice(close + 2)
-    .trim()
-    .split(' ');
-  const ppid = Number(fields[4 - 3]);
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
+  const field = statFields(text);
+  if (!field) return undefined;
+  const ppid = Number(field(4));
+  const utime = Number(field(14));
+  const stime = Number(field(15));
   if (!Number.isInteger(ppid) || !Number.isInteger(utime) || !Number.isInteger(stime)) return undefined;
   return { ppid, cpuMs: ((utime + stime) * 1000) / PROC_TICKS_PER_SECOND };
 }

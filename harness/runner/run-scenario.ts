@@ -26,8 +26,12 @@ export { redactUrl } from './run-results.ts';
 export { RunInterruptedError } from './run-clock.ts';
 
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
-/** Load goes on at least this long after the last fault healed, so recovery happens under load. */
-export const DEFAULT_AFTER_HEAL_SECONDS = 10;
+/**
+ * Load goes on at least this long after the last fault healed, so recovery happens under load (and
+ * longer, up to the recovery bound, until the recovery check sees the target back at full rate:
+ * load-phase.ts). The reference is back within ~1-2 s of a heal.
+ */
+export const DEFAULT_AFTER_HEAL_SECONDS = 5;
 /** Extra load time allowed beyond the plan for heals that take longer than scheduled (a broker boot). */
 const HEAL_OVERRUN_SECONDS = 60;
 /** Setup and teardown allowance on top of load, faults and drain before the watchdog gives up. */

@@ -12,7 +12,7 @@ const check = (run: CliRun, name: string) =>
 
 describe('latency', () => {
   it('the reference system loses nothing while the network is slow', async () => {
-    const run = await runScenarioCli(['latency', '--duration', '20'], runs.path, RUN_TIMEOUT_MS);
+    const run = await runScenarioCli(['latency', '--duration', '12'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.results!.faults[0]!.description).toMatch(/100 ms ± 30 ms/);
   });
@@ -20,12 +20,12 @@ describe('latency', () => {
 
 describe('connection-cut', () => {
   it('the reference system reconnects and loses nothing', async () => {
-    const run = await runScenarioCli(['connection-cut', '--duration', '20'], runs.path, RUN_TIMEOUT_MS);
+    const run = await runScenarioCli(['connection-cut', '--duration', '12'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(0);
   });
 
   it('catches no-reconnect: after the network is back, nobody consumes and orders are stuck', async () => {
-    const run = await runScenarioCli(['connection-cut', '--duration', '20', '--flaw', 'no-reconnect'], runs.path, RUN_TIMEOUT_MS);
+    const run = await runScenarioCli(['connection-cut', '--duration', '12', '--flaw', 'no-reconnect'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(check(run, 'liveness').valid).toBe(false);
     // Stuck by id: the final read found their messages in the broker, nobody consuming them.
@@ -36,7 +36,7 @@ describe('connection-cut', () => {
   });
 
   it('catches no-confirms: orders answered 202 while the link was dropping everything are lost', async () => {
-    const run = await runScenarioCli(['connection-cut', '--duration', '20', '--flaw', 'no-confirms'], runs.path, RUN_TIMEOUT_MS);
+    const run = await runScenarioCli(['connection-cut', '--duration', '12', '--flaw', 'no-confirms'], runs.path, RUN_TIMEOUT_MS);
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const zeroLoss = check(run, 'zero-loss');
     expect(zeroLoss.valid).toBe(false);
