@@ -14,12 +14,14 @@ const NON_TTY_EVERY_MS = 5_000;
 
 /**
  * One line, rewritten in place on a terminal; on a CI log (no TTY), a fresh line every few
- * seconds instead of a wall of carriage returns.
+ * seconds instead of a wall of carriage returns, and at once when the phase or the active faults
+ * change: a fault of three seconds must not fall between two lines of the log.
  */
 export class StatusLine {
   readonly #out: NodeJS.WriteStream;
   readonly #tty: boolean;
   #lastPrinted = 0;
+  #lastChange = '';
   #dirty = false;
 
   constructor(out: NodeJS.WriteStream = process.stderr) {
@@ -35,8 +37,10 @@ export class StatusLine {
       return;
     }
     const now = Date.now();
-    if (now - this.#lastPrinted < NON_TTY_EVERY_MS) return;
+    const change = `${s.phase} ${s.faults.join(',')}`;
+    if (now - this.#lastPrinted < NON_TTY_EVERY_MS && change === this.#lastChange) return;
     this.#lastPrinted = now;
+    this.#lastChange = change;
     this.#out.write(text + '\n');
   }
 
