@@ -25,6 +25,11 @@ export interface DashboardQuery {
   expr: string;
   /** With variables substituted: what is sent to Prometheus. */
   promql: string;
+  /**
+   * The query's own resolution, as Grafana uses it (an annotation's `step`): a fault of three
+   * seconds falls between the points of a 5 s step, and its annotation would then show nothing.
+   */
+  stepSeconds?: number;
 }
 
 export type QueryStatus = 'ok' | 'no-series' | 'errored';
@@ -99,6 +104,15 @@ export function dashboardVariables(dashboard: Json, overrides: Record<string, st
   return { ...values, ...BUILTIN_VARIABLES, ...overrides };
 }
 
+/** A Grafana duration such as `1s`, `500ms` or `1m` in seconds; undefined for anything else (the default step applies). */
+export function durationSeconds(value: unknown): number | undefined {
+  const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim()) : null;
+  if (!match) return undefined;
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  const seconds = Number(match[1]) * unit;
+  return seconds > 0 ? seconds : undefined;
+}
+
 /** Replaces `$name`, `${name}`, `${name:format}` and `[[name]]`; unknown variables are left as they are. */
 export function substituteVariables(expr: string, values: Record<string, string>): string {
   return expr.replace(
@@ -114,15 +128,23 @@ export function substituteVariables(expr: string, values: Record<string, string>
 export function extractQueries(dashboard: Json, dashboardName: string, overrides: Record<string, string> = {}): DashboardQuery[] {
   const values = dashboardVariables(dashboard, overrides);
   const out: DashboardQuery[] = [];
-  const add = (source: QuerySource, name: string, expr: string, refId?: string) => {
-    out.push({ dashboard: dashboardName, source, name, ...(refId ? { refId } : {}), expr, promql: substituteVariables(expr, values) });
+  const add = (source: QuerySource, name: string, expr: string, refId?: string, stepSeconds?: number) => {
+    out.push({
+      dashboard: dashboardName,
+      source,
+      name,
+      ...(refId ? { refId } : {}),
+      expr,
+      promql: substituteVariables(expr, values),
+      ...(stepSeconds !== undefined ? { stepSeconds } : {}),
+    });
   };
 
   const annotations = isObject(dashboard.annotations) && Array.isArray(dashboard.annotations.list) ? dashboard.annotations.list : [];
   for (const a of annotations) {
     if (!isObject(a)) continue;
     const expr = typeof a.expr === 'string' ? a.expr : isObject(a.target) && typeof a.target.expr === 'string' ? a.target.expr : undefined;
-    if (expr?.trim()) add('annotation', String(a.name ?? 'annotation'), expr);
+    if (expr?.trim()) add('annotation', String(a.name ?? 'annotation'), expr, undefined, durationSeconds(a.step));
   }
 
   const list = isObject(dashboard.templating) && Array.isArray(dashboard.templating.list) ? dashboard.templating.list : [];
@@ -186,7 +208,7 @@ export async function evaluateQueries(
   const checks: QueryCheck[] = [];
   for (const q of queries) {
     try {
-      const series = seriesCount(await client.queryRange(q.promql, { start, end, stepSeconds }));
+      const series = seriesCount(await client.queryRange(q.promql, { start, end, stepSeconds: q.stepSeconds ?? stepSeconds }));
       checks.push({ ...q, status: series > 0 ? 'ok' : 'no-series', series });
     } catch (err) {
       if (!(err instanceof PrometheusQueryError)) throw err;

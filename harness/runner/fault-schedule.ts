@@ -26,6 +26,8 @@ export class FaultSchedule {
   readonly #active = new Set<ScheduledFault>();
   /** A fault's start in progress: healing must wait for it, or it would heal before the damage is done. */
   readonly #starting = new Map<ScheduledFault, Promise<void>>();
+  /** A fault's heal in progress (a broker booting): healing everything must wait for it too. */
+  readonly #healing = new Map<ScheduledFault, Promise<void>>();
   readonly #done: Promise<void>[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   /** Settles the `finished()` promise of faults cancelled before they started. */
@@ -83,12 +85,13 @@ export class FaultSchedule {
     return this.#schedule.map((item) => ({ ...this.#applied.get(item)! }));
   }
 
-  /** Cancels what has not started and heals what is active. */
+  /** Cancels what has not started, heals what is active and waits for heals already under way. */
   async healAll(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
     for (const cancel of this.#cancel) cancel();
     for (const item of [...this.#active]) await this.#heal(item);
+    await Promise.all(this.#healing.values());
   }
 
   async #play(item: ScheduledFault): Promise<void> {
@@ -126,7 +129,13 @@ export class FaultSchedule {
   }
 
   async #heal(item: ScheduledFault): Promise<void> {
-    if (!this.#active.delete(item)) return;
+    if (!this.#active.delete(item)) return this.#healing.get(item);
+    const healing = this.#healNow(item);
+    this.#healing.set(item, healing);
+    await healing;
+  }
+
+  async #healNow(item: ScheduledFault): Promise<void> {
     await this.#starting.get(item);
     const record = this.#applied.get(item)!;
     try {

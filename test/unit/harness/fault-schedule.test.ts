@@ -124,6 +124,26 @@ describe('fault schedule', () => {
     dispose();
   });
 
+  it('waits, when told to heal everything, for a heal already under way, so its end is recorded before the run closes', async () => {
+    const log: string[] = [];
+    const slowHeal: Fault = {
+      ...fake('restart', log),
+      stop: async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        log.push('restart healed');
+      },
+      healLeadSeconds: () => 10,
+    };
+    const { schedule, events, dispose } = scheduleOf([{ at: 0, duration: 1, fault: slowHeal }]);
+    schedule.begin();
+    // The heal begins as soon as the fault is in effect (its lead is longer than the fault); interrupt it half-way.
+    await new Promise((r) => setTimeout(r, 100));
+    await schedule.healAll();
+    expect(log).toEqual(['restart start', 'restart started', 'restart healed']);
+    expect(events().map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual(['restart start', 'restart stop']);
+    dispose();
+  });
+
   it('heals at once a fault whose start failed, and the faults check calls such a run unknown', async () => {
     const log: string[] = [];
     const broken: Fault = { ...fake('alarm', log), start: () => Promise.reject(new Error('rabbitmqctl timed out')) };

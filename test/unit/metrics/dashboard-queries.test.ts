@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findPromtool } from '../../../harness/env/prometheus-server.ts';
 import {
+  durationSeconds,
   BUILTIN_VARIABLES,
   dashboardFiles,
   dashboardVariables,
@@ -55,6 +56,8 @@ describe('the dashboards in grafana/dashboards', () => {
   it('include the fault annotation and the queue variable of the chaos run', () => {
     const chaos = byDashboard('chaos-run.json');
     expect(chaos.filter((q) => q.source === 'annotation').map((q) => q.promql)).toEqual(['max by (fault) (harness_fault_active) == 1']);
+    // Evaluated at its own 1 s step, as Grafana does: a fault of a few seconds falls between the points of a 5 s step.
+    expect(chaos.find((q) => q.source === 'annotation')!.stepSeconds).toBe(1);
     expect(chaos.filter((q) => q.source === 'variable').map((q) => q.promql)).toEqual(['count by (queue) (rabbitmq_queue_messages_ready)']);
   });
 
@@ -206,5 +209,15 @@ describe('extractQueries', () => {
       { dashboard: 'd.json', source: 'panel', name: 'R', expr: 'z', promql: 'z', status: 'ok', series: 2 },
     ]);
     expect(text.split('\n')).toEqual(['d.json panel "P" A: no-series: x', 'd.json panel "Q": errored (bad_data: parse error): y(']);
+  });
+});
+
+describe('a Grafana duration', () => {
+  it('reads seconds, milliseconds, minutes and hours, and nothing else', () => {
+    expect(durationSeconds('1s')).toBe(1);
+    expect(durationSeconds('500ms')).toBe(0.5);
+    expect(durationSeconds('2m')).toBe(120);
+    expect(durationSeconds('1h')).toBe(3600);
+    for (const bad of ['', '5', 's', '-1s', '0s', 5, undefined]) expect(durationSeconds(bad), String(bad)).toBeUndefined();
   });
 });
