@@ -34,11 +34,17 @@ const PRIVATE_DIR_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
 
 export class BrokerStartError extends Error {
-  constructor(message: string) {
+  /** A port chosen free was taken by someone else before the node bound it: starting again on fresh ports will do. */
+  readonly portTaken: boolean;
+  constructor(message: string, portTaken = false) {
     super(message);
     this.name = 'BrokerStartError';
+    this.portTaken = portTaken;
   }
 }
+
+/** Boots on fresh ports after a port clash at most this many times in all. */
+export const PORT_CLASH_ATTEMPTS = 3;
 
 export interface RabbitNodeOptions {
   /** Directory holding this node's data, logs, config and Erlang cookie. */
@@ -81,14 +87,16 @@ export class StartedRabbitNode {
   }
 
   static async start(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
-    const node = await StartedRabbitNode.prepare(options);
-    try {
-      await node.start();
-    } catch (err) {
-      await node.dispose();
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      const node = await StartedRabbitNode.prepare(options);
+      try {
+        await node.start();
+        return node;
+      } catch (err) {
+        await node.dispose();
+        if (!(err instanceof BrokerStartError && err.portTaken && attempt < PORT_CLASH_ATTEMPTS)) throw err;
+      }
     }
-    return node;
   }
 
   /**
@@ -237,11 +245,14 @@ export class StartedRabbitNode {
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     let lastError = 'not tried';
     while (Date.now() < deadline) {
-      if (this.#child !== child)
+      if (this.#child !== child) {
+        const tail = logTail(join(this.#dir, 'log', 'console.log'));
         throw new BrokerStartError(
-          `node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n` +
-            `${logTail(join(this.#dir, 'log', 'console.log'))}`,
+          `node ${this.nodeName} exited during boot: ${lastError}; see ${join(this.#dir, 'log')}\n${tail}`,
+          // Ports are chosen free, then bound by the VM seconds later: meanwhile any socket may take one.
+          tail.includes('eaddrinuse'),
         );
+      }
       try {
         const connection = await amqp.connect(this.amqpUrl(), { timeout: 2_000 });
         await connection.close();

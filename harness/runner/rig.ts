@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { recordRunChildren } from '../env/child-registry.ts';
 import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from '../env/prometheus-server.ts';
 import { StartedProxyEnv } from '../env/proxy-env.ts';
-import { StartedRabbitNode } from '../env/rabbitmq-node.ts';
+import { BrokerStartError, PORT_CLASH_ATTEMPTS, StartedRabbitNode } from '../env/rabbitmq-node.ts';
 import { StartedHarnessMetrics } from '../metrics/harness-metrics.ts';
 import { brokerScrapeTargets, harnessScrapeTargets } from '../metrics/run-targets.ts';
 import type { ScrapeTargetGroup } from '../metrics/scrape-config.ts';
@@ -54,17 +54,8 @@ export class Rig {
   async start(onStep: (note: string) => void = () => {}): Promise<void> {
     const { runDir, target, throwIfAborted = () => {} } = this.request;
     onStep('starting broker and proxy');
-    const broker = (this.broker = await StartedRabbitNode.prepare({ dir: join(runDir, 'broker') }));
-    // The proxy needs only the broker's port: it starts while the broker boots. Both are awaited
-    // before anything is thrown, so `stop()` finds whatever did start.
-    const steps = await Promise.allSettled([
-      this.#step('broker', () => broker.start()),
-      this.#step('proxy', async () => {
-        const logFile = join(runDir, 'logs', 'toxiproxy.log');
-        this.proxies = await StartedProxyEnv.start({ brokerHost: broker.host, brokerPort: broker.amqpPort, logFile });
-      }),
-    ]);
-    for (const step of steps) if (step.status === 'rejected') throw step.reason;
+    await this.#startBrokerAndProxy(runDir);
+    const broker = this.broker!;
     const proxies = this.proxies!;
     throwIfAborted();
     onStep(`starting the ${target.name} target`);
@@ -94,6 +85,34 @@ export class Rig {
       this.prometheus = await startRunPrometheus(join(runDir, 'prometheus'), this.scrapeTargets(), this.request.log);
     });
     throwIfAborted();
+  }
+
+  /**
+   * The broker and the proxy in front of it, started side by side: the proxy needs only the
+   * broker's port. Both are awaited before anything is thrown, so `stop()` finds whatever did
+   * start. A port taken between choosing and binding it (BrokerStartError.portTaken) means fresh
+   * ports and another try.
+   */
+  async #startBrokerAndProxy(runDir: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const broker = (this.broker = await StartedRabbitNode.prepare({ dir: join(runDir, 'broker') }));
+      const steps = await Promise.allSettled([
+        this.#step('broker', () => broker.start()),
+        this.#step('proxy', async () => {
+          const logFile = join(runDir, 'logs', 'toxiproxy.log');
+          this.proxies = await StartedProxyEnv.start({ brokerHost: broker.host, brokerPort: broker.amqpPort, logFile });
+        }),
+      ]);
+      const failed = steps.find((step) => step.status === 'rejected');
+      if (!failed) return;
+      const reason: unknown = failed.reason;
+      if (!(reason instanceof BrokerStartError && reason.portTaken && attempt < PORT_CLASH_ATTEMPTS)) throw reason;
+      this.request.log(`broker start: ${reason.message.split('\n')[0]}; starting again on fresh ports`);
+      await this.proxies?.stop().catch(() => {});
+      await broker.dispose().catch(() => {});
+      this.proxies = null;
+      this.broker = null;
+    }
   }
 
   /** Runs one step and records how long it took, also when it throws. */
