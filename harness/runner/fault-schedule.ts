@@ -45,7 +45,8 @@ export class FaultSchedule {
 
   /** Names of faults currently in effect, for the status line. */
   get active(): string[] {
-    return [...this.#active].map((f) => f.fault.name);
+    // A fault whose heal is under way (a broker still booting) is still in effect.
+    return [...new Set([...this.#active, ...this.#healing.keys()])].map((f) => f.fault.name);
   }
 
   /**
@@ -130,7 +131,7 @@ export class FaultSchedule {
 
   async #heal(item: ScheduledFault): Promise<void> {
     if (!this.#active.delete(item)) return this.#healing.get(item);
-    const healing = this.#healNow(item);
+    const healing = this.#healNow(item).finally(() => this.#healing.delete(item));
     this.#healing.set(item, healing);
     await healing;
   }
