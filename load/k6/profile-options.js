@@ -7,18 +7,33 @@ export const SCENARIO_NAME = 'orders';
 export const DEFAULT_PROFILE = 'smoke';
 const MIN_CONSTANT_DURATION_SECONDS = 1;
 
+// The shape of profiles.json as this file reads it (load/profiles.ts validates the same file with zod).
+/**
+ * @typedef {{ maxFailedRate: number, maxDroppedIterations: number, maxP99Ms: number }} ProfileThresholds
+ * @typedef {{ executor: string, rate: number, duration: number, startRate: number, stages: { target: number, duration: number }[],
+ *   preAllocated: number, maxInFlight: number, thresholds: ProfileThresholds }} ProfileEntry
+ * @typedef {{ requestTimeoutMs: number, profiles: Record<string, ProfileEntry> }} ProfilesDoc
+ * @typedef {import('./profile-options.js').K6Scenario} K6Scenario
+ * @typedef {import('./profile-options.js').K6Overrides} K6Overrides
+ * @typedef {Record<string, string | undefined>} Env
+ */
+
+/** @param {string} message @returns {never} */
 function fail(message) {
   throw new Error(message);
 }
 
+/** @param {number} seconds */
 function toMs(seconds) {
   return Math.round(seconds * 1000);
 }
 
+/** @param {number} ms */
 function k6Duration(ms) {
   return ms + 'ms';
 }
 
+/** @param {Env} env @param {string} key @param {number} min */
 function parseIntegerEnv(env, key, min) {
   const raw = env[key];
   if (raw === undefined || raw === '') return undefined;
@@ -27,6 +42,7 @@ function parseIntegerEnv(env, key, min) {
   return n;
 }
 
+/** @param {Env} env @param {string} key */
 function parseSecondsEnv(env, key) {
   const raw = env[key];
   if (raw === undefined || raw === '') return undefined;
@@ -37,6 +53,7 @@ function parseSecondsEnv(env, key) {
   return n;
 }
 
+/** @param {number[]} durationsMs @param {number} totalMs */
 function stretchStages(durationsMs, totalMs) {
   const originalTotal = durationsMs.reduce((a, b) => a + b, 0);
   let cumulative = 0;
@@ -53,14 +70,19 @@ function stretchStages(durationsMs, totalMs) {
 /**
  * The k6 scenario and thresholds for profile `name` of the parsed profiles.json, with optional overrides
  * { rate, duration, maxInFlight } (same meaning as resolveProfile in load/profiles.ts).
+ * @param {unknown} profilesDoc
+ * @param {string} name
+ * @param {K6Overrides} [overrides]
+ * @returns {import('./profile-options.js').K6ProfileOptions}
  */
 export function k6ProfileOptions(profilesDoc, name, overrides) {
   const o = overrides || {};
-  const profiles = (profilesDoc && profilesDoc.profiles) || fail('profiles.json: expected a "profiles" object');
+  const doc = /** @type {ProfilesDoc} */ (profilesDoc);
+  const profiles = (doc && doc.profiles) || fail('profiles.json: expected a "profiles" object');
   if (!Object.prototype.hasOwnProperty.call(profiles, name)) {
     fail('unknown load profile "' + name + '": expected one of ' + Object.keys(profiles).join(', '));
   }
-  const p = profiles[name];
+  const p = /** @type {ProfileEntry} */ (profiles[name]);
   const isConstant = p.executor === 'constant-arrival-rate';
   if (!isConstant && p.executor !== 'ramping-arrival-rate') {
     fail('profiles.' + name + '.executor: expected constant-arrival-rate or ramping-arrival-rate, got ' + p.executor);
@@ -68,11 +90,12 @@ export function k6ProfileOptions(profilesDoc, name, overrides) {
 
   const peak = isConstant ? p.rate : p.stages.reduce((m, s) => Math.max(m, s.target), p.startRate);
   const factor = o.rate === undefined ? 1 : o.rate / peak;
-  const scaleRate = (r) => Math.round(r * factor);
+  const scaleRate = (/** @type {number} */ r) => Math.round(r * factor);
   const maxVUs = o.maxInFlight !== undefined ? o.maxInFlight : Math.max(1, Math.ceil(p.maxInFlight * factor));
   const preAllocatedVUs = Math.min(maxVUs, Math.max(1, Math.ceil(p.preAllocated * factor)));
-  const gracefulStop = k6Duration(profilesDoc.requestTimeoutMs);
+  const gracefulStop = k6Duration(doc.requestTimeoutMs);
 
+  /** @type {K6Scenario} */
   let scenario;
   if (isConstant) {
     scenario = {
@@ -91,7 +114,7 @@ export function k6ProfileOptions(profilesDoc, name, overrides) {
       executor: 'ramping-arrival-rate',
       startRate: scaleRate(p.startRate),
       timeUnit: '1s',
-      stages: p.stages.map((s, k) => ({ target: scaleRate(s.target), duration: k6Duration(stagesMs[k]) })),
+      stages: p.stages.map((s, k) => ({ target: scaleRate(s.target), duration: k6Duration(/** @type {number} */ (stagesMs[k])) })),
       preAllocatedVUs: preAllocatedVUs,
       maxVUs: maxVUs,
       gracefulStop: gracefulStop,
@@ -99,6 +122,7 @@ export function k6ProfileOptions(profilesDoc, name, overrides) {
   }
 
   const t = p.thresholds;
+  /** @type {Record<string, K6Scenario>} */
   const scenarios = {};
   scenarios[SCENARIO_NAME] = scenario;
   return {
@@ -114,6 +138,9 @@ export function k6ProfileOptions(profilesDoc, name, overrides) {
 /**
  * Everything orders.js needs from its environment: PROFILE (default smoke), API_URL (required),
  * RATE, DURATION (seconds), MAX_IN_FLIGHT, SEED (default 1).
+ * @param {unknown} profilesDoc
+ * @param {Env} env
+ * @returns {ReturnType<typeof import('./profile-options.js').k6RunConfig>}
  */
 export function k6RunConfig(profilesDoc, env) {
   const name = env.PROFILE || DEFAULT_PROFILE;
@@ -129,7 +156,7 @@ export function k6RunConfig(profilesDoc, env) {
     profile: name,
     ordersUrl: apiUrl.replace(/\/+$/, '') + '/orders',
     seed: seed === undefined ? 1 : seed,
-    requestTimeout: k6Duration(profilesDoc.requestTimeoutMs),
+    requestTimeout: k6Duration(/** @type {ProfilesDoc} */ (profilesDoc).requestTimeoutMs),
     options: {
       scenarios: base.scenarios,
       thresholds: base.thresholds,

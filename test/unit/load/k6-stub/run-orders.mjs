@@ -1,5 +1,6 @@
 // Runs load/k6/orders.js the way k6 would (init context, then N iterations) with stubbed k6 modules,
-// printing the exported options and every request it made as JSON. Env: K6_ENV (JSON of __ENV), ITERATIONS.
+// printing the exported options and every request it made as JSON. Env: K6_ENV (JSON of __ENV), ITERATIONS,
+// SUMMARY_DATA (JSON of the data k6 passes to handleSummary: when set, what handleSummary returns is printed too).
 import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 
@@ -16,6 +17,7 @@ for (let i = 0; i < iterations; i++) {
   globalThis.__k6.iteration = i;
   script.default();
 }
+const summary = process.env.SUMMARY_DATA === undefined ? undefined : script.handleSummary(JSON.parse(process.env.SUMMARY_DATA));
 process.stdout.write(
-  JSON.stringify({ options: script.options, posts: globalThis.__k6.posts, responseCallback: globalThis.__k6.responseCallback }),
+  JSON.stringify({ options: script.options, posts: globalThis.__k6.posts, responseCallback: globalThis.__k6.responseCallback, summary }),
 );
