@@ -131,6 +131,19 @@ export interface OrderRequestEvent extends EventBase {
   intent?: Intent;
   /** 1 for the first request of this order id; each client retry (same id, same body) counts up. */
   attempt?: number;
+  /** First attempts: how long after its due time the load generator sent it (latency from the due time = lateMs + latencyMs). */
+  lateMs?: number;
+}
+
+/**
+ * The open-model load generator never sent this order: no free slot at its due time, or its thread
+ * was stalled past the grace. Offered load the system never saw, shown in the report's timelines.
+ */
+export interface OrderDroppedEvent extends EventBase {
+  kind: 'order-dropped';
+  /** Its index in the arrival schedule. */
+  index: number;
+  reason: 'no-free-slot' | 'late';
 }
 
 /**
@@ -174,6 +187,7 @@ export type HistoryEvent =
   | RetryEvent
   | DeadLetteredEvent
   | OrderRequestEvent
+  | OrderDroppedEvent
   | FinalReadEvent
   | FaultEvent
   | LifecycleEvent;

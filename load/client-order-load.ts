@@ -2,7 +2,7 @@ import { arrivalSchedule } from './arrival-schedule.ts';
 import { retryPolicy, retryRandom, type RetryPolicy } from './client-retry.ts';
 import { createOrderClient } from './http-order-client.ts';
 import { assertWorkload, REFERENCE_WORKLOAD, workloadOrder, type HttpWorkload } from './http-workload.ts';
-import { startOpenModel, type LiveStats, type OpenModelSummary, type RequestOutcome } from './open-model-generator.ts';
+import { startOpenModel, type DropReason, type LiveStats, type OpenModelSummary, type RequestOutcome } from './open-model-generator.ts';
 import { sendOrderAttempt, type AttemptOutcome, type AttemptResult } from './order-attempt.ts';
 import type { OrderIntent, OrderMix } from './order-body.ts';
 import { OrderRetries, type RetryOrder, type RetrySummary } from './order-retries.ts';
@@ -55,7 +55,20 @@ export interface OrderAttemptRecord {
   intent: OrderIntent;
   /** 1 for the first request of the order; its retries count up */
   attempt: number;
+  /** First attempts only: how long after its due time the generator started it (absent when on time). */
+  lateMs?: number;
 }
+
+/** An order the generator never sent (no free slot, or its thread was stalled past the grace): an `order-dropped` event. */
+export interface OrderDroppedRecord {
+  kind: 'order-dropped';
+  /** The order's index in the arrival schedule (it never got an order id: none was drawn for it). */
+  index: number;
+  reason: DropReason;
+}
+
+/** The generator's thread hiccups by a few ms all the time; a start this late is worth recording. */
+const LATE_RECORD_MS = 1;
 
 export interface ClientOrderLoadOptions {
   apiUrl: string;
@@ -71,8 +84,8 @@ export interface ClientOrderLoadOptions {
   workload?: HttpWorkload;
   /** Retries per order after the first attempt; default 5 (client-retry.ts), 0 turns retries off. */
   clientRetries?: number | undefined;
-  /** Called once per attempt, after it ended; must not throw. */
-  record: (record: OrderAttemptRecord) => void;
+  /** Called once per attempt, after it ended, and once per dropped order; must not throw. */
+  record: (record: OrderAttemptRecord | OrderDroppedRecord) => void;
   /** For tests: shorter waits than a real client's. */
   retryTiming?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
   /** Retry attempts started per second at most; default half the target rate, at least 10. */
@@ -111,7 +124,7 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
   const client = createOrderClient(clientOptions);
   const retryClient = createOrderClient(clientOptions);
 
-  const attempt = async (order: RetryOrder, n: number, signal?: AbortSignal): Promise<AttemptResult> => {
+  const attempt = async (order: RetryOrder, n: number, signal?: AbortSignal, lateMs = 0): Promise<AttemptResult> => {
     const result = await sendOrderAttempt(n === 1 ? client : retryClient, order.body, signal, workload);
     options.record({
       kind: 'order-request',
@@ -122,6 +135,7 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
       latencyMs: result.latencyMs,
       intent: order.intent,
       attempt: n,
+      ...(lateMs >= LATE_RECORD_MS ? { lateMs: Math.round(lateMs * 10) / 10 } : {}),
     });
     return result;
   };
@@ -140,20 +154,23 @@ export function startClientOrderLoad(options: ClientOrderLoadOptions): ClientOrd
     maxInFlight,
     signal: stopper.signal,
     drainTimeoutMs: requestTimeoutMs + DRAIN_MARGIN_MS,
-    request: (i, signal) => {
-      const first = firstAttempt(i, signal);
+    onResult: (result) => {
+      if (result.kind === 'dropped') options.record({ kind: 'order-dropped', index: result.index, reason: result.reason });
+    },
+    request: (i, signal, lateMs) => {
+      const first = firstAttempt(i, signal, lateMs);
       firstAttempts.add(first);
       void first.finally(() => firstAttempts.delete(first)).catch(() => {});
       return first;
     },
   });
-  async function firstAttempt(i: number, signal: AbortSignal): Promise<RequestOutcome> {
+  async function firstAttempt(i: number, signal: AbortSignal, lateMs: number): Promise<RequestOutcome> {
     const order: RetryOrder = {
       index: i,
       ...workloadOrder(workload ?? REFERENCE_WORKLOAD, options.seed, i, options.mix),
       firstStartMs: performance.now(),
     };
-    const result = await attempt(order, 1, signal);
+    const result = await attempt(order, 1, signal, lateMs);
     retries.afterFirstAttempt(order, result);
     return {
       ok: result.outcome === 'ok',

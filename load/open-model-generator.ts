@@ -59,8 +59,11 @@ export interface OpenModelOptions {
   schedule: ArrivalSchedule;
   /** at most this many requests outstanding (k6 maxVUs) */
   maxInFlight: number;
-  /** sends request i; must settle, and should give up when `signal` aborts. A throw or rejection counts as failed. */
-  request: (i: number, signal: AbortSignal) => Promise<RequestOutcome>;
+  /**
+   * sends request i; must settle, and should give up when `signal` aborts. A throw or rejection counts as failed.
+   * `lateMs`: how long after its due time it started (latency from the due time = lateMs + its own time).
+   */
+  request: (i: number, signal: AbortSignal, lateMs: number) => Promise<RequestOutcome>;
   /** called for every completed and every dropped request; a throw stops the run and rejects `done` */
   onResult?: (result: RequestResult) => void;
   /** stops dispatching early; requests in flight still get up to drainTimeoutMs */
@@ -192,7 +195,7 @@ export function startOpenModel(opts: OpenModelOptions): OpenModelRun {
     rateWindow.record(startedMs);
     let pending: Promise<RequestOutcome>;
     try {
-      pending = Promise.resolve(opts.request(index, controller.signal));
+      pending = Promise.resolve(opts.request(index, controller.signal, startedMs - scheduledMs));
     } catch (error) {
       pending = Promise.reject(error);
     }

@@ -6,7 +6,7 @@ import { loadTarget, UnknownTargetError } from '../target/load-target.ts';
 import type { Target } from '../target/target.ts';
 import { renderTable, renderVerdict } from '../report/verdict-table.ts';
 import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
-import { runCatalogue } from '../runner/run-catalogue.ts';
+import { INDEX_FILE, runCatalogue } from '../runner/run-catalogue.ts';
 import { ensureRunsRootWritable, RunsDirUnwritableError } from '../runner/run-dir.ts';
 import { runScenario } from '../runner/run-scenario.ts';
 import type { RunResults } from '../runner/run-results.ts';
@@ -57,7 +57,9 @@ async function main(argv: readonly string[]): Promise<number> {
       status,
     });
     process.stdout.write('\n' + renderCatalogueSummary(catalogue.cases));
-    process.stdout.write(`junit: ${join(catalogue.dir, 'junit.xml')}\nsummary: ${join(catalogue.dir, 'summary.md')}\n`);
+    process.stdout.write(
+      `junit: ${join(catalogue.dir, 'junit.xml')}\nsummary: ${join(catalogue.dir, 'summary.md')}\nindex: ${join(catalogue.dir, INDEX_FILE)}\n`,
+    );
     if (interrupt.aborted) return 2;
     return catalogue.ok ? 0 : 1;
   }

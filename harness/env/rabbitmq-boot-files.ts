@@ -31,6 +31,9 @@ export function erlangTermConfig(listeners: NodeListeners, user: string, passwor
     // Queue and channel figures refresh every second instead of every 5 (dashboards, drain checks).
     '    {collect_statistics_interval, 1000}',
     '  ]},',
+    // The management API's figures are samples kept every 5 s by default (the smallest SampleEveryNSeconds
+    // below), so queue depths and consumers read through it lagged by up to 5 s: sampled every second instead.
+    '  {rabbitmq_management_agent, [{sample_retention_policies, [{global, [{605, 1}]}, {basic, [{605, 1}]}, {detailed, [{605, 1}]}]}]},',
     `  {rabbitmq_management, [{tcp_config, [{ip, ${ip}}, {port, ${listeners.management}}]}]},`,
     `  {rabbitmq_prometheus, [{tcp_config, [{ip, ${ip}}, {port, ${listeners.prometheus}}]}]}`,
     '].',

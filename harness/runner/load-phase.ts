@@ -10,6 +10,7 @@ import { finalRead, type FinalReadSummary } from '../env/final-read.ts';
 import { HistoryTail } from '../history/read-history.ts';
 import type { StartedTarget, Target } from '../target/target.ts';
 import { startClientLoad, type ClientLoadSummary } from './client-load.ts';
+import { BROKER_TIMELINE_FILE, startBrokerSampler } from './broker-sampler.ts';
 import { drain, type DrainResult } from './drain.ts';
 import type { FaultSchedule } from './fault-schedule.ts';
 import { startMalformedInjector } from './malformed-injector.ts';
@@ -20,7 +21,6 @@ import type { RunClock } from './run-clock.ts';
 
 /** A healed system reconnects within a few seconds (backoff caps at 2 s); one that has not after this will not. */
 export const RECOVERY_TIMEOUT_SECONDS = 30;
-const CHANNEL_SAMPLE_MS = 2_000;
 /** After the API stopped, how long the workers may take to consume what it published last. */
 const SETTLE_TIMEOUT_SECONDS = 10;
 /**
@@ -50,6 +50,8 @@ export interface LoadPhaseRequest {
 
 /** What the load phase leaves for the judge (it also writes its records into `records` as it goes). */
 export interface LoadPhaseRecords {
+  /** Wall-clock ms when the load and the fault schedule began: time 0 of the report's timelines. */
+  loadStartedAtMs?: number;
   load?: ClientLoadSummary;
   loadAfterHealSeconds?: number;
   recovery?: { recovered: boolean; seconds: number };
@@ -79,7 +81,6 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
   const processes = rig.processes!;
   const runDir = rig.request.runDir;
   const inspector = new BrokerInspector(broker.managementUrl, broker.user, broker.password);
-  const channelSamples: ChannelState[] = [];
   const tail = new HistoryTail(join(runDir, 'history'));
   const ledger = new DeliveryLedger(target.topology);
   // Every event read, kept for the checkers that replay the whole history (acks, prefetch, dead letters).
@@ -89,6 +90,7 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
     for (const e of fresh) events.push(e);
     ledger.ingest(fresh);
   };
+  const channelSamples: ChannelState[] = [];
   const outcome: LoadPhaseOutcome = { events, ledger, tail, channelSamples, inspector, readHistory };
 
   clock.phase('load');
@@ -119,6 +121,7 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
         )
       : undefined;
   faults.begin();
+  records.loadStartedAtMs = Date.now();
   const loadStarted = performance.now();
   let faultsHealedAt: number | null = schedule.length === 0 ? loadStarted : null;
   void faults.finished().then(() => (faultsHealedAt ??= performance.now()));
@@ -141,17 +144,8 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
   };
   const metrics = rig.harnessMetrics;
   metrics?.trackLoad(() => load.stats());
-  // The broker's own per-channel figures (prefetch, unacked), sampled while the run goes on.
-  let sampling = false;
-  const sampler = setInterval(() => {
-    if (sampling || !broker.running) return;
-    sampling = true;
-    inspector
-      .channels()
-      .then((rows) => channelSamples.push(...rows.filter((r) => r.consumerCount > 0)))
-      .catch(() => {})
-      .finally(() => (sampling = false));
-  }, CHANNEL_SAMPLE_MS);
+  // The broker's own figures (queues, per-channel prefetch and unacked), sampled while the run goes on.
+  const sampler = startBrokerSampler(inspector, () => broker.running, join(runDir, BROKER_TIMELINE_FILE), channelSamples);
   const ticker = setInterval(() => {
     readHistory();
     maybeStopLoad();
@@ -215,7 +209,7 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
     ledger.ingest(late);
   } finally {
     clearInterval(ticker);
-    clearInterval(sampler);
+    sampler.stop();
   }
   return outcome;
 }

@@ -1,12 +1,15 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioDefinition } from '../../scenarios/define-scenario.ts';
+import { renderCatalogueIndex } from '../report/catalogue-index.ts';
 import { renderCatalogueSummary } from '../report/catalogue-summary.ts';
 import { renderJunit, type CatalogueCase } from '../report/junit.ts';
 import { runScenario, type RunResults } from './run-scenario.ts';
 import { createRunDir } from './run-dir.ts';
 import type { StatusLine } from './status-line.ts';
 import type { Target } from '../target/target.ts';
+
+export const INDEX_FILE = 'index.html';
 
 export interface CatalogueRequest {
   scenarios: readonly ScenarioDefinition[];
@@ -79,6 +82,7 @@ export async function runCatalogue(request: CatalogueRequest): Promise<Catalogue
 function writeReports(dir: string, cases: readonly CatalogueCase[]): void {
   writeFileSync(join(dir, 'junit.xml'), renderJunit(cases));
   writeFileSync(join(dir, 'summary.md'), renderCatalogueSummary(cases));
+  writeFileSync(join(dir, INDEX_FILE), renderCatalogueIndex(cases, dir));
 }
 
 function summarize(results: RunResults): string {

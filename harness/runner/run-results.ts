@@ -6,6 +6,7 @@ import type { FinalReadSummary } from '../env/final-read.ts';
 import type { ClientLoadSummary } from './client-load.ts';
 import type { DrainResult } from './drain.ts';
 import type { AppliedFault } from './fault-schedule.ts';
+import type { MachineInfo } from './machine.ts';
 
 export interface PhaseRecord {
   name: string;
@@ -21,6 +22,8 @@ export interface RunResults {
   runDir: string;
   startedAt: string;
   finishedAt: string;
+  /** Where it ran (absent in runs stored before it was recorded). */
+  machine?: MachineInfo;
   options: ScenarioOptions;
   /** The target's resolved settings plus the flaws planted (for the reference: its SystemSpec). */
   system: Record<string, unknown>;
@@ -28,6 +31,8 @@ export interface RunResults {
   /** What each fault actually did and when (seconds since the load began); judged by the `faults` check. */
   appliedFaults?: AppliedFault[];
   phases: PhaseRecord[];
+  /** Wall-clock ms when the load and the fault schedule began (time 0 of appliedFaults and of the report's timelines). */
+  loadStartedAtMs?: number;
   /** The rig's steps within setup (broker and proxy side by side), then its teardown (after results.json is written). */
   rigSteps?: PhaseRecord[];
   load?: ClientLoadSummary;

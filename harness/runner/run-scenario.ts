@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaultEnv } from '../../chaos/fault.ts';
+import type { HistoryEvent } from '../../instrument/history-event.ts';
 import { HistoryWriter } from '../../instrument/history-writer.ts';
 import { seededRandom } from '../../load/seeded-random.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../../scenarios/define-scenario.ts';
@@ -11,10 +12,12 @@ import type { RunPrometheus } from '../env/prometheus-server.ts';
 import { checkDashboards, describeFailures } from '../metrics/dashboard-queries.ts';
 import { SCRAPE_JOBS } from '../metrics/run-targets.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
+import { writeRunReport } from '../report/write-report.ts';
 import type { Target } from '../target/target.ts';
 import { FaultSchedule } from './fault-schedule.ts';
 import { judge, readTargetRecords, verdictOf } from './judge.ts';
 import { RECOVERY_TIMEOUT_SECONDS, runLoadPhase } from './load-phase.ts';
+import { machineInfo } from './machine.ts';
 import { Rig } from './rig.ts';
 import { RunClock, RunInterruptedError } from './run-clock.ts';
 import { createRunDir } from './run-dir.ts';
@@ -78,6 +81,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     runDir,
     startedAt: startedAt.toISOString(),
     finishedAt: '',
+    machine: machineInfo(),
     options,
     system: { flaws: [...options.flaws] },
     faults: schedule.map((f) => ({ name: f.fault.name, at: f.at, duration: f.duration, description: f.fault.description })),
@@ -104,6 +108,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
   const harnessHistory = new HistoryWriter(join(runDir, 'history', 'harness.jsonl'), 'harness');
   let rig: Rig | null = null;
   let faults: FaultSchedule | null = null;
+  let events: HistoryEvent[] | undefined;
 
   status.log(
     `run ${scenario.name} on ${target.name}: rate ${options.rate}/s for ${options.duration}s, seed ${options.seed}, ` +
@@ -159,6 +164,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     status.update({ phase: 'check', elapsedSeconds: clock.elapsed(), faults: [] });
     loaded.readHistory();
     loaded.events.sort((a, b) => a.t - b.t);
+    events = loaded.events;
     const queues = await loaded.inspector.queues().catch(() => undefined);
     results.brokerQueues = queues;
     const brokerFigures = { channelSamples: loaded.channelSamples, ...(queues ? { queues } : {}) };
@@ -199,6 +205,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     status.clear();
     results.finishedAt = new Date().toISOString();
     writeResults(runDir, results);
+    writeReport(runDir, results, events, clock.log);
     if (request.keep && !clock.signal.aborted && rig?.processes && rig.broker) await keepRunning(rig, results, clock);
     await faults?.healAll().catch(() => {});
     await rig?.stop();
@@ -206,6 +213,16 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     request.signal.removeEventListener('abort', onOuterAbort);
   }
   return results;
+}
+
+/** report.html beside results.json; a report that cannot be drawn is said, and never changes the verdict. */
+function writeReport(runDir: string, results: RunResults, events: HistoryEvent[] | undefined, log: (m: string) => void): void {
+  try {
+    const report = writeRunReport(runDir, events ? { results, events } : undefined);
+    log(`report: ${report.path} (${(report.bytes / 1024).toFixed(0)} KiB in ${report.seconds.toFixed(2)} s)`);
+  } catch (err) {
+    log(`report could not be written: ${(err as Error).stack ?? String(err)}`);
+  }
 }
 
 /** --keep: the final read stopped the target's processes, and --keep promises a running system until Ctrl-C. */

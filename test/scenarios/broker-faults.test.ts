@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inspectReport } from '../support/report-browser.ts';
 import { runCheckCli, runScenarioCli } from '../support/scenario-cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -65,6 +66,21 @@ describe('broker-kill', () => {
     expect(run.results!.load!.retries.needed).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/client retries: \d+ orders needed a retry/);
     expect(run.results!.checks['effects']).toMatchObject({ valid: true, partialOrders: 0 });
+
+    // report.html, opened in a real browser: every chart drawn with data, the kill window shaded in the rate chart.
+    const runDir = run.results!.runDir;
+    expect(run.stdout + run.stderr).toMatch(/report: .*report\.html \(\d+ KiB in [\d.]+ s\)/);
+    const screenshot = join(runDir, 'report.png');
+    const charts = await inspectReport(join(runDir, 'report.html'), screenshot);
+    expect(charts.map((c) => c.id)).toEqual(['rate', 'answers', 'latency', 'queueDepth', 'unacked', 'consumers', 'confirms']);
+    for (const chart of charts) {
+      expect(chart.seriesLines, `${chart.id}: series lines drawn`).toBeGreaterThan(0);
+      expect(chart.width, `${chart.id}: width`).toBeGreaterThan(600);
+    }
+    const rate = charts.find((c) => c.id === 'rate')!;
+    expect(rate.faultWindowWidths).toHaveLength(1);
+    expect(rate.faultWindowWidths[0]).toBeGreaterThan(20);
+    expect(statSync(screenshot).size).toBeGreaterThan(20_000);
   });
 
   it('catches the no-confirms flaw: results.json lists the lost orders', async () => {
@@ -75,6 +91,10 @@ describe('broker-kill', () => {
     expect(zeroLoss.lostOrderIds.length).toBeGreaterThan(0);
     expect(zeroLoss.lostOrderIds[0]).toMatch(/^order-1-\d+$/);
     expect(run.stdout).toMatch(/verdict: INVALID \(exit 1\)/);
+    // The report links each lost order to its story.
+    const report = readFileSync(join(run.results!.runDir, 'report.html'), 'utf8');
+    expect(report).toContain(`<a href="#order-${zeroLoss.lostOrderIds[0]}">${zeroLoss.lostOrderIds[0]}</a>`);
+    expect(report).toContain(`<h3 id="order-${zeroLoss.lostOrderIds[0]}">`);
     // The stored run can be judged again, with the same verdict.
     const again = await runCheckCli(run.results!.runDir);
     expect(again.code).toBe(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderCatalogueIndex } from '../../../harness/report/catalogue-index.ts';
 import { renderCatalogueSummary } from '../../../harness/report/catalogue-summary.ts';
 import { caseStatus, renderJunit, type CatalogueCase } from '../../../harness/report/junit.ts';
 
@@ -44,5 +45,21 @@ describe('catalogue reports', () => {
 
   it('says so when every expectation held', () => {
     expect(renderCatalogueSummary(cases.slice(0, 2))).toContain('All 2 expectations held.');
+  });
+
+  it('writes index.html: the matrix with each run linked to its report, relative to the catalogue directory', () => {
+    const html = renderCatalogueIndex(
+      cases.map((c, i) => ({ ...c, resultsPath: `/runs/${c.scenario}/t${i}/results.json` })),
+      '/runs/catalogue/t9',
+    );
+    expect(html).toContain('<th>reference</th><th>transient</th><th>no-confirms</th><th>auto-ack</th>');
+    expect(html).toContain('✅ <a href="../../broker-restart/t0/report.html">VALID</a>');
+    expect(html).toContain('✅ <a href="../../broker-restart/t1/report.html">INVALID</a>');
+    expect(html).toContain('❌ <a href="../../broker-kill/t2/report.html">INVALID</a><br><span class="muted">expected VALID, 40 s</span>');
+    expect(html).toContain('⚠️ <a href="../../broker-kill/t4/report.html">UNKNOWN</a>');
+    // A flaw a scenario does not claim is an empty cell, not a pass.
+    expect(html).toMatch(/<tr><th>broker-restart<\/th>(<td[^>]*>.*?<\/td>){2}<td class="muted">–<\/td><td class="muted">–<\/td><\/tr>/);
+    expect(html).toContain('3 of 5 expectations did not hold');
+    expect(html).toContain('lost &#60;&#38;&#62;');
   });
 });

@@ -24,7 +24,7 @@ async function runLoad(answer: Answerer, over: Partial<ClientOrderLoadOptions> =
     durationSeconds: 1,
     seed: 1,
     retryTiming: FAST,
-    record: (r) => records.push(r),
+    record: (r) => void (r.kind === 'order-request' && records.push(r)),
     ...over,
   });
   return { load, records, summary: await load.done, server };
@@ -179,7 +179,7 @@ describe('startClientOrderLoad: client retries', () => {
       durationSeconds: 5,
       seed: 1,
       retryTiming: { baseDelayMs: 100, maxDelayMs: 1_000 },
-      record: (r) => records.push(r),
+      record: (r) => void (r.kind === 'order-request' && records.push(r)),
     });
     await new Promise((r) => setTimeout(r, 500));
     load.abort();
