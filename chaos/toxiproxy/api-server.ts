@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, MissingFieldError, ProxyAlreadyStartedError, ToxicNotFoundError } from './api-errors.ts';
 import { decodeBool, decodeString, expectObject, parseBody } from './go-json.ts';
 import { PopulateError, type ProxyCollection } from './proxy-collection.ts';
+import { METRICS_CONTENT_TYPE, PROXY_METRICS_PATH } from './proxy-metrics.ts';
 import type { Proxy } from './proxy.ts';
 
 export const TOXIPROXY_VERSION = '2.12.0';
@@ -146,6 +147,13 @@ export function createApiHandler(collection: ProxyCollection): (request: Incomin
     await withProxy(collection, params).toxics.remove(params['toxic'] ?? '');
     return { status: HTTP_NO_CONTENT };
   });
+
+  // A real Toxiproxy serves this only when started with -proxy-metrics; counting costs next to nothing here.
+  route(['GET'], PROXY_METRICS_PATH, async () => ({
+    status: HTTP_OK,
+    contentType: METRICS_CONTENT_TYPE,
+    body: collection.metrics.render(),
+  }));
 
   route(['GET'], '/version', async () => ({
     status: HTTP_OK,

@@ -4,6 +4,7 @@
 // Toxiproxy does it: interrupt the neighbouring stub, re-point its output, and let queued bytes through
 // in order, so a change never loses or reorders data.
 import type { Socket } from 'node:net';
+import { UNCOUNTED, type LinkTraffic } from './proxy-metrics.ts';
 import { Channel, EOF, type ByteMeter, type Direction, type Outlet, type StreamChunk } from './stream.ts';
 import { ToxicStub, type RunnableToxic } from './toxics/toxic-stub.ts';
 import { isCleanup, isStateful, type ToxicClass } from './toxics/toxic.ts';
@@ -43,6 +44,7 @@ export class ToxicLink implements ByteMeter {
     private readonly source: Socket,
     private readonly dest: Socket,
     private readonly connection: LinkConnection,
+    private readonly traffic: LinkTraffic = UNCOUNTED,
   ) {
     this.sink = { push: (chunk) => this.deliver(chunk.data), end: () => this.endDest() };
     this.entry = this.sink;
@@ -151,6 +153,7 @@ export class ToxicLink implements ByteMeter {
   }
 
   private readonly onData = (data: Buffer): void => {
+    this.traffic.received(data.length);
     if (this.entry === this.sink) {
       this.deliver(data);
       return;
@@ -172,6 +175,7 @@ export class ToxicLink implements ByteMeter {
 
   private deliver(data: Buffer): void {
     if (this.destEnded || this.dest.destroyed) return;
+    this.traffic.sent(data.length);
     if (!this.dest.write(data)) this.pause();
   }
 

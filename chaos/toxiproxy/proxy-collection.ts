@@ -4,6 +4,7 @@ import { isLoopbackHost, parseHostPort } from './address.ts';
 import { MissingFieldError, NonLoopbackListenError, ProxyAlreadyExistsError, ProxyNotFoundError } from './api-errors.ts';
 import { decodeBool, decodeString, expectArray, expectObject } from './go-json.ts';
 import { Proxy } from './proxy.ts';
+import { ProxyMetrics } from './proxy-metrics.ts';
 
 export interface ProxyInput {
   name: string;
@@ -34,15 +35,19 @@ function sameAddress(a: string, b: string): boolean {
 export interface ProxyCollectionOptions {
   /** Let proxies listen on any address (0.0.0.0, a LAN address...); by default only loopback. */
   allowNonLoopback?: boolean;
+  /** Where every proxy counts its links' bytes; by default a registry of its own. */
+  metrics?: ProxyMetrics;
 }
 
 export class ProxyCollection {
   private readonly proxies = new Map<string, Proxy>();
   private pending: Promise<unknown> = Promise.resolve();
   private readonly allowNonLoopback: boolean;
+  readonly metrics: ProxyMetrics;
 
   constructor(options: ProxyCollectionOptions = {}) {
     this.allowNonLoopback = options.allowNonLoopback ?? false;
+    this.metrics = options.metrics ?? new ProxyMetrics();
   }
 
   /**
@@ -75,7 +80,7 @@ export class ProxyCollection {
     return this.serialised(async () => {
       if (this.proxies.has(input.name)) throw new ProxyAlreadyExistsError();
       this.checkListen(input.listen);
-      const proxy = new Proxy(input.name, input.listen, input.upstream);
+      const proxy = new Proxy(input.name, input.listen, input.upstream, this.metrics);
       if (input.enabled) await proxy.start();
       this.proxies.set(proxy.name, proxy);
       return proxy;
@@ -135,7 +140,7 @@ export class ProxyCollection {
       if (sameAddress(existing.listen, input.listen) && sameAddress(existing.upstream, input.upstream)) return existing;
       await existing.stop();
     }
-    const proxy = new Proxy(input.name, input.listen, input.upstream);
+    const proxy = new Proxy(input.name, input.listen, input.upstream, this.metrics);
     if (input.enabled) await proxy.start();
     this.proxies.set(proxy.name, proxy);
     return proxy;

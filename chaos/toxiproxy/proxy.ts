@@ -4,7 +4,9 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { bindHost, formatHostPort, InvalidAddressError, parseHostPort } from './address.ts';
 import { ListenError, ProxyAlreadyStartedError } from './api-errors.ts';
-import { ToxicCollection, type LinkedSockets } from './toxic-collection.ts';
+import { ProxyMetrics } from './proxy-metrics.ts';
+import type { Direction } from './stream.ts';
+import { ToxicCollection, type LinkedSockets, type TrafficFor } from './toxic-collection.ts';
 import type { ToxicJson } from './toxic-wrapper.ts';
 
 // Go's defaults for TCP connections: Nagle off, keep-alive probes after 15 s.
@@ -50,8 +52,8 @@ class ProxyConnection implements LinkedSockets {
     upstream.once('close', closed);
   }
 
-  link(toxics: ToxicCollection): void {
-    this.stopLinks = toxics.startLinks(this);
+  link(toxics: ToxicCollection, traffic: TrafficFor): void {
+    this.stopLinks = toxics.startLinks(this, traffic);
     this.client.resume();
   }
 
@@ -75,6 +77,8 @@ export class Proxy {
     readonly name: string,
     public listen: string,
     public upstream: string,
+    /** Where the byte counters of this proxy's links go (the server's /metrics). */
+    private readonly metrics: ProxyMetrics = new ProxyMetrics(),
   ) {}
 
   toJSON(): ProxyJson {
@@ -148,7 +152,10 @@ export class Proxy {
     upstream.on('error', ignoreSocketError);
     const connection = new ProxyConnection(client, upstream, () => this.connections.delete(connection));
     this.connections.add(connection);
-    upstream.once('connect', () => connection.link(this.toxics));
+    // Labelled as Toxiproxy labels a link: the addresses as they are when it starts.
+    const labels = { proxy: this.name, listener: this.listen, upstream: this.upstream };
+    const traffic: TrafficFor = (direction: Direction) => this.metrics.link({ ...labels, direction });
+    upstream.once('connect', () => connection.link(this.toxics, traffic));
   }
 
   private serialised<T>(change: () => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { ToxicAlreadyExistsError, ToxicNotFoundError } from './api-errors.ts';
 import { parseBody } from './go-json.ts';
 import { ToxicLink, type LinkConnection } from './link.ts';
+import { UNCOUNTED, type LinkTraffic } from './proxy-metrics.ts';
 import { DIRECTIONS, Direction } from './stream.ts';
 import { toxicFromJson, toxicUpdateFromJson, type ToxicWrapper } from './toxic-wrapper.ts';
 
@@ -13,6 +14,9 @@ export interface LinkedSockets extends LinkConnection {
   readonly client: Socket;
   readonly upstream: Socket;
 }
+
+/** The byte counters of a connection's link in one direction. */
+export type TrafficFor = (direction: Direction) => LinkTraffic;
 
 export class ToxicCollection {
   private readonly chains: ToxicWrapper[][] = DIRECTIONS.map(() => []);
@@ -72,10 +76,10 @@ export class ToxicCollection {
     });
   }
 
-  /** Starts both links of a freshly connected pair with the chains as they are now. */
-  startLinks(sockets: LinkedSockets): () => void {
-    const upstream = new ToxicLink(Direction.Upstream, sockets.client, sockets.upstream, sockets);
-    const downstream = new ToxicLink(Direction.Downstream, sockets.upstream, sockets.client, sockets);
+  /** Starts both links of a freshly connected pair with the chains as they are now; `traffic` counts each direction's bytes. */
+  startLinks(sockets: LinkedSockets, traffic: TrafficFor = () => UNCOUNTED): () => void {
+    const upstream = new ToxicLink(Direction.Upstream, sockets.client, sockets.upstream, sockets, traffic(Direction.Upstream));
+    const downstream = new ToxicLink(Direction.Downstream, sockets.upstream, sockets.client, sockets, traffic(Direction.Downstream));
     upstream.start(this.chains[Direction.Upstream] ?? []);
     downstream.start(this.chains[Direction.Downstream] ?? []);
     this.links.add(upstream);

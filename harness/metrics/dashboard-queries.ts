@@ -2,12 +2,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrometheusClient, PrometheusQueryError, seriesCount } from './prometheus-client.ts';
+import { SCRAPE_JOBS } from './run-targets.ts';
 
 /**
  * Every PromQL expression in our Grafana dashboards (panel targets, collapsed rows included,
  * annotation queries and query variables), with template variables substituted, evaluated against
  * a Prometheus: a dashboard whose query errors or finds nothing is a broken dashboard, and this
  * finds it without a Grafana.
+ *
+ * A few panels read a source a run may not have (OPTIONAL_SOURCES: k6, which a scenario does not
+ * run; Toxiproxy's byte counters, when no proxy is scraped). A query that reads only such a
+ * source's metrics is evaluated when the source reports to the Prometheus at hand, and skipped,
+ * with the reason, when it does not; a query may not mix such a source with anything else.
  */
 
 export const DASHBOARDS_DIR = fileURLToPath(new URL('../../grafana/dashboards/', import.meta.url));
@@ -30,7 +36,39 @@ export interface DashboardQuery {
    * seconds falls between the points of a 5 s step, and its annotation would then show nothing.
    */
   stepSeconds?: number;
+  /** The optional source (OPTIONAL_SOURCES) whose metrics it reads, if any. */
+  optionalSource?: string;
 }
+
+/**
+ * Metrics a run may lack. Their queries are proven where the source reports; see the file comment
+ * and grafana/README.md for where that is.
+ */
+export interface OptionalSource {
+  name: string;
+  /** Every metric of the source starts with it. */
+  metricPrefix: string;
+  /** PromQL (dashboard variables allowed) that finds a series when the source reports to this Prometheus. */
+  presence: string;
+  /** Said when the source is absent. */
+  absentBecause: string;
+}
+
+export const OPTIONAL_SOURCES: readonly OptionalSource[] = [
+  {
+    name: 'k6',
+    metricPrefix: 'k6_',
+    presence: 'count({__name__=~"k6_.+", origin=~"$origin"})',
+    absentBecause:
+      'no k6 series in this Prometheus: k6 pushes them through its experimental-prometheus-rw output, and a scenario loads with the harness generator, not k6',
+  },
+  {
+    name: 'toxiproxy',
+    metricPrefix: 'toxiproxy_',
+    presence: `up{job="${SCRAPE_JOBS.proxy}", origin=~"$origin", scenario=~"$scenario", run=~"$run"} == 1`,
+    absentBecause: `no ${SCRAPE_JOBS.proxy} scrape target up in this Prometheus (a real Toxiproxy serves its byte counters only with -proxy-metrics)`,
+  },
+];
 
 export type QueryStatus = 'ok' | 'no-series' | 'errored';
 
@@ -38,6 +76,18 @@ export interface QueryCheck extends DashboardQuery {
   status: QueryStatus;
   series: number;
   error?: string;
+}
+
+/** A query left out because its optional source does not report to this Prometheus. */
+export interface SkippedQuery extends DashboardQuery {
+  optionalSource: string;
+  reason: string;
+}
+
+export interface DashboardCheck {
+  /** Every query evaluated. */
+  checks: QueryCheck[];
+  skipped: SkippedQuery[];
 }
 
 /**
@@ -129,14 +179,17 @@ export function extractQueries(dashboard: Json, dashboardName: string, overrides
   const values = dashboardVariables(dashboard, overrides);
   const out: DashboardQuery[] = [];
   const add = (source: QuerySource, name: string, expr: string, refId?: string, stepSeconds?: number) => {
+    const promql = substituteVariables(expr, values);
+    const optional = optionalSourceOf(promql, `${dashboardName} ${source} "${name}"${refId ? ` ${refId}` : ''}`);
     out.push({
       dashboard: dashboardName,
       source,
       name,
       ...(refId ? { refId } : {}),
       expr,
-      promql: substituteVariables(expr, values),
+      promql,
       ...(stepSeconds !== undefined ? { stepSeconds } : {}),
+      ...(optional ? { optionalSource: optional.name } : {}),
     });
   };
 
@@ -218,13 +271,129 @@ export async function evaluateQueries(
   return checks;
 }
 
-/** Extracts and evaluates every dashboard of a folder (default grafana/dashboards). */
-export async function checkDashboards(
+export type DashboardCheckOptions = EvaluateOptions & { dir?: string; variables?: Record<string, string> };
+
+/**
+ * Extracts and evaluates every dashboard of a folder (default grafana/dashboards). A query of an
+ * optional source that does not report to this Prometheus is not evaluated but listed in `skipped`
+ * with the reason; every other query is evaluated.
+ */
+export async function runDashboardCheck(
   prometheus: PrometheusClient | string,
-  options: EvaluateOptions & { dir?: string; variables?: Record<string, string> } = {},
-): Promise<QueryCheck[]> {
-  const queries = dashboardFiles(options.dir).flatMap((file) => extractQueries(readDashboard(file), basename(file), options.variables));
-  return evaluateQueries(prometheus, queries, options);
+  options: DashboardCheckOptions = {},
+): Promise<DashboardCheck> {
+  const client = typeof prometheus === 'string' ? new PrometheusClient(prometheus) : prometheus;
+  const toEvaluate: DashboardQuery[] = [];
+  const skipped: SkippedQuery[] = [];
+  for (const file of dashboardFiles(options.dir)) {
+    const dashboard = readDashboard(file);
+    const values = dashboardVariables(dashboard, options.variables);
+    const presence = new Map<string, boolean>();
+    for (const query of extractQueries(dashboard, basename(file), options.variables)) {
+      const source = OPTIONAL_SOURCES.find((s) => s.name === query.optionalSource);
+      if (source) {
+        if (!presence.has(source.name)) presence.set(source.name, await reports(client, source, values, options));
+        if (!presence.get(source.name)) {
+          skipped.push({ ...query, optionalSource: source.name, reason: source.absentBecause });
+          continue;
+        }
+      }
+      toEvaluate.push(query);
+    }
+  }
+  return { checks: await evaluateQueries(client, toEvaluate, options), skipped };
+}
+
+/** The evaluated queries of `runDashboardCheck` (queries of an absent optional source are left out). */
+export async function checkDashboards(prometheus: PrometheusClient | string, options: DashboardCheckOptions = {}): Promise<QueryCheck[]> {
+  return (await runDashboardCheck(prometheus, options)).checks;
+}
+
+/** Whether the source has a series in the window; its presence query erroring is a broken check, not an absence. */
+async function reports(
+  client: PrometheusClient,
+  source: OptionalSource,
+  values: Record<string, string>,
+  options: EvaluateOptions,
+): Promise<boolean> {
+  const [check] = await evaluateQueries(
+    client,
+    [
+      {
+        dashboard: '-',
+        source: 'panel',
+        name: `${source.name} presence`,
+        expr: source.presence,
+        promql: substituteVariables(source.presence, values),
+      },
+    ],
+    options,
+  );
+  if (check!.status === 'errored')
+    throw new DashboardFormatError(`presence query of ${source.name} errored: ${check!.error}: ${check!.promql}`);
+  return check!.status === 'ok';
+}
+
+/** One line per optional source left out: how many queries, and why. */
+export function describeSkipped(skipped: readonly SkippedQuery[]): string {
+  const bySource = new Map<string, SkippedQuery[]>();
+  for (const q of skipped) bySource.set(q.optionalSource, [...(bySource.get(q.optionalSource) ?? []), q]);
+  return [...bySource.entries()]
+    .map(([source, queries]) => `skipped ${queries.length} ${source} ${queries.length === 1 ? 'query' : 'queries'}: ${queries[0]!.reason}`)
+    .join('\n');
+}
+
+const PROMQL_KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
+
+/**
+ * The metric names a PromQL expression selects by name (`up`, `rate(x_total[1m])` -> `x_total`),
+ * in order, without duplicates. A lexer, not a parser: strings, label matchers, ranges and grouping
+ * label lists are dropped first, then every identifier that is neither a function call nor a
+ * keyword nor part of a number or duration is a metric name.
+ */
+export function metricNames(promql: string): string[] {
+  const stripped = promql
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, ' ')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ');
+  const names = new Set<string>();
+  for (const match of stripped.matchAll(/(?<![\w.:])[A-Za-z_:][A-Za-z0-9_:]*/g)) {
+    const word = match[0];
+    const next = stripped.slice(match.index! + word.length).trimStart()[0];
+    if (next === '(' || PROMQL_KEYWORDS.has(word.toLowerCase())) continue;
+    names.add(word);
+  }
+  return [...names];
+}
+
+/** The optional source a query reads, or undefined; a query mixing one with other metrics is a dashboard error. */
+export function optionalSourceOf(promql: string, where = promql): OptionalSource | undefined {
+  const names = metricNames(promql);
+  const sources = OPTIONAL_SOURCES.filter((s) => names.some((n) => n.startsWith(s.metricPrefix)));
+  if (sources.length === 0) return undefined;
+  const [source] = sources;
+  const others = names.filter((n) => !n.startsWith(source!.metricPrefix));
+  if (sources.length > 1 || others.length > 0)
+    throw new DashboardFormatError(
+      `${where}: reads ${source!.name} metrics with ${others.join(', ')}: a source a run may lack needs a query (target) of its own, ` +
+        'or its absence would hide the rest or pass unnoticed',
+    );
+  return source;
 }
 
 /** One line per query that is not ok, for an assertion message or a report. */

@@ -3,7 +3,8 @@ import type { ScrapeTargetGroup } from './scrape-config.ts';
 /**
  * What a run's Prometheus scrapes, with the job names the dashboards rely on: the broker's
  * aggregated `/metrics` is job `rabbitmq` (dashboards filter node-wide series on it, because
- * `/metrics/per-object` repeats many of them), per-object series come from `rabbitmq-per-object`.
+ * `/metrics/per-object` repeats many of them), per-object series come from `rabbitmq-per-object`;
+ * the proxy in front of the broker (embedded or a real Toxiproxy) is job `toxiproxy`.
  * docker/prometheus/prometheus.yml uses the same names.
  */
 export const SCRAPE_JOBS = {
@@ -11,6 +12,7 @@ export const SCRAPE_JOBS = {
   brokerPerObject: 'rabbitmq-per-object',
   system: 'order-system',
   harness: 'harness',
+  proxy: 'toxiproxy',
 } as const;
 
 export const RABBITMQ_PER_OBJECT_PATH = '/metrics/per-object';
@@ -44,15 +46,27 @@ export function harnessScrapeTargets(harness: { target: string }): ScrapeTargetG
   return [{ job: SCRAPE_JOBS.harness, targets: [harness.target] }];
 }
 
-/** Everything a run has: `startPrometheus({ dir, targets: runScrapeTargets({ broker, system, harness }) })`. */
+/**
+ * The proxy's byte counters, served at `/metrics` on its API (StartedProxyEnv.url): always by the
+ * embedded proxy, by a real Toxiproxy (2.6+) only when started with `-proxy-metrics`.
+ */
+export function proxyScrapeTargets(proxies: { url: string }): ScrapeTargetGroup[] {
+  const url = new URL(proxies.url);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return [{ job: SCRAPE_JOBS.proxy, targets: [`${url.hostname}:${port}`] }];
+}
+
+/** Everything a run has: `startPrometheus({ dir, targets: runScrapeTargets({ broker, system, harness, proxies }) })`. */
 export function runScrapeTargets(parts: {
   broker: BrokerMetricsEndpoint;
   system: SystemMetricsEndpoints;
   harness?: { target: string };
+  proxies?: { url: string };
 }): ScrapeTargetGroup[] {
   return [
     ...brokerScrapeTargets(parts.broker),
     ...systemScrapeTargets(parts.system),
     ...(parts.harness ? harnessScrapeTargets(parts.harness) : []),
+    ...(parts.proxies ? proxyScrapeTargets(parts.proxies) : []),
   ];
 }

@@ -88,6 +88,21 @@ export interface RenderOptions {
   /** A comment at the top of the file. */
   header?: string;
   remoteWrite?: RemoteWrite;
+  /**
+   * Labels on every target of every job, so every series this Prometheus scrapes carries them (a
+   * run's `origin`, `scenario` and `run`: the dashboards' variables filter on them). A group's own
+   * label of the same name wins.
+   */
+  seriesLabels?: Record<string, string>;
+}
+
+/** Names Prometheus accepts on a series, each with a value (an empty one means no label). */
+function validateSeriesLabels(labels: Record<string, string>): void {
+  for (const [name, value] of Object.entries(labels)) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__'))
+      throw new InvalidScrapeConfigError(`series label ${JSON.stringify(name)}: expected a Prometheus label name`);
+    if (value === '') throw new InvalidScrapeConfigError(`series label ${name}: expected a non-empty value`);
+  }
 }
 
 /** prometheus.yml text. Strings are JSON-quoted, which YAML reads as double-quoted scalars. */
@@ -97,6 +112,8 @@ export function renderPrometheusConfig(groups: readonly ScrapeTargetGroup[], opt
   if (!(interval > 0)) throw new InvalidScrapeConfigError(`scrapeIntervalSeconds: expected a number > 0, got ${interval}`);
   const remoteWrite = options.remoteWrite;
   if (remoteWrite) validateRemoteWrite(remoteWrite);
+  const seriesLabels = options.seriesLabels ?? {};
+  validateSeriesLabels(seriesLabels);
   const q = (s: string) => JSON.stringify(s);
   const labelMap = (labels: Record<string, string>) =>
     `{${Object.entries(labels)
@@ -120,7 +137,7 @@ export function renderPrometheusConfig(groups: readonly ScrapeTargetGroup[], opt
       '    static_configs:',
       `      - targets: [${g.targets.map(q).join(', ')}]`,
     );
-    const labels = g.labels ?? {};
+    const labels = { ...seriesLabels, ...g.labels };
     if (Object.keys(labels).length) lines.push(`        labels: ${labelMap(labels)}`);
   }
   if (remoteWrite) {

@@ -13,8 +13,9 @@ import {
   PrometheusNotInstalledError,
   PrometheusStartError,
   remoteWriteFromEnv,
+  runSeriesLabels,
 } from '../../../harness/env/prometheus-server.ts';
-import { runScrapeTargets, SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
+import { proxyScrapeTargets, runScrapeTargets, SCRAPE_JOBS } from '../../../harness/metrics/run-targets.ts';
 import {
   InvalidScrapeConfigError,
   REMOTE_WRITE_BATCH_SEND_DEADLINE_SECONDS,
@@ -54,6 +55,19 @@ describe('run scrape targets', () => {
   });
 });
 
+describe('the proxy as a scrape target', () => {
+  it("is job toxiproxy at the API's host and port, where the embedded proxy and Toxiproxy -proxy-metrics serve /metrics", () => {
+    expect(proxyScrapeTargets({ url: 'http://127.0.0.1:41234' })).toEqual([{ job: SCRAPE_JOBS.proxy, targets: ['127.0.0.1:41234'] }]);
+    expect(proxyScrapeTargets({ url: 'http://toxiproxy/' })).toEqual([{ job: 'toxiproxy', targets: ['toxiproxy:80'] }]);
+    const withProxy = runScrapeTargets({
+      broker: { host: '127.0.0.1', prometheusPort: 15692 },
+      system: { processes: [] },
+      proxies: { url: 'http://127.0.0.1:8474' },
+    });
+    expect(withProxy.at(-1)).toEqual({ job: 'toxiproxy', targets: ['127.0.0.1:8474'] });
+  });
+});
+
 describe('renderPrometheusConfig', () => {
   it('writes one job per group with a 1 s scrape interval, which promtool accepts', () => {
     const text = renderPrometheusConfig(runTargets);
@@ -73,6 +87,23 @@ describe('renderPrometheusConfig', () => {
     expect(text).toContain('scrape_interval: 500ms');
     expect(promtoolCheck(text)).toContain('SUCCESS');
     expect(promtoolCheck(renderPrometheusConfig([]))).toContain('SUCCESS');
+  });
+
+  it('puts the series labels on every target, a group label of the same name winning, which promtool accepts', () => {
+    const text = renderPrometheusConfig([...runTargets, { job: 'own', targets: ['localhost:2'], labels: { origin: 'elsewhere' } }], {
+      seriesLabels: { origin: 'harness', scenario: 'broker-kill', run: '2024-05-06T07-08-09-010Z' },
+    });
+    const parsed = parseYaml(text) as { scrape_configs: { job_name: string; static_configs: { labels: Record<string, string> }[] }[] };
+    for (const job of parsed.scrape_configs.filter((j) => j.job_name !== 'own'))
+      expect(job.static_configs[0]!.labels, job.job_name).toEqual({
+        origin: 'harness',
+        scenario: 'broker-kill',
+        run: '2024-05-06T07-08-09-010Z',
+      });
+    expect(parsed.scrape_configs.find((j) => j.job_name === 'own')!.static_configs[0]!.labels.origin).toBe('elsewhere');
+    expect(promtoolCheck(text)).toContain('SUCCESS');
+    expect(() => renderPrometheusConfig([], { seriesLabels: { run: '' } })).toThrow(/non-empty/);
+    expect(() => renderPrometheusConfig([], { seriesLabels: { 'a-b': 'x' } })).toThrow(InvalidScrapeConfigError);
   });
 
   it('names what is wrong with bad input', () => {
@@ -157,6 +188,25 @@ describe('remote write from the environment', () => {
     expect(() => remoteWriteFromEnv({ [PROMETHEUS_REMOTE_WRITE_URL_ENV]: 'prometheus:9090' }, dir)).toThrow(
       new RegExp(PROMETHEUS_REMOTE_WRITE_URL_ENV),
     );
+  });
+
+  it("labels every series a run's Prometheus scrapes the same way, with or without remote write", async () => {
+    expect(runSeriesLabels(join(runDir, 'prometheus'))).toEqual({
+      ...HARNESS_ORIGIN,
+      scenario: 'broker-kill',
+      run: '2024-05-06T07-08-09-010Z',
+    });
+    expect(runSeriesLabels(join(dir, 'elsewhere'))).toEqual(HARNESS_ORIGIN);
+    delete process.env[PROMETHEUS_REMOTE_WRITE_URL_ENV];
+    const promDir = join(dir, 'runs', 'dlx', '2024-05-06T07-08-09-011Z', 'prometheus');
+    await expect(ExternalPrometheus.use('http://127.0.0.1:1', { dir: promDir, targets: runTargets })).rejects.toThrow(PrometheusStartError);
+    const parsed = parseYaml(readFileSync(join(promDir, 'prometheus.yml'), 'utf8')) as {
+      global: Record<string, unknown>;
+      scrape_configs: { static_configs: { labels: Record<string, string> }[] }[];
+    };
+    expect(parsed.global.external_labels).toBeUndefined();
+    for (const job of parsed.scrape_configs)
+      expect(job.static_configs[0]!.labels).toEqual({ origin: 'harness', scenario: 'dlx', run: '2024-05-06T07-08-09-011Z' });
   });
 
   it("goes into the run's prometheus.yml when the variable is set", async () => {
