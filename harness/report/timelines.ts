@@ -127,6 +127,7 @@ export function buildTimelines(input: TimelineInput): Timelines {
     if (b < end) sampleAt[b] = s;
   }
   const queueNames = [...new Set(samples.flatMap((s) => (s.queues ?? []).map((q) => q.name)))].sort();
+  const consumed = new Set(samples.flatMap((s) => (s.queues ?? []).filter((q) => q.consumers > 0).map((q) => q.name)));
   const perQueue = (field: 'ready' | 'unacked') =>
     queueNames
       .map((name) =>
@@ -139,8 +140,9 @@ export function buildTimelines(input: TimelineInput): Timelines {
           }),
         ),
       )
-      // A queue that never held anything only clutters the legend.
-      .filter((q) => q.points.some(([, v]) => (v ?? 0) > 0));
+      // A queue that never held anything and was never consumed from (an unused retry delay) only
+      // clutters the legend; a work queue that stayed empty is shown: a flat zero is a finding too.
+      .filter((q) => q.points.some(([, v]) => (v ?? 0) > 0) || consumed.has(q.name));
   const consumers = [
     series(
       'consumer connections',

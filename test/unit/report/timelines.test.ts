@@ -63,6 +63,7 @@ describe('report timelines', () => {
         queues: [
           { name: 'work', ready: 5, unacked: 2, consumers: 1 },
           { name: 'idle', ready: 0, unacked: 0, consumers: 0 },
+          { name: 'quiet', ready: 0, unacked: 0, consumers: 1 },
         ],
         consumerConnections: ['a', 'b'],
       },
@@ -70,7 +71,9 @@ describe('report timelines', () => {
       { t: at(2.5), reachable: true, queues: [{ name: 'work', ready: 0, unacked: 0, consumers: 1 }], consumerConnections: ['a'] },
     ];
     const t = buildTimelines({ events: [], samples, t0: T0, targetRate: 1 });
-    expect(t.queueDepth.map((s) => s.name)).toEqual(['work']);
+    // A queue nobody consumed from that never held anything is left out; an empty work queue is a flat zero.
+    expect(t.queueDepth.map((s) => s.name)).toEqual(['quiet', 'work']);
+    expect(valueAt(t.queueDepth, 'quiet', 0)).toBe(0);
     expect(valueAt(t.queueDepth, 'work', 0)).toBe(5);
     expect(valueAt(t.queueDepth, 'work', 1)).toBeNull();
     expect(valueAt(t.queueDepth, 'work', 2)).toBe(0);
