@@ -5,7 +5,7 @@ import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from
 import { StartedProxyEnv } from '../env/proxy-env.ts';
 import { BrokerStartError, PORT_CLASH_ATTEMPTS, StartedRabbitNode } from '../env/rabbitmq-node.ts';
 import { StartedHarnessMetrics } from '../metrics/harness-metrics.ts';
-import { brokerScrapeTargets, harnessScrapeTargets } from '../metrics/run-targets.ts';
+import { brokerScrapeTargets, harnessScrapeTargets, proxyScrapeTargets } from '../metrics/run-targets.ts';
 import type { ScrapeTargetGroup } from '../metrics/scrape-config.ts';
 import { StartedProcesses } from '../target/started-processes.ts';
 import type { StartedTarget, Target, TargetStartContext } from '../target/target.ts';
@@ -130,6 +130,8 @@ export class Rig {
     const targetJobs = Object.entries(this.started?.metrics ?? {}).map(([job, targets]) => ({ job, targets: [...targets] }));
     return [
       ...(this.broker ? brokerScrapeTargets(this.broker) : []),
+      // The proxy's byte counters (Toxiproxy's -proxy-metrics names), for the dashboards' traffic panel.
+      ...(this.proxies ? proxyScrapeTargets(this.proxies) : []),
       ...targetJobs,
       ...(this.harnessMetrics ? harnessScrapeTargets(this.harnessMetrics) : []),
     ];

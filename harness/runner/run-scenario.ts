@@ -9,7 +9,7 @@ import type { CheckResult } from '../checkers/checker.ts';
 import { DEFAULT_RECOVERY_BOUND_SECONDS } from '../checkers/recovery.ts';
 import { processControlFor } from '../env/process-control.ts';
 import type { RunPrometheus } from '../env/prometheus-server.ts';
-import { checkDashboards, describeFailures } from '../metrics/dashboard-queries.ts';
+import { describeFailures, describeSkipped, runDashboardCheck } from '../metrics/dashboard-queries.ts';
 import { SCRAPE_JOBS } from '../metrics/run-targets.ts';
 import { renderVerdict } from '../report/verdict-table.ts';
 import { writeRunReport } from '../report/write-report.ts';
@@ -246,15 +246,21 @@ async function dashboardCheck(prometheus: RunPrometheus | null, startedAt: Date)
   if (!prometheus) return { valid: 'unknown', summary: 'no Prometheus: dashboards not checked' };
   await prometheus.waitForScrapes({ after: new Date(), jobs: [SCRAPE_JOBS.harness] });
   // A range query is evaluated at start + k*step; end a little in the future so the newest samples (the checks' own) fall inside.
-  const checks = await checkDashboards(prometheus, { start: startedAt, end: new Date(Date.now() + 2_000), stepSeconds: 1 });
+  const { checks, skipped } = await runDashboardCheck(prometheus, {
+    start: startedAt,
+    end: new Date(Date.now() + 2_000),
+    stepSeconds: 1,
+  });
   const failing = checks.filter((c) => c.status !== 'ok');
+  const skippedNote = skipped.length ? `; ${describeSkipped(skipped).replace(/\n/g, '; ')}` : '';
   return {
     valid: failing.length === 0,
     summary:
-      failing.length === 0
+      (failing.length === 0
         ? `all ${checks.length} dashboard queries returned data`
-        : `${failing.length} of ${checks.length} dashboard queries failed: ${describeFailures(failing)}`,
+        : `${failing.length} of ${checks.length} dashboard queries failed: ${describeFailures(failing)}`) + skippedNote,
     queries: checks.length,
+    skipped: skipped.map((q) => ({ dashboard: q.dashboard, name: q.name, reason: q.reason })),
     failing: failing.map((c) => ({
       dashboard: c.dashboard,
       name: c.name,
