@@ -5,6 +5,17 @@ import { FAULT_SHADE_FILL } from '../../harness/report/charts.ts';
 /** Debian's Chromium: the binary itself (/usr/bin/chromium is a wrapper script playwright cannot drive). */
 const CHROMIUM_PATHS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'];
 
+/** As root, without a sandbox; no background networking (this machine's closed network refuses it, noisily). */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export interface RenderedChart {
   id: string;
   /** Series lines drawn: paths of three or more segments (axes, grid lines and ticks are single segments). */
@@ -23,7 +34,7 @@ export function chromiumPath(): string {
 
 /** Opens a report from disk in headless Chromium, measures every chart as drawn, and saves a full-page screenshot. */
 export async function inspectReport(reportPath: string, screenshotPath: string): Promise<RenderedChart[]> {
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // Offline: a report that reaches for the network is broken.
