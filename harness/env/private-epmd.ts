@@ -16,6 +16,14 @@ const STOP_GRACE_MS = 2_000;
 /** The free port can be taken between asking and binding: try a few. */
 const START_ATTEMPTS = 3;
 
+/** Where an epmd of a node in its own network namespace runs (see StartedEpmd.start). */
+export interface EpmdPlacement {
+  address: string;
+  port: number;
+  /** Runs a command inside the namespace. */
+  wrap(command: string, args: readonly string[]): { command: string; args: string[] };
+}
+
 export class EpmdStartError extends Error {
   constructor(message: string) {
     super(message);
@@ -32,31 +40,41 @@ export class EpmdStartError extends Error {
  */
 export class StartedEpmd {
   readonly port: number;
+  readonly address: string;
   readonly #child: ChildProcess;
   readonly #log: WriteStream;
 
-  private constructor(port: number, child: ChildProcess, log: WriteStream) {
+  private constructor(port: number, address: string, child: ChildProcess, log: WriteStream) {
     this.port = port;
+    this.address = address;
     this.#child = child;
     this.#log = log;
   }
 
-  static async start(logFile: string, label: string): Promise<StartedEpmd> {
+  /**
+   * On loopback and a free port by default. A node in a network namespace of its own (a cluster)
+   * gets one there: `placement` runs it inside, on the node's address and the port every node of
+   * the cluster uses (nodes find each other's epmd at the peer's address on their own ERL_EPMD_PORT).
+   */
+  static async start(logFile: string, label: string, placement?: EpmdPlacement): Promise<StartedEpmd> {
     const binary = findEpmd();
+    const address = placement?.address ?? LOOPBACK;
     mkdirSync(dirname(logFile), { recursive: true });
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-      const port = await freePort();
+      const port = placement?.port ?? (await freePort());
       const log = createWriteStream(logFile, { flags: 'a' });
       log.on('error', () => {});
-      const child = spawnWithLifeline(binary, ['-port', String(port), '-address', LOOPBACK], {
+      const args = ['-port', String(port), '-address', address];
+      const command = placement ? placement.wrap(binary, args) : { command: binary, args };
+      const child = spawnWithLifeline(command.command, command.args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         label: `epmd ${label}`,
       });
       child.on('error', (err) => log.write(`[harness] could not run ${binary}: ${err.message}\n`));
       child.stdout?.pipe(log, { end: false });
       child.stderr?.pipe(log, { end: false });
-      const epmd = new StartedEpmd(port, child, log);
+      const epmd = new StartedEpmd(port, address, child, log);
       try {
         await epmd.#waitUntilListening(logFile);
         return epmd;
@@ -90,20 +108,20 @@ export class StartedEpmd {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new EpmdStartError(`epmd exited at once (${child.signalCode ?? `code ${child.exitCode}`}): ${logTail(logFile)}`);
       try {
-        await canConnect(this.port);
+        await canConnect(this.address, this.port);
         return;
       } catch (err) {
         lastError = (err as Error).message;
       }
       await sleep(READY_POLL_MS);
     }
-    throw new EpmdStartError(`epmd not listening on ${LOOPBACK}:${this.port} within ${READY_TIMEOUT_MS} ms: ${lastError}`);
+    throw new EpmdStartError(`epmd not listening on ${this.address}:${this.port} within ${READY_TIMEOUT_MS} ms: ${lastError}`);
   }
 }
 
-function canConnect(port: number): Promise<void> {
+function canConnect(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: LOOPBACK, port });
+    const socket = connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve();

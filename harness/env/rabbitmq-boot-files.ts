@@ -18,12 +18,13 @@ export interface NodeListeners {
  * The node's configuration as Erlang terms (rabbitmq.config) instead of rabbitmq.conf: a .conf file
  * is translated through cuttlefish and every plugin's schema at each boot, about a second here.
  */
-export function erlangTermConfig(listeners: NodeListeners, user: string, password: string): string {
+export function erlangTermConfig(listeners: NodeListeners, user: string, password: string, cluster?: ClusterTerms): string {
   const ip = erlangString(listeners.host);
   return [
     '%% Written by the harness (harness/env/rabbitmq-boot-files.ts) for one private node.',
     '[',
     '  {rabbit, [',
+    ...(cluster ? clusterRabbitTerms(cluster) : []),
     `    {tcp_listeners, [{${ip}, ${listeners.amqp}}]},`,
     `    {default_user, ${erlangBinary(user)}},`,
     `    {default_pass, ${erlangBinary(password)}},`,
@@ -39,6 +40,25 @@ export function erlangTermConfig(listeners: NodeListeners, user: string, passwor
     '].',
     '',
   ].join('\n');
+}
+
+/** What a node of a harness cluster adds to its config. */
+export interface ClusterTerms {
+  /**
+   * The nodes this one joins when it boots fresh (classic-config peer discovery), by long name
+   * (`rabbit@10.1.2.11`): none for the first node, which then boots alone at once instead of
+   * looking for peers that are not up yet.
+   */
+  joins: readonly string[];
+  partitionHandling: 'pause_minority' | 'autoheal' | 'ignore';
+}
+
+function clusterRabbitTerms(cluster: ClusterTerms): string[] {
+  const nodes = cluster.joins.map((n) => `'${n.replace(/'/g, '')}'`).join(', ');
+  return [
+    ...(cluster.joins.length ? [`    {cluster_nodes, {[${nodes}], disc}},`] : []),
+    `    {cluster_partition_handling, ${cluster.partitionHandling}},`,
+  ];
 }
 
 export function enabledPluginsFile(): string {

@@ -1,7 +1,18 @@
 import amqp from 'amqplib';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, createWriteStream, mkdirSync, openSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { logTail, sleep } from './child-exit.ts';
@@ -9,7 +20,7 @@ import { freePorts } from './free-port.ts';
 import { lifelineGone, signalGroup, spawnWithLifeline } from './lifeline.ts';
 import { StartedEpmd } from './private-epmd.ts';
 import { findRabbitMq, type RabbitMqBinaries } from './rabbitmq-binary.ts';
-import { enabledPluginsFile, erlangTermConfig, linkPluginsDir } from './rabbitmq-boot-files.ts';
+import { enabledPluginsFile, erlangTermConfig, linkPluginsDir, type ClusterTerms } from './rabbitmq-boot-files.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -32,6 +43,8 @@ const LOOPBACK = '127.0.0.1';
 /** The node's directory holds its password (rabbitmq.conf) and Erlang cookie: its owner's alone. */
 const PRIVATE_DIR_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
+/** Erlang refuses a cookie file anyone else may read. */
+const COOKIE_FILE_MODE = 0o400;
 
 export class BrokerStartError extends Error {
   /** A port chosen free was taken by someone else before the node bound it: starting again on fresh ports will do. */
@@ -50,6 +63,30 @@ export interface RabbitNodeOptions {
   /** Directory holding this node's data, logs, config and Erlang cookie. */
   dir: string;
   binaries?: RabbitMqBinaries;
+  /** A node of a cluster (cluster/rabbitmq-cluster.ts): in its own network namespace, under a long name. */
+  cluster?: ClusterMembership;
+}
+
+/** Where a cluster node runs and what it shares with the others. */
+export interface ClusterMembership extends ClusterTerms {
+  /** The node's address in its network namespace: it binds there and is reached there. */
+  address: string;
+  /** Runs a command inside the node's namespace (its VM, its epmd, rabbitmqctl). */
+  wrap(command: string, args: readonly string[]): { command: string; args: string[] };
+  /** Shared by every node: Erlang distribution authenticates with it. */
+  cookie: string;
+  /** The administrator, the same on every node (a joining node takes the first node's users). */
+  user: string;
+  password: string;
+  /** Every node's epmd listens on this port in its own namespace: nodes find each other's epmd there. */
+  epmdPort: number;
+  /** Seconds until a silent peer counts as down (Erlang's default, 60, makes every partition a minute long). */
+  netTicktimeSeconds: number;
+}
+
+/** A cluster node's name: long, by address (each node has its own address in its own namespace). */
+export function clusterNodeName(address: string): string {
+  return `rabbit@${address}`;
 }
 
 /**
@@ -64,8 +101,10 @@ export interface RabbitNodeOptions {
  */
 export class StartedRabbitNode {
   readonly nodeName: string;
-  readonly user = `harness-${randomBytes(3).toString('hex')}`;
-  readonly password = randomBytes(12).toString('hex');
+  readonly user: string;
+  readonly password: string;
+  readonly #address: string;
+  readonly #cluster: ClusterMembership | undefined;
   readonly #dir: string;
   readonly #binaries: RabbitMqBinaries;
   readonly #ports: { amqp: number; dist: number; prometheus: number; management: number };
@@ -76,14 +115,18 @@ export class StartedRabbitNode {
   readonly #pluginsDir: string | undefined;
   #lastBootSeconds: number | undefined;
 
-  private constructor(dir: string, binaries: RabbitMqBinaries, ports: number[]) {
+  private constructor(dir: string, binaries: RabbitMqBinaries, ports: number[], cluster?: ClusterMembership) {
     // Absolute: it is the node's HOME and what its command line is recognised by (processes.jsonl).
     this.#dir = resolve(dir);
     this.#binaries = binaries;
     const [amqpPort, dist, prometheus, management] = ports as [number, number, number, number];
     this.#ports = { amqp: amqpPort, dist, prometheus, management };
     this.#pluginsDir = linkPluginsDir(binaries.server, join(this.#dir, 'plugins'));
-    this.nodeName = `harness-${amqpPort}@localhost`;
+    this.#cluster = cluster;
+    this.#address = cluster?.address ?? LOOPBACK;
+    this.nodeName = cluster ? clusterNodeName(cluster.address) : `harness-${amqpPort}@localhost`;
+    this.user = cluster?.user ?? `harness-${randomBytes(3).toString('hex')}`;
+    this.password = cluster?.password ?? randomBytes(12).toString('hex');
   }
 
   static async start(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
@@ -105,10 +148,15 @@ export class StartedRabbitNode {
    */
   static async prepare(options: RabbitNodeOptions): Promise<StartedRabbitNode> {
     const binaries = options.binaries ?? findRabbitMq();
-    const node = new StartedRabbitNode(options.dir, binaries, await freePorts(4));
+    const node = new StartedRabbitNode(options.dir, binaries, await freePorts(4), options.cluster);
     node.#makePrivateDir();
     try {
-      node.#epmd = await StartedEpmd.start(join(node.#dir, 'log', 'epmd.log'), node.nodeName);
+      const c = options.cluster;
+      node.#epmd = await StartedEpmd.start(
+        join(node.#dir, 'log', 'epmd.log'),
+        node.nodeName,
+        c ? { address: c.address, port: c.epmdPort, wrap: c.wrap } : undefined,
+      );
       node.#writeConfig();
     } catch (err) {
       await node.dispose();
@@ -118,7 +166,7 @@ export class StartedRabbitNode {
   }
 
   get host(): string {
-    return LOOPBACK;
+    return this.#address;
   }
   get amqpPort(): number {
     return this.#ports.amqp;
@@ -148,14 +196,14 @@ export class StartedRabbitNode {
   }
 
   /** AMQP URL of the node itself (system processes get proxy URLs instead, when a proxy is used). */
-  amqpUrl(host = LOOPBACK, port = this.#ports.amqp): string {
+  amqpUrl(host = this.#address, port = this.#ports.amqp): string {
     return `amqp://${encodeURIComponent(this.user)}:${encodeURIComponent(this.password)}@${host}:${port}`;
   }
   get prometheusUrl(): string {
-    return `http://${LOOPBACK}:${this.#ports.prometheus}/metrics`;
+    return `http://${this.#address}:${this.#ports.prometheus}/metrics`;
   }
   get managementUrl(): string {
-    return `http://${LOOPBACK}:${this.#ports.management}`;
+    return `http://${this.#address}:${this.#ports.management}`;
   }
 
   /** Boots the node (again, on the same data after a stop or kill) and waits until AMQP logins work. */
@@ -165,7 +213,8 @@ export class StartedRabbitNode {
     mkdirSync(join(this.#dir, 'log'), { recursive: true });
     const spawnedAt = performance.now();
     this.#log ??= createWriteStream(join(this.#dir, 'log', 'console.log'), { flags: 'a' });
-    const child = spawnWithLifeline(this.#binaries.server, [], {
+    const server = this.#wrap(this.#binaries.server, []);
+    const child = spawnWithLifeline(server.command, server.args, {
       env: this.#env(),
       stdio: ['ignore', 'pipe', 'pipe'],
       label: `rabbitmq ${this.nodeName}`,
@@ -211,7 +260,9 @@ export class StartedRabbitNode {
 
   /** Runs rabbitmqctl against this node (e.g. to raise a resource alarm). */
   async ctl(...args: string[]): Promise<string> {
-    const { stdout } = await execFileAsync(this.#binaries.ctl, ['-n', this.nodeName, ...args], { env: this.#env(), timeout: 60_000 });
+    // A cluster node's rabbitmqctl runs in its namespace: its own distributed VM needs the epmd there.
+    const ctl = this.#wrap(this.#binaries.ctl, ['-n', this.nodeName, ...args]);
+    const { stdout } = await execFileAsync(ctl.command, ctl.args, { env: this.#env(), timeout: 60_000 });
     return stdout;
   }
 
@@ -275,7 +326,7 @@ export class StartedRabbitNode {
       LANG: process.env.LANG ?? 'C.UTF-8',
       HOME: dir,
       RABBITMQ_NODENAME: this.nodeName,
-      RABBITMQ_NODE_IP_ADDRESS: LOOPBACK,
+      RABBITMQ_NODE_IP_ADDRESS: this.#address,
       RABBITMQ_NODE_PORT: String(this.#ports.amqp),
       RABBITMQ_DIST_PORT: String(this.#ports.dist),
       RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
@@ -290,18 +341,24 @@ export class StartedRabbitNode {
       RABBITMQ_CONF_ENV_FILE: join(dir, 'no-rabbitmq-env.conf'),
       // This node's own epmd, on loopback (see private-epmd.ts); rabbitmqctl finds it the same way.
       ERL_EPMD_PORT: String(epmd.port),
-      ERL_EPMD_ADDRESS: LOOPBACK,
+      ERL_EPMD_ADDRESS: this.#address,
+      ...(this.#cluster ? { RABBITMQ_USE_LONGNAME: 'true' } : {}),
       // Keeps Erlang distribution on loopback (it listens on every interface otherwise), and never
       // lets the VM start an `epmd -daemon` of its own, which would outlive the run. The VM starts
       // distributed under the node's name and dist port: RabbitMQ then skips its own distribution
       // setup, which boots a second Erlang VM just to make sure an epmd runs (ours does).
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:
-        `-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false -sname ${this.nodeName} ` +
+        `-kernel inet_dist_use_interface {${this.#address.split('.').join(',')}} -start_epmd false ` +
+        `${this.#cluster ? `-name ${this.nodeName} -kernel net_ticktime ${this.#cluster.netTicktimeSeconds}` : `-sname ${this.nodeName}`} ` +
         `-kernel inet_dist_listen_min ${this.#ports.dist} -kernel inet_dist_listen_max ${this.#ports.dist}`,
       // Makes the script exec the VM directly, so our child PID is the broker itself and a
       // SIGKILL really kills the broker (not a shell wrapper that would leave it running).
       RUNNING_UNDER_SYSTEMD: 'true',
     };
+  }
+
+  #wrap(command: string, args: readonly string[]): { command: string; args: string[] } {
+    return this.#cluster ? this.#cluster.wrap(command, args) : { command, args: [...args] };
   }
 
   #makePrivateDir(): void {
@@ -312,8 +369,10 @@ export class StartedRabbitNode {
 
   #writeConfig(): void {
     const p = this.#ports;
-    const listeners = { host: LOOPBACK, amqp: p.amqp, management: p.management, prometheus: p.prometheus };
-    writePrivateFile(join(this.#dir, 'rabbitmq.config'), erlangTermConfig(listeners, this.user, this.password));
+    const listeners = { host: this.#address, amqp: p.amqp, management: p.management, prometheus: p.prometheus };
+    writePrivateFile(join(this.#dir, 'rabbitmq.config'), erlangTermConfig(listeners, this.user, this.password, this.#cluster));
+    // HOME is the node's directory: the VM and rabbitmqctl both read the cookie from there.
+    if (this.#cluster) writePrivateFile(join(this.#dir, '.erlang.cookie'), this.#cluster.cookie, COOKIE_FILE_MODE);
     writePrivateFile(join(this.#dir, 'enabled_plugins'), enabledPluginsFile());
   }
 }
@@ -356,7 +415,9 @@ function fileSize(file: string): number {
 }
 
 /** Created 0600, and made so if it existed (writeFileSync's mode applies only to a new file). */
-function writePrivateFile(file: string, text: string): void {
-  writeFileSync(file, text, { mode: PRIVATE_FILE_MODE });
-  chmodSync(file, PRIVATE_FILE_MODE);
+function writePrivateFile(file: string, text: string, mode = PRIVATE_FILE_MODE): void {
+  // A read-only file (the cookie) written again on a restart: made writable first.
+  if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
+  writeFileSync(file, text, { mode });
+  chmodSync(file, mode);
 }

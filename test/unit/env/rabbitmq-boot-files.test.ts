@@ -18,6 +18,18 @@ describe('a node’s boot files', () => {
     expect(enabledPluginsFile()).toBe('[rabbitmq_management,rabbitmq_prometheus].\n');
   });
 
+  it('adds, for a cluster node, the peers it joins and the partition handling; the first node joins none', () => {
+    const listeners = { host: '10.1.2.12', amqp: 1, management: 2, prometheus: 3 };
+    const joining = erlangTermConfig(listeners, 'u', 'p', { joins: ['rabbit@10.1.2.11'], partitionHandling: 'pause_minority' });
+    expect(joining).toContain("{cluster_nodes, {['rabbit@10.1.2.11'], disc}}");
+    expect(joining).toContain('{cluster_partition_handling, pause_minority}');
+    expect(joining).toContain('{tcp_listeners, [{"10.1.2.12", 1}]}');
+    const first = erlangTermConfig(listeners, 'u', 'p', { joins: [], partitionHandling: 'autoheal' });
+    expect(first).not.toContain('cluster_nodes');
+    expect(first).toContain('{cluster_partition_handling, autoheal}');
+    expect(erlangTermConfig(listeners, 'u', 'p')).not.toContain('cluster_partition_handling');
+  });
+
   it('reads what an .app file needs, includes and may use', () => {
     const app = `{application, rabbitmq_prometheus, [{vsn, "3.10.8"},
       {applications, [kernel,stdlib, accept ,rabbit]}, {included_applications, []}, {optional_applications, [x]}]}.`;
