@@ -79,8 +79,31 @@ export interface ProcessControl {
   resume(instance: string): Promise<void>;
 }
 
+/** One node of a cluster the run owns: a broker of its own, under its node name. */
+export interface ClusterNodeControl extends BrokerControl {
+  readonly name: string;
+}
+
+/** A partition in effect; healing removes exactly what made it. */
+export interface PartitionHandle {
+  heal(): Promise<void>;
+}
+
+/** Control over a cluster of broker nodes, each in its own network namespace (harness/env/rabbitmq-cluster.ts). */
+export interface ClusterControl {
+  readonly nodes: readonly ClusterNodeControl[];
+  /** Drops traffic between nodes on different sides (named by node), both ways or from the first side only. */
+  partition(sides: readonly (readonly string[])[], options?: { oneWay?: boolean }): Promise<PartitionHandle>;
+  /** The node holding the leader of a quorum queue, read from the management API; undefined when none does. */
+  leaderOf(queue: string): Promise<string | undefined>;
+  /** Resolves once every node runs and sees all the others running. */
+  waitUntilWhole(): Promise<void>;
+}
+
 export interface FaultEnv {
   broker: BrokerControl;
+  /** Present when the run owns a cluster (`--cluster`); cluster faults need it. */
+  cluster?: ClusterControl;
   proxies: ProxyControls;
   processes: ProcessControl;
   /** Seeded randomness for faults that pick a victim or a value; same seed, same choices. */
@@ -111,6 +134,8 @@ export type FaultTrait =
   | 'freezes-process'
   /** The broker blocks publishing connections (a resource alarm). */
   | 'blocks-publishers'
+  /** Nodes of a cluster cannot reach each other (a minority pauses): clients on that side must fail over. */
+  | 'partitions-cluster'
   /** Which side of the system a network fault touches. */
   | 'producer-side'
   | 'consumer-side';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StartedPrivateNetwork, type NetworkHost } from '../../chaos/cluster/private-network.ts';
+import type { ClusterControl, ClusterNodeControl } from '../../chaos/fault.ts';
 import { sleep } from './child-exit.ts';
 import { findRabbitMq } from './rabbitmq-binary.ts';
 import type { ClusterTerms } from './rabbitmq-boot-files.ts';
@@ -123,6 +124,47 @@ export class StartedRabbitCluster {
       `the cluster did not form within ${timeoutMs} ms: ` +
         [...last].map(([node, running]) => `${node} sees ${running.join(', ') || 'nothing'}`).join('; '),
     );
+  }
+
+  /** The cluster as faults see it (chaos/fault.ts ClusterControl). */
+  control(): ClusterControl {
+    const nodes: ClusterNodeControl[] = this.nodes.map((node) => ({
+      name: node.nodeName,
+      stop: () => node.stop(),
+      kill: () => node.kill(),
+      start: () => node.start(),
+      ctl: (...args: string[]) => node.ctl(...args),
+      get running() {
+        return node.running;
+      },
+      get lastBootSeconds() {
+        return node.lastBootSeconds;
+      },
+    }));
+    const hostNamed = (name: string) => {
+      const node = this.nodes.find((n) => n.nodeName === name);
+      if (!node) throw new Error(`no node ${name} in this cluster (nodes: ${this.nodes.map((n) => n.nodeName).join(', ')})`);
+      return this.hostOf(node);
+    };
+    return {
+      nodes,
+      partition: (sides, options) =>
+        this.network.partition(
+          sides.map((side) => side.map(hostNamed)),
+          options,
+        ),
+      leaderOf: (queue) => this.leaderOf(queue),
+      waitUntilWhole: () => this.waitUntilFormed(FORMATION_TIMEOUT_MS),
+    };
+  }
+
+  /** The node leading a quorum queue, as the first node that answers says; undefined when none answers or none leads. */
+  async leaderOf(queue: string): Promise<string | undefined> {
+    for (const node of this.nodes.filter((n) => n.running)) {
+      const row = await getJson<{ leader?: string }>(node, `/api/queues/%2F/${encodeURIComponent(queue)}`).catch(() => undefined);
+      if (row) return row.leader;
+    }
+    return undefined;
   }
 
   async dispose(): Promise<void> {

@@ -1,0 +1,23 @@
+import type { ClusterControl, ClusterNodeControl, FaultEnv } from '../fault.ts';
+
+export class NoClusterError extends Error {
+  constructor(fault: string) {
+    super(`${fault} needs a cluster: run the scenario with --cluster 3 (a single-node run has no other node to lose)`);
+    this.name = 'NoClusterError';
+  }
+}
+
+/** The run's cluster, or a clear error: a cluster fault on one node would test nothing. */
+export function clusterOf(env: FaultEnv, fault: string): ClusterControl {
+  if (!env.cluster) throw new NoClusterError(fault);
+  return env.cluster;
+}
+
+/** A running node, by name or by the run's seeded choice (same seed, same node). */
+export function pickNode(env: FaultEnv, fault: string, name?: string): ClusterNodeControl {
+  const cluster = clusterOf(env, fault);
+  const candidates = cluster.nodes.filter((n) => n.running && (name === undefined || n.name === name));
+  const node = candidates[Math.min(candidates.length - 1, Math.floor(env.random() * candidates.length))];
+  if (!node) throw new Error(`${fault}: no running cluster node${name ? ` named ${name}` : ''} to act on`);
+  return node;
+}

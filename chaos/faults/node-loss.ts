@@ -1,0 +1,33 @@
+import type { ClusterNodeControl, Fault } from '../fault.ts';
+import { clusterOf, pickNode } from './cluster-env.ts';
+
+/**
+ * One cluster node lost, then back on the same data: SIGKILL (`node-kill`: no flush, a crash) or a
+ * graceful stop (`node-stop`). The other nodes keep a quorum; clients on the lost node must fail
+ * over. The heal waits until the node has rejoined, so the next fault meets a whole cluster.
+ */
+export function nodeLoss(spec: { how: 'kill' | 'stop'; node?: string }): Fault {
+  const name = spec.how === 'kill' ? 'node-kill' : 'node-stop';
+  let victim: ClusterNodeControl | undefined;
+  return {
+    name,
+    traits: spec.how === 'kill' ? ['crashes-broker', 'cuts-connections'] : ['stops-broker', 'cuts-connections'],
+    description:
+      spec.how === 'kill'
+        ? 'SIGKILL one cluster node (the others keep a quorum), then start it again on its data and wait until it rejoins'
+        : 'stop one cluster node gracefully, then start it again and wait until it rejoins',
+    async start(env) {
+      victim = pickNode(env, name, spec.node);
+      env.log(`${name}: ${spec.how} ${victim.name}`);
+      await (spec.how === 'kill' ? victim.kill() : victim.stop());
+    },
+    async stop(env) {
+      const node = victim;
+      if (!node) return;
+      if (!node.running) await node.start();
+      await clusterOf(env, name).waitUntilWhole();
+      victim = undefined;
+    },
+    healLeadSeconds: () => victim?.lastBootSeconds ?? 0,
+  };
+}
