@@ -21,3 +21,9 @@ export function pickNode(env: FaultEnv, fault: string, name?: string): ClusterNo
   if (!node) throw new Error(`${fault}: no running cluster node${name ? ` named ${name}` : ''} to act on`);
   return node;
 }
+
+/** The heal of a node-loss fault: the node started again if it is down, then the cluster whole again. */
+export async function restartAndRejoin(env: FaultEnv, fault: string, node: ClusterNodeControl): Promise<void> {
+  if (!node.running) await node.start();
+  await clusterOf(env, fault).waitUntilWhole();
+}

@@ -1,5 +1,5 @@
 import type { ClusterNodeControl, Fault } from '../fault.ts';
-import { clusterOf } from './cluster-env.ts';
+import { clusterOf, restartAndRejoin } from './cluster-env.ts';
 
 /**
  * SIGKILL the node holding a quorum queue's leader (read from the management API at the moment of
@@ -22,10 +22,8 @@ export function leaderKill(spec: { queue: string }): Fault {
       await victim.kill();
     },
     async stop(env) {
-      const node = victim;
-      if (!node) return;
-      if (!node.running) await node.start();
-      await clusterOf(env, name).waitUntilWhole();
+      if (!victim) return;
+      await restartAndRejoin(env, name, victim);
       victim = undefined;
     },
     healLeadSeconds: () => victim?.lastBootSeconds ?? 0,

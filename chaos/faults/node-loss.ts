@@ -1,5 +1,5 @@
 import type { ClusterNodeControl, Fault } from '../fault.ts';
-import { clusterOf, pickNode } from './cluster-env.ts';
+import { pickNode, restartAndRejoin } from './cluster-env.ts';
 
 /**
  * One cluster node lost, then back on the same data: SIGKILL (`node-kill`: no flush, a crash) or a
@@ -22,10 +22,8 @@ export function nodeLoss(spec: { how: 'kill' | 'stop'; node?: string }): Fault {
       await (spec.how === 'kill' ? victim.kill() : victim.stop());
     },
     async stop(env) {
-      const node = victim;
-      if (!node) return;
-      if (!node.running) await node.start();
-      await clusterOf(env, name).waitUntilWhole();
+      if (!victim) return;
+      await restartAndRejoin(env, name, victim);
       victim = undefined;
     },
     healLeadSeconds: () => victim?.lastBootSeconds ?? 0,

@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import type { CheckResult } from '../checkers/checker.ts';
-import { faultWindows, recoveryCheck, type FaultRecovery } from '../checkers/recovery.ts';
+import { faultWindows, recoveryCheck } from '../checkers/recovery.ts';
+import { faultCheck } from '../runner/fault-check.ts';
 import type { BrokerSample } from '../runner/broker-sampler.ts';
 import type { RunResults } from '../runner/run-results.ts';
 import { renderChartSvg, type ChartSpec } from './charts.ts';
@@ -43,7 +44,6 @@ export function renderRunReport(input: RunReportInput): string {
   const t0 = results.loadStartedAtMs ?? firstClientSend(events) ?? Date.parse(results.startedAt);
   const timelines = buildTimelines({ events, samples: input.samples, t0, targetRate: results.options.rate });
   const faults = faultSpans(results, events, t0);
-  const recoveries = recoveryFigures(results.checks, events, results.options.rate);
   const index = idIndex(events);
   const flagged = flaggedOrders(results.checks, index);
   const doubt = inDoubtOrders(events);
@@ -56,7 +56,7 @@ export function renderRunReport(input: RunReportInput): string {
     `<nav><a href="#timelines">timelines</a><a href="#faults">faults and recovery</a><a href="#checks">checks</a>` +
       `<a href="#orders">orders to look at</a><a href="#files">files</a></nav>`,
     timelineSection(timelines, faults),
-    faultSection(results, recoveries),
+    faultSection(results, events),
     checkSection(results.checks, flagged, told),
     doubtSection(doubt, told),
     storySection(stories, t0),
@@ -158,38 +158,20 @@ function timelineSection(t: Timelines, faults: readonly FaultSpan[]): string {
   return `<h2 id="timelines">Timelines</h2><p>${faultNote}</p>\n${figures.join('\n')}`;
 }
 
-function faultSection(results: RunResults, recoveries: readonly FaultRecovery[]): string {
+/** The faults and recovery checks' own tables (judged again from the run's records when the run has no such check). */
+function faultSection(results: RunResults, events: readonly HistoryEvent[]): string {
   const applied = results.appliedFaults ?? [];
-  if (applied.length === 0 && recoveries.length === 0) return `<h2 id="faults">Faults and recovery</h2><p>No fault in this run.</p>`;
-  const n = (v: number | undefined) => (v === undefined ? '-' : v);
-  const faultTable = htmlTable({
-    columns: ['fault', 'planned at s', 'planned for s', 'started at s', 'in effect at s', 'healed at s', 'in effect for s', 'error'],
-    rows: applied.map((f) => [
-      f.name,
-      f.plannedAt,
-      f.plannedDuration,
-      n(f.startedAt),
-      n(f.inEffectAt),
-      n(f.healedAt),
-      f.healedAt !== undefined && f.inEffectAt !== undefined ? Math.round((f.healedAt - f.inEffectAt) * 10) / 10 : '-',
-      f.startError ?? f.healError ?? '',
-    ]),
-  });
-  const recoveryTable = htmlTable({
-    columns: ['fault', 'unavailable s', 'failed or in-doubt answers', 'back to full rate after heal s', 'load after heal s', 'verdict'],
-    rows: recoveries.map((r) => [
-      r.fault,
-      r.unavailableSeconds,
-      r.errors,
-      r.backToFullRateSeconds ?? '-',
-      r.loadAfterHealSeconds,
-      r.verdict === true ? 'ok' : r.verdict === false ? 'FAIL' : 'unknown',
-    ]),
-  });
+  const faults = applied.length ? (results.checks['faults'] ?? faultCheck(applied)).table : undefined;
+  const recovery = (results.checks['recovery'] ?? recoveryCheck(events, { targetRate: results.options.rate })).table;
+  const hasRecovery = recovery !== undefined && recovery.rows.length > 0;
+  if (!faults && !hasRecovery) return `<h2 id="faults">Faults and recovery</h2><p>No fault in this run.</p>`;
   return (
-    `<h2 id="faults">Faults and recovery</h2><h3>What each fault did (seconds since the load began)</h3>${faultTable}` +
-    `<h3>Recovery under load</h3><p class="muted">Unavailable: from the first failed answer after the fault began to the first accepted one after its heal. ` +
-    `Back to full rate: from the heal until the system accepted 95% of the target again.</p>${recoveryTable}`
+    `<h2 id="faults">Faults and recovery</h2>` +
+    (faults ? `<h3>What each fault did (seconds since the load began)</h3>${htmlTable(faults)}` : '') +
+    (hasRecovery
+      ? `<h3>Recovery under load</h3><p class="muted">Unavailable: from the first failed answer after the fault began to the first accepted one after its heal. ` +
+        `Back to full rate: from the heal until the system accepted 95% of the target again.</p>${htmlTable(recovery)}`
+      : '')
   );
 }
 
@@ -255,12 +237,6 @@ export function faultSpans(results: RunResults, events: readonly HistoryEvent[],
     from: (w.start - t0) / 1000,
     ...(w.healed !== undefined ? { to: (w.healed - t0) / 1000 } : {}),
   }));
-}
-
-function recoveryFigures(checks: Record<string, CheckResult>, events: readonly HistoryEvent[], rate: number): FaultRecovery[] {
-  const stored = checks['recovery']?.['recoveries'];
-  if (Array.isArray(stored)) return stored as FaultRecovery[];
-  return (recoveryCheck(events, { targetRate: rate })['recoveries'] as FaultRecovery[] | undefined) ?? [];
 }
 
 function ms(value: number | null): string {

@@ -41,6 +41,8 @@ function run(): { results: RunResults; events: HistoryEvent[]; samples: BrokerSa
             consumerConnections: ['orders-1 consume', 'orders-2 consume'],
           },
     );
+  events.push({ t: T0 + 3_050, proc: 'harness', kind: 'fault', name: 'broker-kill', phase: 'start' });
+  events.push({ t: T0 + 5_000, proc: 'harness', kind: 'fault', name: 'broker-kill', phase: 'stop' });
   events.sort((a, b) => a.t - b.t);
   const results = {
     scenario: 'broker-kill',
@@ -80,6 +82,9 @@ describe('run report', () => {
       expect(figure!.split(`fill="${FAULT_SHADE_FILL}"`).length - 1, id).toBe(1);
     }
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    // The faults and recovery checks' tables, judged from the run's records (this run stored neither check).
+    expect(html).toMatch(/<th>in effect for s<\/th>[\s\S]*<td>broker-kill<\/td><td class="num">3<\/td>/);
+    expect(html).toContain('<th>back to full rate after heal s</th>');
   });
 
   it('links each order a check names to its story, and lists the orders left in doubt', () => {
