@@ -9,7 +9,10 @@ import { consumerCrash } from './faults/consumer-crash.ts';
 import { consumerFreeze } from './faults/consumer-freeze.ts';
 import { diskAlarm } from './faults/disk-alarm.ts';
 import { latency } from './faults/latency.ts';
+import { leaderKill } from './faults/leader-kill.ts';
 import { memoryAlarm } from './faults/memory-alarm.ts';
+import { nodeLoss } from './faults/node-loss.ts';
+import { partitionMinority } from './faults/partition.ts';
 import { resetPeer } from './faults/reset-peer.ts';
 import { slicer } from './faults/slicer.ts';
 import type { ProxySide } from './faults/proxy-sides.ts';
@@ -34,9 +37,19 @@ const CATALOGUE: readonly ((random: Random) => Fault)[] = [
   () => brokerKill(),
 ];
 
+/** Drawn from as well when the run owns a cluster: the victims are drawn when each fault starts. */
+const CLUSTER_CATALOGUE: readonly ((random: Random) => Fault)[] = [
+  () => nodeLoss({ how: 'kill' }),
+  () => nodeLoss({ how: 'stop' }),
+  (r) => partitionMinority({ oneWay: r() < 0.25 }),
+  () => leaderKill(),
+];
+
 export interface ChaosMixOptions {
   /** Seconds of load the schedule must fit in. */
   durationSeconds: number;
+  /** The run owns a cluster: cluster faults join the catalogue. */
+  cluster?: boolean;
   /** Quiet seconds before the first fault and after the last heal. */
   marginSeconds?: number;
   minFaultSeconds?: number;
@@ -54,12 +67,13 @@ export function chaosMixSchedule(random: Random, options: ChaosMixOptions): Sche
   const margin = options.marginSeconds ?? 3;
   const [minFault, maxFault] = [options.minFaultSeconds ?? 3, options.maxFaultSeconds ?? 8];
   const [minGap, maxGap] = [options.minGapSeconds ?? 3, options.maxGapSeconds ?? 6];
+  const catalogue = options.cluster ? [...CATALOGUE, ...CLUSTER_CATALOGUE] : CATALOGUE;
   const schedule: ScheduledFault[] = [];
   let at = margin;
   for (;;) {
     const duration = between(random, minFault, maxFault);
     if (at + duration > options.durationSeconds - margin) break;
-    const make = CATALOGUE[Math.floor(random() * CATALOGUE.length)]!;
+    const make = catalogue[Math.floor(random() * catalogue.length)]!;
     schedule.push({ at, duration, fault: make(random) });
     at += duration + between(random, minGap, maxGap);
   }

@@ -96,8 +96,12 @@ export interface ClusterControl {
   partition(sides: readonly (readonly string[])[], options?: { oneWay?: boolean }): Promise<PartitionHandle>;
   /** The node holding the leader of a quorum queue, read from the management API; undefined when none does. */
   leaderOf(queue: string): Promise<string | undefined>;
-  /** Resolves once every node runs and sees all the others running. */
-  waitUntilWhole(): Promise<void>;
+  /** Every quorum queue's leader (queue name to node name), as the first node that answers sees it. */
+  leaders(): Promise<Map<string, string>>;
+  /** Resolves once every node runs and sees all the others running; throws after `timeoutMs` (default: the cluster's formation timeout). */
+  waitUntilWhole(timeoutMs?: number): Promise<void>;
+  /** Resolves once every other running node sees `node` as not running (a partition noticed); throws after the cluster's timeout. */
+  waitUntilSeenDown(node: string): Promise<void>;
 }
 
 export interface FaultEnv {
@@ -136,6 +140,8 @@ export type FaultTrait =
   | 'blocks-publishers'
   /** Nodes of a cluster cannot reach each other (a minority pauses): clients on that side must fail over. */
   | 'partitions-cluster'
+  /** One cluster node is gone (down or cut off) while the others keep a quorum: the system must keep serving. */
+  | 'loses-one-node'
   /** Which side of the system a network fault touches. */
   | 'producer-side'
   | 'consumer-side';

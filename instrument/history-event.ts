@@ -165,7 +165,11 @@ export interface FinalReadEvent extends EventBase {
 export interface FaultEvent extends EventBase {
   kind: 'fault';
   name: string;
-  phase: 'start' | 'stop';
+  /**
+   * `start`: its start begins; `in-effect`: its start finished (the fault holds); `healing`: its heal
+   * begins; `stop`: its heal finished. Older histories hold only `start` and `stop`.
+   */
+  phase: 'start' | 'in-effect' | 'healing' | 'stop';
   /** What the fault does (chaos/fault.ts FaultTrait), so checkers never match faults by name. */
   traits?: readonly string[];
   detail?: string;

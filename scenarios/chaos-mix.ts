@@ -9,9 +9,11 @@ export default defineScenario({
   name: 'chaos-mix',
   proves:
     'a random sequence of faults from the whole catalogue (network, process, broker, resource alarms), ' +
-    'drawn from --seed so a failure can be replayed, loses no accepted order',
+    'drawn from --seed so a failure can be replayed, loses no accepted order (with --cluster, cluster faults too: ' +
+    'node kills and stops, partitions, leader kills)',
   defaults: { rate: 100, duration: 60 },
-  faults: ({ seed, duration }) => chaosMixSchedule(seededRandom((seed ^ SCHEDULE_SALT) >>> 0), { durationSeconds: duration }),
+  faults: ({ seed, duration, cluster }) =>
+    chaosMixSchedule(seededRandom((seed ^ SCHEDULE_SALT) >>> 0), { durationSeconds: duration, cluster: cluster !== undefined }),
   checks: [],
   catches: [],
   drainTimeout: 60,

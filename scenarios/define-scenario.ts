@@ -37,6 +37,8 @@ export interface ScenarioOptions {
   clientRetries?: number;
   /** Seconds of load after the last fault healed (default 10): recovery must happen under load. */
   afterHeal?: number;
+  /** Nodes of the broker cluster the run owns (`--cluster 3`); absent: a single broker. */
+  cluster?: number;
 }
 
 /**
@@ -63,6 +65,11 @@ export interface ScenarioDefinition {
    * instanceProcessingMs, prefetch, ...), as data the target interprets (`Target.resolveSettings`).
    */
   settings?: Readonly<Record<string, unknown>>;
+  /**
+   * The cluster size the scenario needs (its faults are cluster faults): the run starts one even
+   * without `--cluster`, and refuses a smaller one.
+   */
+  cluster?: number;
   /** Seconds the drain phase may wait for every accepted order to be accounted for. */
   drainTimeout?: number;
   /** The system must accept >= 95% of the target rate again within this many seconds of each heal (default 20). */

@@ -5,6 +5,10 @@ import chaosMix from './chaos-mix.ts';
 import connectionCut from './connection-cut.ts';
 import consumerCrash from './consumer-crash.ts';
 import latency from './latency.ts';
+import leaderKill from './leader-kill.ts';
+import nodeKill from './node-kill.ts';
+import partitionMinority from './partition-minority.ts';
+import rollingRestart from './rolling-restart.ts';
 import memoryAlarm from './memory-alarm.ts';
 import type { ScenarioDefinition } from './define-scenario.ts';
 import prefetchFairness from './prefetch-fairness.ts';
@@ -24,4 +28,9 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   prefetchFairness,
   dlx,
   redeliveryStorm,
+  // Cluster scenarios: each starts a three-node cluster (root and network namespaces needed).
+  nodeKill,
+  partitionMinority,
+  leaderKill,
+  rollingRestart,
 ];

@@ -16,7 +16,11 @@ for ns in "$@"; do
   esac
 done
 while read -r _; do :; done
-# A namespace's veth end goes with it, and its peer with that; the bridge is ours alone.
+# The root-side veth ends first (rch<id>v<n> beside bridge rch<id>b): deleting one removes its peer
+# at once, while a namespace and its veth last until the kernel has reaped every process that was in it.
+prefix=${bridge%b}
+n=0
+for ns in "$@"; do n=$((n + 1)); ip link delete "${prefix}v$n" 2>/dev/null; done
 for ns in "$@"; do ip netns delete "$ns" 2>/dev/null; done
 ip link delete "$bridge" 2>/dev/null
 exit 0

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 const LIFELINE_SCRIPT = fileURLToPath(new URL('./network-lifeline.sh', import.meta.url));
 /** Every name this module gives starts so (the lifeline refuses to delete anything else). */
-const NAME_PREFIX = 'rch';
+export const NAME_PREFIX = 'rch';
 /** The hosts' addresses in their /24: .1 is the bridge (the harness's side), hosts from .11. */
 const BRIDGE_HOST = 1;
 const FIRST_HOST = 11;
@@ -80,7 +80,7 @@ export class StartedPrivateNetwork {
       await ip('addr', 'add', `${network.gateway}/24`, 'dev', bridge);
       await ip('link', 'set', bridge, 'up');
       for (const [i, host] of hosts.entries()) {
-        const outside = `${NAME_PREFIX}${id}v${i + 1}`;
+        const outside = vethName(bridge, i);
         const inside = `${NAME_PREFIX}${id}p${i + 1}`;
         await ip('netns', 'add', host.ns);
         await ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside, 'netns', host.ns);
@@ -141,11 +141,14 @@ export class StartedPrivateNetwork {
     for (const p of [...this.#partitions]) await p.heal();
   }
 
-  /** Removes the namespaces and the bridge (their veths go with them). Safe to call more than once. */
+  /** Removes the veths, the namespaces and the bridge. Safe to call more than once. */
   async dispose(): Promise<void> {
     if (this.#disposed) return this.#lifelineGone;
     this.#disposed = true;
     this.#partitions.clear();
+    // The root-side veth ends first: deleting one deletes its peer at once, whereas a namespace
+    // (and the veth in it) only goes once the kernel has reaped the last process that was in it.
+    for (const [i] of this.hosts.entries()) await ip('link', 'delete', vethName(this.bridge, i)).catch(() => {});
     for (const host of this.hosts) await ip('netns', 'delete', host.ns).catch(() => {});
     await ip('link', 'delete', this.bridge).catch(() => {});
     this.#lifeline.stdin?.end();
@@ -155,6 +158,11 @@ export class StartedPrivateNetwork {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/** The root-side end of host `index`'s veth: `rch<id>v<n>` beside bridge `rch<id>b` (network-lifeline.sh derives it the same way). */
+function vethName(bridge: string, index: number): string {
+  return `${bridge.slice(0, -1)}v${index + 1}`;
 }
 
 /** Throws NetworkUnavailableError saying why when this process cannot make namespaces. */

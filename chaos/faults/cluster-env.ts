@@ -13,10 +13,14 @@ export function clusterOf(env: FaultEnv, fault: string): ClusterControl {
   return env.cluster;
 }
 
-/** A running node, by name or by the run's seeded choice (same seed, same node). */
+/** Names the first node of the cluster: the one every client connects to first, where queues are declared. */
+export const FIRST_NODE = 'first';
+
+/** A running node, by name, `first`, or by the run's seeded choice (same seed, same node). */
 export function pickNode(env: FaultEnv, fault: string, name?: string): ClusterNodeControl {
   const cluster = clusterOf(env, fault);
-  const candidates = cluster.nodes.filter((n) => n.running && (name === undefined || n.name === name));
+  const wanted = name === FIRST_NODE ? cluster.nodes[0]?.name : name;
+  const candidates = cluster.nodes.filter((n) => n.running && (wanted === undefined || n.name === wanted));
   const node = candidates[Math.min(candidates.length - 1, Math.floor(env.random() * candidates.length))];
   if (!node) throw new Error(`${fault}: no running cluster node${name ? ` named ${name}` : ''} to act on`);
   return node;

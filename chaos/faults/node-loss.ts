@@ -11,7 +11,10 @@ export function nodeLoss(spec: { how: 'kill' | 'stop'; node?: string }): Fault {
   let victim: ClusterNodeControl | undefined;
   return {
     name,
-    traits: spec.how === 'kill' ? ['crashes-broker', 'cuts-connections'] : ['stops-broker', 'cuts-connections'],
+    traits:
+      spec.how === 'kill'
+        ? ['crashes-broker', 'cuts-connections', 'loses-one-node']
+        : ['stops-broker', 'cuts-connections', 'loses-one-node'],
     description:
       spec.how === 'kill'
         ? 'SIGKILL one cluster node (the others keep a quorum), then start it again on its data and wait until it rejoins'

@@ -332,7 +332,7 @@ function brokerCrashIndex(events: readonly HistoryEvent[], topology: DeclaredTop
   for (const e of historyIndex(events).ofKind('fault')) {
     if (e.phase === 'start') {
       if (crashesBroker(e)) windows.push({ name: e.name, from: e.t, to: Infinity });
-    } else {
+    } else if (e.phase === 'stop') {
       const open = windows.find((w) => w.name === e.name && w.to === Infinity);
       if (open) open.to = e.t;
     }

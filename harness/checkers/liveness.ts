@@ -136,7 +136,7 @@ function faultWindows(faults: FaultEvent[], name: string, events: readonly Histo
   for (const f of faults) {
     if (f.name !== name) continue;
     if (f.phase === 'start') open = f.t;
-    else if (open !== null) {
+    else if (f.phase === 'stop' && open !== null) {
       windows.push({ start: open, end: f.t });
       open = null;
     }

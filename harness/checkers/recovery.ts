@@ -41,7 +41,7 @@ export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
   const windows: FaultWindow[] = [];
   for (const f of historyIndex(events).ofKind('fault') as readonly FaultEvent[]) {
     if (f.phase === 'start') windows.push({ name: f.name, start: f.t });
-    else {
+    else if (f.phase === 'stop') {
       const open = windows.find((w) => w.name === f.name && w.healed === undefined);
       if (open) open.healed = f.t;
     }

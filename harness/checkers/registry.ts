@@ -1,6 +1,7 @@
+import { availabilityChecker, type AvailabilityOptions } from './availability.ts';
 import type { CheckSpec, ScenarioDeadLetterOptions } from '../../scenarios/define-scenario.ts';
 import { acknowledgementsChecker, type AcknowledgementsOptions } from './acknowledgements.ts';
-import type { Checker } from './checker.ts';
+import type { CheckResult, Checker } from './checker.ts';
 import { deadLetterRoutingChecker } from './dead-letter-routing.ts';
 import { effectsChecker } from './effects.ts';
 import { livenessChecker, type LivenessOptions } from './liveness.ts';
@@ -20,11 +21,18 @@ export const CHECKERS = {
   'dead-letter-routing': (options?: ScenarioDeadLetterOptions) => deadLetterRoutingFor(options),
   effects: () => effectsChecker(),
   set: () => setChecker(),
+  availability: (options?: AvailabilityOptions) =>
+    options ? availabilityChecker(options) : { name: 'availability', check: () => needsRate('availability') },
 } satisfies Record<string, (options?: never) => Checker>;
 
 export type CheckName = keyof typeof CHECKERS;
 
 export const CHECK_NAMES = Object.keys(CHECKERS) as CheckName[];
+
+/** A check judged against the target rate cannot run without it. */
+function needsRate(name: string): CheckResult {
+  return { valid: 'unknown', summary: `${name} needs the run's target rate: give it as { name: '${name}', options: { targetRate } }` };
+}
 
 /** Scenario files and targets name their checks; this is where the names become code. */
 export function checkerFor(spec: CheckSpec | string): Checker {

@@ -1,4 +1,5 @@
 import { killAllChildrenNow } from '../env/child-registry.ts';
+import { assertNetnsAvailable, NetworkUnavailableError } from '../../chaos/cluster/private-network.ts';
 import { findRabbitMq, RabbitMqNotFoundError } from '../env/rabbitmq-binary.ts';
 
 /**
@@ -67,6 +68,18 @@ export function rabbitMqAvailable(): boolean {
   } catch (err) {
     if (!(err instanceof RabbitMqNotFoundError)) throw err;
     process.stderr.write(`${err.message}\n`);
+    return false;
+  }
+}
+
+/** Whether a cluster can be built here (root, `ip netns`); says why not on stderr. Single-broker scenarios do not ask. */
+export async function clusterNetworkAvailable(scenario: string): Promise<boolean> {
+  try {
+    await assertNetnsAvailable();
+    return true;
+  } catch (err) {
+    if (!(err instanceof NetworkUnavailableError)) throw err;
+    process.stderr.write(`${scenario} runs on a cluster, which cannot be built here: ${err.message}\n`);
     return false;
   }
 }

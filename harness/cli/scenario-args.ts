@@ -23,6 +23,8 @@ options:
   `the load also goes on until the system is back to full rate
   --client-retries N  retries of an order answered 5xx or not at all (same id, backoff), ` +
   `0 to 20 (default: ${DEFAULT_CLIENT_RETRIES}; 0: off)
+  --cluster N         run on a cluster of N RabbitMQ nodes (3 to 5; needs root and network namespaces) instead of one broker; ` +
+  `the cluster scenarios (node-kill, partition-minority, leader-kill, rolling-restart) use 3 without it, and chaos-mix adds cluster faults
   --keep              leave the system, broker and Prometheus running after the verdict, until Ctrl-C
   --check-dashboards  also run every Grafana dashboard query against the run's Prometheus (fails on errors or empty panels)
   --list              list scenarios and the target's flaws
@@ -67,6 +69,14 @@ export const CLIENT_RETRIES_OPTION: NumericOption = {
   whyMax: 'the backoff doubles each time and every order gives up 30 s after its first attempt anyway',
 };
 
+export const CLUSTER_OPTION: NumericOption = {
+  flag: '--cluster',
+  min: 3,
+  max: 5,
+  integer: true,
+  whyMax: 'each node is a full RabbitMQ (~150 MiB, a share of 2 cores); pause_minority needs an odd count of at least 3 to keep a majority',
+};
+
 export const AFTER_HEAL_OPTION: NumericOption = {
   flag: '--after-heal',
   min: 0,
@@ -96,6 +106,8 @@ export type CliCommand =
       drainTimeout?: number;
       clientRetries?: number;
       afterHeal?: number;
+      /** Cluster size: `--cluster`, or the scenario's own need. */
+      cluster?: number;
     };
 
 export function parseScenarioArgs(argv: readonly string[], scenarios: readonly ScenarioDefinition[]): CliCommand {
@@ -114,6 +126,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
         'drain-timeout': { type: 'string' },
         'client-retries': { type: 'string' },
         'after-heal': { type: 'string' },
+        cluster: { type: 'string' },
         keep: { type: 'boolean' },
         'check-dashboards': { type: 'boolean' },
         list: { type: 'boolean' },
@@ -147,6 +160,10 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
     .flatMap((f) => f.split(','))
     .map((f) => f.trim())
     .filter(Boolean);
+  const asked = values.cluster === undefined ? undefined : parseNumericOption(CLUSTER_OPTION, values.cluster);
+  if (asked !== undefined && scenario.cluster !== undefined && asked < scenario.cluster)
+    throw new UsageError(`${scenario.name} needs a cluster of at least ${scenario.cluster} nodes; drop --cluster ${asked} or raise it`);
+  const cluster = asked ?? scenario.cluster;
   const drainTimeout =
     values['drain-timeout'] === undefined ? undefined : parseNumericOption(DRAIN_TIMEOUT_OPTION, values['drain-timeout']);
   return {
@@ -164,6 +181,7 @@ export function parseScenarioArgs(argv: readonly string[], scenarios: readonly S
       ? { clientRetries: parseNumericOption(CLIENT_RETRIES_OPTION, values['client-retries']) }
       : {}),
     ...(values['after-heal'] !== undefined ? { afterHeal: parseNumericOption(AFTER_HEAL_OPTION, values['after-heal']) } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { ensureRunsRootWritable, RunsDirUnwritableError } from '../runner/run-di
 import { runScenario } from '../runner/run-scenario.ts';
 import type { RunResults } from '../runner/run-results.ts';
 import { StatusLine } from '../runner/status-line.ts';
-import { interruptOnSignals, rabbitMqAvailable, runMain } from './process-guards.ts';
+import { clusterNetworkAvailable, interruptOnSignals, rabbitMqAvailable, runMain } from './process-guards.ts';
 import { checkFlaws, parseScenarioArgs, USAGE, UsageError } from './scenario-args.ts';
 
 /** `npm run scenario <name> [-- options]`: runs one scenario and exits 0 valid, 1 invalid, 2 unknown / could not run. */
@@ -38,6 +38,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!rabbitMqAvailable()) return 2;
+  // A cluster lives in network namespaces: without root or `ip netns` it cannot be built, and saying so beats a half-started run.
+  if (command.kind === 'run' && command.cluster !== undefined && !(await clusterNetworkAvailable(command.scenario.name))) return 2;
   const runsRoot = process.env.HARNESS_RUNS_DIR ?? join(REPO_ROOT, 'runs');
   // Before anything starts: a run that cannot store its histories cannot be judged.
   ensureRunsRootWritable(runsRoot);
@@ -46,8 +48,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const interrupt = interruptOnSignals((m) => status.log(m), 'healing faults and stopping everything this run started');
   reapOrphansAndSay(runsRoot, (m) => status.log(m));
   if (command.kind === 'all') {
+    // Without root or `ip netns` the cluster scenarios cannot run here: the rest of the catalogue still can, and says what it left out.
+    const clusterScenarios = SCENARIOS.filter((s) => s.cluster !== undefined);
+    const canCluster = clusterScenarios.length === 0 || (await clusterNetworkAvailable(clusterScenarios.map((s) => s.name).join(', ')));
+    if (!canCluster) status.log(`catalogue: leaving out ${clusterScenarios.map((s) => s.name).join(', ')} (no cluster here)`);
     const catalogue = await runCatalogue({
-      scenarios: SCENARIOS,
+      scenarios: canCluster ? SCENARIOS : SCENARIOS.filter((s) => s.cluster === undefined),
       target,
       runsRoot,
       seed: command.seed,
@@ -74,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
       flaws: command.flaws,
       ...(command.clientRetries !== undefined ? { clientRetries: command.clientRetries } : {}),
       ...(command.afterHeal !== undefined ? { afterHeal: command.afterHeal } : {}),
+      ...(command.cluster !== undefined ? { cluster: command.cluster } : {}),
     },
     runsRoot,
     keep: command.keep,
@@ -120,7 +127,10 @@ function timeToVerdict(results: RunResults): string {
       ? `setup ${p.seconds} (${setupSteps.map((s) => `${s.name} ${s.seconds}`).join(', ')})`
       : `${p.name} ${p.seconds}`,
   );
-  return `time to verdict ${total.toFixed(1)} s: startup ${startup.toFixed(1)}, ${parts.join(', ')}, teardown ${teardown} (broker and proxy start side by side)`;
+  const how = results.cluster
+    ? `the cluster formed in ${results.cluster.formationSeconds} s, then the proxies started`
+    : 'broker and proxy start side by side';
+  return `time to verdict ${total.toFixed(1)} s: startup ${startup.toFixed(1)}, ${parts.join(', ')}, teardown ${teardown} (${how})`;
 }
 
 function ms(value: number | null): string {

@@ -9,6 +9,8 @@ export interface QueueState {
   ready: number;
   unacked: number;
   consumers: number;
+  /** A quorum queue's leader (node name) as the answering node sees it; absent for classic queues. */
+  leader?: string;
 }
 
 export interface ChannelState {
@@ -21,23 +23,40 @@ export interface ChannelState {
 
 const REQUEST_TIMEOUT_MS = 5_000;
 
+/**
+ * One broker's management API, or a cluster's: with several URLs (one per node) a read goes to the
+ * node that answered last and moves on to the next when it does not answer, so the run keeps its
+ * view while a node is killed or paused.
+ */
 export class BrokerInspector {
-  readonly #baseUrl: string;
+  readonly #baseUrls: readonly string[];
   readonly #auth: string;
+  #current = 0;
 
-  constructor(managementUrl: string, user: string, password: string) {
-    this.#baseUrl = managementUrl.replace(/\/+$/, '');
+  constructor(managementUrl: string | readonly string[], user: string, password: string) {
+    const urls = typeof managementUrl === 'string' ? [managementUrl] : managementUrl;
+    if (urls.length === 0) throw new Error('BrokerInspector: expected at least one management URL');
+    this.#baseUrls = urls.map((u) => u.replace(/\/+$/, ''));
     this.#auth = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   }
 
   async queues(): Promise<QueueState[]> {
-    const rows = await this.#get<Record<string, unknown>[]>('/api/queues?columns=name,messages_ready,messages_unacknowledged,consumers');
+    const rows = await this.#get<Record<string, unknown>[]>(
+      '/api/queues?columns=name,messages_ready,messages_unacknowledged,consumers,leader',
+    );
     return rows.map((q) => ({
       name: String(q.name),
       ready: num(q.messages_ready),
       unacked: num(q.messages_unacknowledged),
       consumers: num(q.consumers),
+      ...(typeof q.leader === 'string' ? { leader: q.leader } : {}),
     }));
+  }
+
+  /** The nodes the answering node sees running (one name on a single broker). */
+  async runningNodes(): Promise<string[]> {
+    const rows = await this.#get<Record<string, unknown>[]>('/api/nodes?columns=name,running');
+    return rows.filter((n) => n.running === true).map((n) => String(n.name));
   }
 
   /** Channels, named by their connection's client-provided name (e.g. `payments-2 consume`). */
@@ -69,12 +88,23 @@ export class BrokerInspector {
   }
 
   async #get<T>(path: string): Promise<T> {
-    const response = await fetch(this.#baseUrl + path, {
-      headers: { authorization: this.#auth },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(`management API ${path}: HTTP ${response.status}`);
-    return (await response.json()) as T;
+    let lastError: unknown;
+    for (let k = 0; k < this.#baseUrls.length; k++) {
+      const index = (this.#current + k) % this.#baseUrls.length;
+      try {
+        const response = await fetch(this.#baseUrls[index] + path, {
+          headers: { authorization: this.#auth },
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        if (!response.ok) throw new Error(`management API ${path}: HTTP ${response.status}`);
+        const body = (await response.json()) as T;
+        this.#current = index;
+        return body;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
   }
 }
 

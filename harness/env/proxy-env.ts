@@ -29,6 +29,12 @@ export class ProxyEnvError extends Error {
 export interface ProxyEnvOptions {
   brokerHost: string;
   brokerPort: number;
+  /**
+   * The other nodes of a cluster (node 2, 3, ...): each gets its own pair of proxies
+   * (`amqp-producer-node2`, `amqp-consumer-node2`, ...), so a client failing over to another node
+   * still goes through a proxy and network faults still apply to it.
+   */
+  otherNodes?: readonly ProxyEndpoint[];
   /** Output of the embedded server (unused with a real Toxiproxy). */
   logFile: string;
   /** A real Toxiproxy's API; defaults to $TOXIPROXY_URL; unset = spawn the embedded one. */
@@ -112,6 +118,49 @@ class ToxiproxyProxyControl implements ProxyControl {
 }
 
 /**
+ * One side (producer or consumer) of every node: a fault on `producer` hits the publishing
+ * connections whichever node they reached, as it would on a single broker.
+ */
+class ProxyGroupControl implements ProxyControl {
+  readonly #members: readonly ProxyControl[];
+
+  constructor(members: readonly ProxyControl[]) {
+    this.#members = members;
+  }
+
+  get name(): string {
+    return this.#members[0]!.name;
+  }
+
+  async addToxic(spec: ToxicSpec): Promise<string> {
+    const [name] = await Promise.all(this.#members.map((m) => m.addToxic(spec)));
+    return name!;
+  }
+
+  async removeToxic(name: string): Promise<void> {
+    await Promise.all(this.#members.map((m) => m.removeToxic(name)));
+  }
+
+  async disable(): Promise<void> {
+    await Promise.all(this.#members.map((m) => m.disable()));
+  }
+
+  async enable(): Promise<void> {
+    await Promise.all(this.#members.map((m) => m.enable()));
+  }
+
+  async reset(): Promise<void> {
+    await Promise.all(this.#members.map((m) => m.reset()));
+  }
+}
+
+/** A node's two proxies' listen addresses. */
+export interface NodeProxyEndpoints {
+  producer: ProxyEndpoint;
+  consumer: ProxyEndpoint;
+}
+
+/**
  * The network between the system and the broker: two Toxiproxy proxies in front of the broker,
  * `amqp-producer` for every publishing connection and `amqp-consumer` for every consuming one, so a
  * fault can hit one side alone. By default the embedded Toxiproxy-compatible server runs as its own
@@ -120,41 +169,53 @@ class ToxiproxyProxyControl implements ProxyControl {
 export class StartedProxyEnv implements AsyncDisposable {
   /** The Toxiproxy API, e.g. http://127.0.0.1:41234. */
   readonly url: string;
+  /** Node 1's proxies (the only node of a single broker). */
   readonly producer: ProxyEndpoint;
   readonly consumer: ProxyEndpoint;
-  /** What faults get as `env.proxies`. */
+  /** Every node's proxies, in node order (one entry on a single broker). */
+  readonly nodes: readonly NodeProxyEndpoints[];
+  /** What faults get as `env.proxies`: each side across every node. */
   readonly proxies: ProxyControls;
   readonly #created: Proxy[];
   readonly #server: EmbeddedServer | null;
   #stopped: Promise<void> | null = null;
 
-  private constructor(url: string, created: [Proxy, Proxy], server: EmbeddedServer | null) {
+  private constructor(url: string, pairs: readonly (readonly [Proxy, Proxy])[], server: EmbeddedServer | null) {
     this.url = url;
-    this.#created = created;
+    this.#created = pairs.flat();
     this.#server = server;
-    const [producer, consumer] = created;
-    this.producer = endpointOf(producer);
-    this.consumer = endpointOf(consumer);
-    this.proxies = { producer: new ToxiproxyProxyControl(producer), consumer: new ToxiproxyProxyControl(consumer) };
+    this.nodes = pairs.map(([producer, consumer]) => ({ producer: endpointOf(producer), consumer: endpointOf(consumer) }));
+    this.producer = this.nodes[0]!.producer;
+    this.consumer = this.nodes[0]!.consumer;
+    const side = (k: 0 | 1) => {
+      const controls = pairs.map((pair) => new ToxiproxyProxyControl(pair[k]));
+      return controls.length === 1 ? controls[0]! : new ProxyGroupControl(controls);
+    };
+    this.proxies = { producer: side(0), consumer: side(1) };
   }
 
   static async start(options: ProxyEnvOptions): Promise<StartedProxyEnv> {
     const external = options.toxiproxyUrl ?? process.env[TOXIPROXY_URL_ENV];
     const server = external ? null : await EmbeddedServer.spawn(options.logFile);
     const url = external ?? server!.url;
+    const created: Proxy[] = [];
     try {
       const client = new Toxiproxy(url.replace(/\/+$/, ''));
-      const upstream = `${options.brokerHost}:${options.brokerPort}`;
-      const producer = await createProxy(client, url, PROXY_NAMES.producer, upstream);
-      let consumer: Proxy;
-      try {
-        consumer = await createProxy(client, url, PROXY_NAMES.consumer, upstream);
-      } catch (err) {
-        await producer.remove().catch(() => {});
-        throw err;
+      const upstreams = [{ host: options.brokerHost, port: options.brokerPort }, ...(options.otherNodes ?? [])];
+      const pairs: [Proxy, Proxy][] = [];
+      for (const [i, node] of upstreams.entries()) {
+        const suffix = i === 0 ? '' : `-node${i + 1}`;
+        const upstream = `${node.host}:${node.port}`;
+        const producer = await createProxy(client, url, PROXY_NAMES.producer + suffix, upstream);
+        created.push(producer);
+        const consumer = await createProxy(client, url, PROXY_NAMES.consumer + suffix, upstream);
+        created.push(consumer);
+        pairs.push([producer, consumer]);
       }
-      return new StartedProxyEnv(url, [producer, consumer], server);
+      return new StartedProxyEnv(url, pairs, server);
     } catch (err) {
+      // A real Toxiproxy outlives us: remove what we created there.
+      await Promise.all(created.map((proxy) => proxy.remove().catch(() => {})));
       await server?.stop();
       throw err;
     }
@@ -165,9 +226,20 @@ export class StartedProxyEnv implements AsyncDisposable {
     return this.#server?.pid;
   }
 
-  /** AMQP URLs for the target: publishing through `amqp-producer`, consuming through `amqp-consumer`. */
-  endpoints(amqpUrl: (host: string, port: number) => string): Pick<TargetEndpoints, 'publishUrl' | 'consumeUrl'> {
-    return { publishUrl: amqpUrl(this.producer.host, this.producer.port), consumeUrl: amqpUrl(this.consumer.host, this.consumer.port) };
+  /**
+   * AMQP URLs for the target: publishing through `amqp-producer`, consuming through `amqp-consumer`;
+   * with a cluster also every node's, in node order (the nodes share their credentials).
+   */
+  endpoints(
+    amqpUrl: (host: string, port: number) => string,
+  ): Pick<TargetEndpoints, 'publishUrl' | 'consumeUrl' | 'publishUrls' | 'consumeUrls'> {
+    const publishUrls = this.nodes.map((n) => amqpUrl(n.producer.host, n.producer.port));
+    const consumeUrls = this.nodes.map((n) => amqpUrl(n.consumer.host, n.consumer.port));
+    return {
+      publishUrl: publishUrls[0]!,
+      consumeUrl: consumeUrls[0]!,
+      ...(this.nodes.length > 1 ? { publishUrls, consumeUrls } : {}),
+    };
   }
 
   /**
@@ -178,7 +250,7 @@ export class StartedProxyEnv implements AsyncDisposable {
     await Promise.all([this.proxies.producer.reset(), this.proxies.consumer.reset()]);
   }
 
-  /** Embedded: stops the server process by PID (SIGTERM, then SIGKILL). Real Toxiproxy: deletes our two proxies. */
+  /** Embedded: stops the server process by PID (SIGTERM, then SIGKILL). Real Toxiproxy: deletes our proxies. */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       if (this.#server) await this.#server.stop();

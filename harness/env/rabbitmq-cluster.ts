@@ -37,11 +37,18 @@ export class StartedRabbitCluster {
   readonly nodes: readonly StartedRabbitNode[];
   /** From the first node's spawn to every node running in one cluster. */
   readonly formationSeconds: number;
+  readonly partitionHandling: NonNullable<ClusterTerms['partitionHandling']>;
 
-  private constructor(network: StartedPrivateNetwork, nodes: StartedRabbitNode[], formationSeconds: number) {
+  private constructor(
+    network: StartedPrivateNetwork,
+    nodes: StartedRabbitNode[],
+    formationSeconds: number,
+    partitionHandling: NonNullable<ClusterTerms['partitionHandling']>,
+  ) {
     this.network = network;
     this.nodes = nodes;
     this.formationSeconds = formationSeconds;
+    this.partitionHandling = partitionHandling;
   }
 
   static async start(options: RabbitClusterOptions): Promise<StartedRabbitCluster> {
@@ -75,9 +82,9 @@ export class StartedRabbitCluster {
       const started = performance.now();
       await nodes[0]!.start();
       await Promise.all(nodes.slice(1).map((n) => n.start()));
-      const cluster = new StartedRabbitCluster(network, nodes, 0);
+      const cluster = new StartedRabbitCluster(network, nodes, 0, shared.partitionHandling);
       await cluster.waitUntilFormed(FORMATION_TIMEOUT_MS);
-      return new StartedRabbitCluster(network, nodes, Math.round((performance.now() - started) / 100) / 10);
+      return new StartedRabbitCluster(network, nodes, Math.round((performance.now() - started) / 100) / 10, shared.partitionHandling);
     } catch (err) {
       await Promise.all(nodes.map((n) => n.dispose()));
       await network.dispose();
@@ -126,6 +133,22 @@ export class StartedRabbitCluster {
     );
   }
 
+  /** Waits until every other running node that answers sees `name` as not running. */
+  async waitUntilSeenDown(name: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = new Map<string, string[]>();
+    while (Date.now() < deadline) {
+      last = await this.runningNodes();
+      const others = [...last].filter(([node]) => node !== name);
+      if (others.length > 0 && others.every(([, running]) => !running.includes(name))) return;
+      await sleep(FORMATION_POLL_MS);
+    }
+    throw new Error(
+      `no other node saw ${name} down within ${timeoutMs} ms: ` +
+        [...last].map(([node, running]) => `${node} sees ${running.join(', ') || 'nothing'}`).join('; '),
+    );
+  }
+
   /** The cluster as faults see it (chaos/fault.ts ClusterControl). */
   control(): ClusterControl {
     const nodes: ClusterNodeControl[] = this.nodes.map((node) => ({
@@ -154,7 +177,9 @@ export class StartedRabbitCluster {
           options,
         ),
       leaderOf: (queue) => this.leaderOf(queue),
-      waitUntilWhole: () => this.waitUntilFormed(FORMATION_TIMEOUT_MS),
+      leaders: () => this.leaders(),
+      waitUntilWhole: (timeoutMs = FORMATION_TIMEOUT_MS) => this.waitUntilFormed(timeoutMs),
+      waitUntilSeenDown: (name) => this.waitUntilSeenDown(name, FORMATION_TIMEOUT_MS),
     };
   }
 
@@ -165,6 +190,15 @@ export class StartedRabbitCluster {
       if (row) return row.leader;
     }
     return undefined;
+  }
+
+  /** Every quorum queue's leader, as the first node that answers says (empty when none answers). */
+  async leaders(): Promise<Map<string, string>> {
+    for (const node of this.nodes.filter((n) => n.running)) {
+      const rows = await getJson<{ name: string; leader?: string }[]>(node, '/api/queues?columns=name,leader').catch(() => undefined);
+      if (rows) return new Map(rows.flatMap((r) => (typeof r.leader === 'string' ? [[r.name, r.leader] as const] : [])));
+    }
+    return new Map();
   }
 
   async dispose(): Promise<void> {

@@ -11,7 +11,7 @@ import { SCRAPE_JOBS } from './run-targets.ts';
  * finds it without a Grafana.
  *
  * A few panels read a source a run may not have (OPTIONAL_SOURCES: k6, which a scenario does not
- * run; Toxiproxy's byte counters, when no proxy is scraped). A query that reads only such a
+ * run; Toxiproxy's byte counters, when no proxy is scraped; Raft figures, which only quorum queues have). A query that reads only such a
  * source's metrics is evaluated when the source reports to the Prometheus at hand, and skipped,
  * with the reason, when it does not; a query may not mix such a source with anything else.
  */
@@ -61,6 +61,13 @@ export const OPTIONAL_SOURCES: readonly OptionalSource[] = [
     presence: 'count({__name__=~"k6_.+", origin=~"$origin"})',
     absentBecause:
       'no k6 series in this Prometheus: k6 pushes them through its experimental-prometheus-rw output, and a scenario loads with the harness generator, not k6',
+  },
+  {
+    name: 'raft',
+    metricPrefix: 'rabbitmq_raft_',
+    presence: 'count({__name__=~"rabbitmq_raft_.+", origin=~"$origin", scenario=~"$scenario", run=~"$run"})',
+    absentBecause:
+      'no Raft series in this Prometheus: only quorum queues have them, and the reference declares those on a cluster (--cluster 3)',
   },
   {
     name: 'toxiproxy',

@@ -28,11 +28,12 @@ export interface SystemMetricsEndpoints {
   processes: readonly { instance: string; ready: { metricsPort?: number } | null }[];
 }
 
-export function brokerScrapeTargets(broker: BrokerMetricsEndpoint): ScrapeTargetGroup[] {
-  const target = `${broker.host}:${broker.prometheusPort}`;
+/** Every node of the broker (one, or each node of a cluster: the dashboards tell them apart by `instance`). */
+export function brokerScrapeTargets(...nodes: BrokerMetricsEndpoint[]): ScrapeTargetGroup[] {
+  const targets = nodes.map((node) => `${node.host}:${node.prometheusPort}`);
   return [
-    { job: SCRAPE_JOBS.broker, targets: [target] },
-    { job: SCRAPE_JOBS.brokerPerObject, targets: [target], metricsPath: RABBITMQ_PER_OBJECT_PATH },
+    { job: SCRAPE_JOBS.broker, targets },
+    { job: SCRAPE_JOBS.brokerPerObject, targets, metricsPath: RABBITMQ_PER_OBJECT_PATH },
   ];
 }
 

@@ -76,6 +76,15 @@ function headline(results: RunResults, t0: number): string {
     ['flaws', esc(o.flaws.length ? o.flaws.join(', ') : 'none (the system as it should be)')],
     ['options', esc(`rate ${o.rate}/s, duration ${o.duration} s, seed ${o.seed}` + optionalOptions(results))],
     [
+      'broker',
+      results.cluster
+        ? esc(
+            `a cluster of ${results.cluster.nodes.length} nodes (${results.cluster.nodes.join(', ')}), ` +
+              `${results.cluster.partitionHandling}, formed in ${results.cluster.formationSeconds} s`,
+          )
+        : 'one private node',
+    ],
+    [
       'load',
       load
         ? esc(
@@ -127,6 +136,7 @@ export function reproduceCommand(results: RunResults): string {
   for (const flaw of o.flaws) args.push(`--flaw ${shellWord(flaw)}`);
   if (o.clientRetries !== undefined) args.push(`--client-retries ${o.clientRetries}`);
   if (o.afterHeal !== undefined) args.push(`--after-heal ${o.afterHeal}`);
+  if (o.cluster !== undefined) args.push(`--cluster ${o.cluster}`);
   return `npm run scenario ${shellWord(results.scenario)} -- ${args.join(' ')}`;
 }
 

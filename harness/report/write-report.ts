@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import type { HistoryEvent } from '../../instrument/history-event.ts';
 import { parseStored, storedRunSchema } from '../checkers/run-record-schema.ts';
 import { readRunHistory } from '../history/read-history.ts';
-import { BROKER_TIMELINE_FILE, type BrokerSample } from '../runner/broker-sampler.ts';
+import { BROKER_TIMELINE_FILE, readBrokerSamples } from '../runner/broker-sampler.ts';
 import type { RunResults } from '../runner/run-results.ts';
 import { renderRunReport } from './run-report.ts';
 
@@ -40,22 +40,6 @@ function readResults(runDir: string): RunResults {
   const file = join(runDir, 'results.json');
   if (!existsSync(file)) throw new NotARunDirError(runDir);
   return parseStored(storedRunSchema, JSON.parse(readFileSync(file, 'utf8')), file) as unknown as RunResults;
-}
-
-/** The broker timeline; a torn last line (the harness was killed mid-write) is skipped. */
-export function readBrokerSamples(runDir: string): BrokerSample[] {
-  const file = join(runDir, BROKER_TIMELINE_FILE);
-  if (!existsSync(file)) return [];
-  const samples: BrokerSample[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      samples.push(JSON.parse(line) as BrokerSample);
-    } catch {
-      // torn line
-    }
-  }
-  return samples;
 }
 
 /** What a reader may want next to the report: results, histories, logs, the broker's own log. Secrets (endpoints.json) stay out. */

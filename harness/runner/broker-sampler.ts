@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrokerInspector, ChannelState, QueueState } from '../env/broker-inspector.ts';
 
 /** One read of the broker while the run goes on: a line of broker-timeline.jsonl, drawn in the report's timelines. */
@@ -10,6 +11,8 @@ export interface BrokerSample {
   queues?: QueueState[];
   /** Connections with at least one consumer on them, by the name each client gave its connection. */
   consumerConnections?: string[];
+  /** A cluster's nodes the answering node sees running (cluster runs only): a leader on a node not among them is no leader. */
+  runningNodes?: string[];
 }
 
 export const BROKER_TIMELINE_FILE = 'broker-timeline.jsonl';
@@ -27,6 +30,8 @@ export function startBrokerSampler(
   timelineFile: string,
   /** Where channels with consumers go, for the prefetch-fairness check. */
   channelSamples: ChannelState[],
+  /** Also record the running nodes (quorum leaders are judged against them). */
+  cluster = false,
 ): { stop(): void } {
   const fd = openSync(timelineFile, 'a');
   let open = true;
@@ -39,11 +44,17 @@ export function startBrokerSampler(
     const t = Date.now();
     if (!isRunning()) return write({ t, reachable: false });
     sampling = true;
-    Promise.all([inspector.queues(), inspector.channels()])
-      .then(([queues, channels]) => {
+    Promise.all([inspector.queues(), inspector.channels(), cluster ? inspector.runningNodes() : undefined])
+      .then(([queues, channels, runningNodes]) => {
         const consuming = channels.filter((c) => c.consumerCount > 0);
         channelSamples.push(...consuming);
-        write({ t, reachable: true, queues, consumerConnections: [...new Set(consuming.map((c) => c.connectionName))].sort() });
+        write({
+          t,
+          reachable: true,
+          queues,
+          consumerConnections: [...new Set(consuming.map((c) => c.connectionName))].sort(),
+          ...(runningNodes ? { runningNodes: runningNodes.sort() } : {}),
+        });
       })
       .catch(() => write({ t, reachable: false }))
       .finally(() => (sampling = false));
@@ -55,4 +66,20 @@ export function startBrokerSampler(
       open = false;
     },
   };
+}
+
+/** A run's broker timeline as stored (a torn last line is skipped); empty when the run kept none. */
+export function readBrokerSamples(runDir: string): BrokerSample[] {
+  const file = join(runDir, BROKER_TIMELINE_FILE);
+  if (!existsSync(file)) return [];
+  const samples: BrokerSample[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      samples.push(JSON.parse(line) as BrokerSample);
+    } catch {
+      // torn line
+    }
+  }
+  return samples;
 }

@@ -110,6 +110,7 @@ export class FaultSchedule {
     const starting = item.fault.start(this.#env).then(
       () => {
         record.inEffectAt = this.#seconds();
+        this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'in-effect', traits: item.fault.traits });
       },
       (err: Error) => {
         record.startError = err.message;
@@ -139,6 +140,7 @@ export class FaultSchedule {
   async #healNow(item: ScheduledFault): Promise<void> {
     await this.#starting.get(item);
     const record = this.#applied.get(item)!;
+    this.#history.append({ kind: 'fault', name: item.fault.name, phase: 'healing', traits: item.fault.traits });
     try {
       await item.fault.stop(this.#env);
     } catch (err) {

@@ -13,6 +13,8 @@ import { malformedHistoryCheck, readRunHistory } from '../history/read-history.t
 import type { StartedTarget, Target, TargetEffects } from '../target/target.ts';
 import type { ClientLoadSummary } from './client-load.ts';
 import { faultCheck } from './fault-check.ts';
+import { readBrokerSamples } from './broker-sampler.ts';
+import { quorumLeadersCheck } from '../checkers/quorum-leaders.ts';
 import type { AppliedFault } from './fault-schedule.ts';
 
 /** Everything a verdict is made of: the same whether the run just ended or is judged again from disk. */
@@ -103,6 +105,8 @@ export async function judge(request: JudgeRequest): Promise<Verdict> {
     });
     timed?.('check:recovery', performance.now() - started);
   }
+  // A cluster run follows its quorum queues' leaders through the broker timeline it kept.
+  if (options.cluster !== undefined) checks['quorum-leaders'] = quorumLeadersCheck(readBrokerSamples(request.runDir));
   checks['load'] = loadCheck(request.load);
   const history = malformedHistoryCheck(request.malformedLines);
   if (history) checks['history'] = history;

@@ -80,7 +80,13 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
   const started = rig.started!;
   const processes = rig.processes!;
   const runDir = rig.request.runDir;
-  const inspector = new BrokerInspector(broker.managementUrl, broker.user, broker.password);
+  // A cluster is read through whichever node answers: the view must outlive any one node's death.
+  const brokerNodes = rig.cluster?.nodes ?? [broker];
+  const inspector = new BrokerInspector(
+    brokerNodes.map((n) => n.managementUrl),
+    broker.user,
+    broker.password,
+  );
   const tail = new HistoryTail(join(runDir, 'history'));
   const ledger = new DeliveryLedger(target.topology);
   // Every event read, kept for the checkers that replay the whole history (acks, prefetch, dead letters).
@@ -145,7 +151,13 @@ export async function runLoadPhase(request: LoadPhaseRequest, records: LoadPhase
   const metrics = rig.harnessMetrics;
   metrics?.trackLoad(() => load.stats());
   // The broker's own figures (queues, per-channel prefetch and unacked), sampled while the run goes on.
-  const sampler = startBrokerSampler(inspector, () => broker.running, join(runDir, BROKER_TIMELINE_FILE), channelSamples);
+  const sampler = startBrokerSampler(
+    inspector,
+    () => brokerNodes.some((n) => n.running),
+    join(runDir, BROKER_TIMELINE_FILE),
+    channelSamples,
+    rig.cluster !== null,
+  );
   const ticker = setInterval(() => {
     readHistory();
     maybeStopLoad();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { recordRunChildren } from '../env/child-registry.ts';
 import { PrometheusNotInstalledError, startPrometheus, type RunPrometheus } from '../env/prometheus-server.ts';
 import { StartedProxyEnv } from '../env/proxy-env.ts';
+import { StartedRabbitCluster } from '../env/rabbitmq-cluster.ts';
 import { BrokerStartError, PORT_CLASH_ATTEMPTS, StartedRabbitNode } from '../env/rabbitmq-node.ts';
 import { StartedHarnessMetrics } from '../metrics/harness-metrics.ts';
 import { brokerScrapeTargets, harnessScrapeTargets, proxyScrapeTargets } from '../metrics/run-targets.ts';
@@ -17,6 +18,8 @@ export interface RigRequest {
   flaws: readonly string[];
   /** The target's resolved settings (`Target.resolveSettings`). */
   settings: Readonly<Record<string, unknown>>;
+  /** A cluster of this many nodes instead of a single broker (harness/env/rabbitmq-cluster.ts; needs root and network namespaces). */
+  cluster?: number;
   /** Also start the harness's own /metrics and the run's Prometheus (a scenario run does; the benchmark does not). */
   metrics?: { scenario: string; faults: readonly string[]; rate: number };
   log: (message: string) => void;
@@ -31,7 +34,9 @@ export interface RigRequest {
  * `stop()` tears down whatever exists, in the right order, on every path out.
  */
 export class Rig {
+  /** The single broker, or node 1 of the cluster (what broker faults and the harness's own reads use). */
   broker: StartedRabbitNode | null = null;
+  cluster: StartedRabbitCluster | null = null;
   proxies: StartedProxyEnv | null = null;
   processes: StartedProcesses | null = null;
   started: StartedTarget | null = null;
@@ -53,8 +58,9 @@ export class Rig {
   /** Starts everything; on an error the caller still calls `stop()`, which stops what did start. */
   async start(onStep: (note: string) => void = () => {}): Promise<void> {
     const { runDir, target, throwIfAborted = () => {} } = this.request;
-    onStep('starting broker and proxy');
-    await this.#startBrokerAndProxy(runDir);
+    onStep(this.request.cluster ? `starting a ${this.request.cluster}-node cluster and its proxies` : 'starting broker and proxy');
+    if (this.request.cluster) await this.#startClusterAndProxies(runDir, this.request.cluster);
+    else await this.#startBrokerAndProxy(runDir);
     const broker = this.broker!;
     const proxies = this.proxies!;
     throwIfAborted();
@@ -64,6 +70,7 @@ export class Rig {
       historyDir: join(runDir, 'history'),
       dataDir: join(runDir, 'data'),
       endpoints: { ...proxies.endpoints((host, port) => broker.amqpUrl(host, port)), directUrl: broker.amqpUrl() },
+      ...(this.cluster ? { cluster: { nodes: this.cluster.nodes.length } } : {}),
       flaws: this.request.flaws,
       settings: this.request.settings,
     };
@@ -115,6 +122,27 @@ export class Rig {
     }
   }
 
+  /**
+   * A cluster in its private network, and a proxy pair per node started once the nodes' addresses
+   * are known. Nodes live in namespaces of their own, so no port of theirs can clash with the host's.
+   */
+  async #startClusterAndProxies(runDir: string, nodes: number): Promise<void> {
+    const cluster = (this.cluster = await this.#step('cluster', () => StartedRabbitCluster.start({ dir: join(runDir, 'broker'), nodes })));
+    this.broker = cluster.nodes[0]!;
+    this.request.log(
+      `cluster of ${nodes} nodes formed in ${cluster.formationSeconds} s: ${cluster.nodes.map((n) => n.nodeName).join(', ')}`,
+    );
+    await this.#step('proxy', async () => {
+      const [first, ...others] = cluster.nodes;
+      this.proxies = await StartedProxyEnv.start({
+        brokerHost: first!.host,
+        brokerPort: first!.amqpPort,
+        otherNodes: others.map((n) => ({ host: n.host, port: n.amqpPort })),
+        logFile: join(runDir, 'logs', 'toxiproxy.log'),
+      });
+    });
+  }
+
   /** Runs one step and records how long it took, also when it throws. */
   async #step<T>(name: string, run: () => Promise<T>): Promise<T> {
     const begun = performance.now();
@@ -129,7 +157,7 @@ export class Rig {
   scrapeTargets(): ScrapeTargetGroup[] {
     const targetJobs = Object.entries(this.started?.metrics ?? {}).map(([job, targets]) => ({ job, targets: [...targets] }));
     return [
-      ...(this.broker ? brokerScrapeTargets(this.broker) : []),
+      ...(this.cluster ? brokerScrapeTargets(...this.cluster.nodes) : this.broker ? brokerScrapeTargets(this.broker) : []),
       // The proxy's byte counters (Toxiproxy's -proxy-metrics names), for the dashboards' traffic panel.
       ...(this.proxies ? proxyScrapeTargets(this.proxies) : []),
       ...targetJobs,
@@ -160,7 +188,8 @@ export class Rig {
       await this.proxies?.resetAll().catch(() => {});
       await this.processes?.stop().catch(() => {});
       await this.proxies?.stop().catch(() => {});
-      await this.broker?.dispose().catch(() => {});
+      if (this.cluster) await this.cluster.dispose().catch(() => {});
+      else await this.broker?.dispose().catch(() => {});
       await this.prometheus?.stop().catch(() => {});
       await this.harnessMetrics?.stop().catch(() => {});
     });

@@ -55,6 +55,7 @@ export async function runCatalogue(request: CatalogueRequest): Promise<Catalogue
         duration: request.duration ?? item.scenario.defaults.duration,
         seed: request.seed,
         flaws: item.flaws,
+        ...(item.scenario.cluster !== undefined ? { cluster: item.scenario.cluster } : {}),
       },
       runsRoot: request.runsRoot,
       signal: request.signal,

@@ -33,6 +33,8 @@ export interface RunResults {
   phases: PhaseRecord[];
   /** Wall-clock ms when the load and the fault schedule began (time 0 of appliedFaults and of the report's timelines). */
   loadStartedAtMs?: number;
+  /** The cluster the run owned (`--cluster`): its nodes, how long it took to form, how it handles partitions. */
+  cluster?: { nodes: string[]; formationSeconds: number; partitionHandling: string };
   /** The rig's steps within setup (broker and proxy side by side), then its teardown (after results.json is written). */
   rigSteps?: PhaseRecord[];
   load?: ClientLoadSummary;

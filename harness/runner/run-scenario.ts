@@ -115,6 +115,8 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       `flaws ${options.flaws.length ? options.flaws.join(',') : 'none'}`,
   );
   status.log(`run directory: ${runDir}`);
+  if (options.cluster !== undefined)
+    status.log(`broker: a cluster of ${options.cluster} RabbitMQ nodes, each in its own network namespace`);
   for (const f of schedule) status.log(`fault schedule: ${f.fault.name} at ${f.at}s for ${f.duration}s: ${f.fault.description}`);
   try {
     const settings = target.resolveSettings ? target.resolveSettings(scenario.settings ?? {}) : { ...scenario.settings };
@@ -124,6 +126,7 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
       target,
       flaws: options.flaws,
       settings,
+      ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
       metrics: { scenario: scenario.name, faults: schedule.map((f) => f.fault.name), rate: options.rate },
       log: clock.log,
       throwIfAborted: () => clock.throwIfAborted(),
@@ -131,11 +134,18 @@ export async function runScenario(request: RunRequest): Promise<RunResults> {
     results.rigSteps = rig.steps;
     await rig.start((note) => status.update({ phase: 'setup', elapsedSeconds: clock.elapsed(), faults: [], note }));
     results.endpoints = rig.endpoints();
+    if (rig.cluster)
+      results.cluster = {
+        nodes: rig.cluster.nodes.map((n) => n.nodeName),
+        formationSeconds: rig.cluster.formationSeconds,
+        partitionHandling: rig.cluster.partitionHandling,
+      };
     // endpoints.json is for the person at the keyboard (it holds the broker password): owner-only. results.json gets them redacted.
     writeFileSync(join(runDir, 'endpoints.json'), JSON.stringify(results.endpoints, null, 2) + '\n', { mode: 0o600 });
 
     const faultEnv: FaultEnv = {
       broker: rig.broker!,
+      ...(rig.cluster ? { cluster: rig.cluster.control() } : {}),
       proxies: rig.proxies!.proxies,
       processes: processControlFor(rig.processes!),
       random: seededRandom(options.seed ^ FAULT_SEED_SALT),

@@ -88,6 +88,8 @@ function blackBoxTarget(spec: TargetJson, targetDir: string, portNames: readonly
         ...fixed(),
         AMQP_PUBLISH_URL: context.endpoints.publishUrl,
         AMQP_CONSUME_URL: context.endpoints.consumeUrl,
+        AMQP_PUBLISH_URLS: (context.endpoints.publishUrls ?? [context.endpoints.publishUrl]).join(','),
+        AMQP_CONSUME_URLS: (context.endpoints.consumeUrls ?? [context.endpoints.consumeUrl]).join(','),
         DATA_DIR: context.dataDir,
         HISTORY_DIR: context.historyDir,
         RUN_DIR: context.runDir,

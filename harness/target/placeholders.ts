@@ -7,6 +7,9 @@
 export const FIXED_PLACEHOLDERS = [
   'AMQP_PUBLISH_URL',
   'AMQP_CONSUME_URL',
+  // With --cluster: every node's URL through its own proxy, comma-separated (one URL on a single broker).
+  'AMQP_PUBLISH_URLS',
+  'AMQP_CONSUME_URLS',
   'DATA_DIR',
   'HISTORY_DIR',
   'RUN_DIR',

@@ -16,6 +16,18 @@ export interface TargetEndpoints {
   consumeUrl: string;
   /** The broker itself, no proxy: for what no fault should touch (e.g. the harness's own reads). */
   directUrl: string;
+  /**
+   * With a cluster (`--cluster N`): one URL per node, each through that node's own proxy, in node
+   * order; the first is `publishUrl` / `consumeUrl`. A client that fails over moves along these
+   * lists. Absent on a single broker.
+   */
+  publishUrls?: readonly string[];
+  consumeUrls?: readonly string[];
+}
+
+/** The cluster a run owns, as a target sees it (absent on a single broker). */
+export interface TargetCluster {
+  nodes: number;
 }
 
 /** What a target gets to decide how to start. */
@@ -26,6 +38,8 @@ export interface TargetStartContext {
   /** Where the target may keep its stores. */
   dataDir: string;
   endpoints: TargetEndpoints;
+  /** Present when the broker is a cluster: a target may then choose replicated queues (the reference uses quorum queues). */
+  cluster?: TargetCluster;
   /** Flaws planted for this run, by name (each one of `Target.flaws`). */
   flaws: readonly string[];
   /** A scenario's changes to the target's shape (instances, speeds, prefetch), as the target understands them. */

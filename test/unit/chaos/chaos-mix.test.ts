@@ -53,6 +53,22 @@ describe('chaos-mix schedule', () => {
     );
   });
 
+  it('adds the cluster faults to the catalogue only when the run owns a cluster', () => {
+    const drawn = (cluster: boolean) => {
+      const names = new Set<string>();
+      for (let seed = 0; seed < 200; seed++)
+        for (const f of chaosMixSchedule(seededRandom(seed), { durationSeconds: 60, cluster })) names.add(f.fault.name);
+      return names;
+    };
+    const clusterFaults = ['leader-kill', 'node-kill', 'node-stop', 'partition-minority'];
+    expect(clusterFaults.filter((n) => drawn(true).has(n))).toEqual(clusterFaults);
+    expect(clusterFaults.filter((n) => drawn(false).has(n))).toEqual([]);
+    // The scenario passes --cluster on: same seed, a schedule drawing from the larger catalogue.
+    const withCluster = chaosMix.faults({ seed: 3, duration: 300, rate: 100, flaws: [], cluster: 3 }).map((f) => f.fault.name);
+    const without = chaosMix.faults({ seed: 3, duration: 300, rate: 100, flaws: [] }).map((f) => f.fault.name);
+    expect(withCluster).not.toEqual(without);
+  });
+
   it('is empty when the run is too short for a fault', () => {
     expect(chaosMixSchedule(seededRandom(1), { durationSeconds: 8 })).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterControl, ClusterNodeControl, FaultEnv } from '../../../chaos/fault.ts';
-import { clusterOf, NoClusterError, pickNode } from '../../../chaos/faults/cluster-env.ts';
+import { clusterOf, FIRST_NODE, NoClusterError, pickNode } from '../../../chaos/faults/cluster-env.ts';
 
 function node(name: string, running = true): ClusterNodeControl {
   const fail = () => Promise.reject(new Error('not in this test'));
@@ -12,7 +12,9 @@ function envWith(nodes: ClusterNodeControl[] | undefined, random = () => 0.99): 
     nodes,
     partition: () => Promise.reject(new Error('not in this test')),
     leaderOf: () => Promise.resolve(undefined),
+    leaders: () => Promise.resolve(new Map()),
     waitUntilWhole: () => Promise.resolve(),
+    waitUntilSeenDown: () => Promise.resolve(),
   };
   return { ...(cluster ? { cluster } : {}), random, log: () => {} } as unknown as FaultEnv;
 }
@@ -39,5 +41,12 @@ describe('cluster fault helpers', () => {
     ).toBe('rabbit@c');
     expect(pickNode(envWith(nodes), 'node-kill', 'rabbit@a').name).toBe('rabbit@a');
     expect(() => pickNode(envWith(nodes), 'node-kill', 'rabbit@b')).toThrow(/no running cluster node named rabbit@b/);
+  });
+
+  it('picks the first node by the name `first`, and refuses it when it is down', () => {
+    expect(pickNode(envWith([node('rabbit@a'), node('rabbit@c')]), 'node-kill', FIRST_NODE).name).toBe('rabbit@a');
+    expect(() => pickNode(envWith([node('rabbit@a', false), node('rabbit@c')]), 'node-kill', FIRST_NODE)).toThrow(
+      /no running cluster node/,
+    );
   });
 });

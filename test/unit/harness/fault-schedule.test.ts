@@ -52,7 +52,12 @@ describe('fault schedule', () => {
     expect(schedule.active).toEqual(['a']);
     await schedule.finished();
     expect(log).toEqual(['a start', 'a started', 'a healed']);
-    expect(events().map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual(['a start', 'a stop']);
+    expect(events().map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual([
+      'a start',
+      'a in-effect',
+      'a healing',
+      'a stop',
+    ]);
     dispose();
   });
 
@@ -140,7 +145,12 @@ describe('fault schedule', () => {
     await new Promise((r) => setTimeout(r, 100));
     await schedule.healAll();
     expect(log).toEqual(['restart start', 'restart started', 'restart healed']);
-    expect(events().map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual(['restart start', 'restart stop']);
+    expect(events().map((e) => (e.kind === 'fault' ? `${e.name} ${e.phase}` : e.kind))).toEqual([
+      'restart start',
+      'restart in-effect',
+      'restart healing',
+      'restart stop',
+    ]);
     dispose();
   });
 

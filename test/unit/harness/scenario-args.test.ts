@@ -18,6 +18,16 @@ describe('scenario command line', () => {
     expect(command).toMatchObject({ kind: 'run', rate: 100, duration: 12, flaws: [], seed: 1, keep: false, checkDashboards: false });
   });
 
+  it('runs the cluster scenarios on the cluster they need, and --cluster on any scenario', () => {
+    expect(parse('node-kill')).toMatchObject({ kind: 'run', cluster: 3, rate: 50 });
+    expect(parse('node-kill', '--cluster', '5')).toMatchObject({ cluster: 5 });
+    expect(parse('chaos-mix', '--cluster', '3')).toMatchObject({ cluster: 3 });
+    expect(parse('broker-kill')).not.toHaveProperty('cluster');
+    expect(() => parse('broker-kill', '--cluster', '2')).toThrow(/--cluster.*3/);
+    expect(() => parse('broker-kill', '--cluster', '9')).toThrow(/--cluster/);
+    expect(() => parse('broker-kill', '--cluster', 'three')).toThrow(UsageError);
+  });
+
   it('takes every option', () => {
     const command = parse(
       'broker-kill',

@@ -326,8 +326,10 @@ describe('metricNames', () => {
 });
 
 describe('optional sources', () => {
-  it('are k6 and Toxiproxy, told apart by metric prefix', () => {
-    expect(OPTIONAL_SOURCES.map((s) => s.name)).toEqual(['k6', 'toxiproxy']);
+  it('are k6, Raft and Toxiproxy, told apart by metric prefix', () => {
+    expect(OPTIONAL_SOURCES.map((s) => s.name)).toEqual(['k6', 'raft', 'toxiproxy']);
+    expect(optionalSourceOf('sum by (instance) (rate(rabbitmq_raft_log_commit_index[1m]))')?.name).toBe('raft');
+    expect(optionalSourceOf('sum(rabbitmq_queue_messages_ready)')).toBeUndefined();
     expect(optionalSourceOf('max(k6_http_req_duration_p99)')?.name).toBe('k6');
     expect(optionalSourceOf('rate(toxiproxy_proxy_sent_bytes_total[1m])')?.name).toBe('toxiproxy');
     expect(optionalSourceOf('max(harness_load_achieved_requests_per_second)')).toBeUndefined();
@@ -357,11 +359,11 @@ describe('optional sources', () => {
   }
 
   it('are skipped, with the reason, when absent from the Prometheus; everything else is still evaluated', async () => {
-    const absent = new FakePrometheus((promql) => (/k6_|toxiproxy|job="toxiproxy"/.test(promql) ? 0 : 1));
+    const absent = new FakePrometheus((promql) => (/k6_|toxiproxy|job="toxiproxy"|rabbitmq_raft_/.test(promql) ? 0 : 1));
     const { checks, skipped } = await runDashboardCheck(absent);
     expect(checks.length + skipped.length).toBe(queries.length);
     expect(checks.every((c) => c.status === 'ok' && c.optionalSource === undefined)).toBe(true);
-    expect(new Set(skipped.map((q) => q.optionalSource))).toEqual(new Set(['k6', 'toxiproxy']));
+    expect(new Set(skipped.map((q) => q.optionalSource))).toEqual(new Set(['k6', 'raft', 'toxiproxy']));
     expect(skipped.length).toBe(queries.filter((q) => q.optionalSource).length);
     // Skipped queries are never sent; each source's presence is asked once per dashboard that has its panels.
     for (const q of skipped) expect(absent.asked).not.toContain(q.promql);
@@ -369,6 +371,7 @@ describe('optional sources', () => {
     const text = describeSkipped(skipped);
     expect(text).toMatch(/^skipped \d+ k6 queries: no k6 series in this Prometheus/m);
     expect(text).toMatch(/^skipped 2 toxiproxy queries: no toxiproxy scrape target up/m);
+    expect(text).toMatch(/^skipped 4 raft queries: no Raft series in this Prometheus: only quorum queues have them/m);
   });
 
   it('are evaluated like any query when present, and fail like any query when their series are missing', async () => {
