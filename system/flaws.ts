@@ -21,6 +21,12 @@ export const FLAWS = {
     'after a setTimeout counted in process memory; a crash during the delay loses the message',
   'no-idempotency': 'effects applied again on redelivery: payments charge twice, inventory reserves twice, notifications send twice',
   'drop-malformed': 'a message the worker cannot parse is acked and dropped (logged) instead of rejected into the dead-letter queue',
+  'classic-in-cluster':
+    'in a cluster, classic (non-replicated) durable queues instead of quorum queues: each lives on the node whose client declared it first, ' +
+    'so killing or partitioning that node loses or blocks what it holds (on a single broker the queues are classic anyway: no change)',
+  'single-node-client':
+    'clients know only the first node of a cluster and never fail over: they reconnect, to that node alone, ' +
+    'so while it is down or cut off the process stays disconnected though the rest of the cluster serves',
 } as const satisfies Record<string, string>;
 
 export type FlawName = keyof typeof FLAWS;

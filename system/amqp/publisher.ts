@@ -1,4 +1,4 @@
-import type { ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import { InstrumentedPublisher, type HistoryRecorder, type Outcome, type PublishCause } from '../../instrument/index.ts';
 import type { OutgoingMessage } from '../messages.ts';
 import { systemMetrics, type PublishOutcome } from '../metrics/system-metrics.ts';
@@ -11,6 +11,8 @@ export interface PublisherOptions {
   /** false = the `transient` flaw. */
   persistent: boolean;
   confirmTimeoutMs: number;
+  /** On a cluster: a nack retires the publishing channel for a fresh one (see `#renew`). */
+  renewChannelOnNack?: boolean;
 }
 
 export interface PublishResult {
@@ -39,6 +41,11 @@ export class Publisher {
   readonly #options: PublisherOptions;
   readonly #publisher: InstrumentedPublisher;
   readonly #count: Readonly<Record<PublishOutcome, () => void>>;
+  /** The connection and channel publishes go to, and how many channels it has had (a nack renews at most the one it came on). */
+  #model: ChannelModel | null = null;
+  #channel: Channel | null = null;
+  #generation = 0;
+  #renewing = false;
 
   constructor(options: PublisherOptions) {
     this.#options = options;
@@ -54,12 +61,51 @@ export class Publisher {
   async attach(model: ChannelModel, topology: TopologyOptions): Promise<void> {
     const channel = this.#options.confirms ? await model.createConfirmChannel() : await model.createChannel();
     await assertTopology(channel, topology);
-    channel.on('error', () => {});
-    this.#publisher.use(channel);
+    this.#use(model, channel);
   }
 
   detach(): void {
+    this.#model = null;
+    this.#channel = null;
+    this.#generation++;
     this.#publisher.release();
+  }
+
+  #use(model: ChannelModel, channel: Channel): void {
+    channel.on('error', () => {});
+    this.#model = model;
+    this.#channel = channel;
+    this.#generation++;
+    this.#publisher.use(channel);
+  }
+
+  /**
+   * Publishes go to a fresh confirm channel on the same connection from now on. Why: on RabbitMQ
+   * 3.10 a channel whose first publish to a quorum queue comes while that queue has no leader (its
+   * leader's node just died, the election takes a few hundred ms) is nacked, and that channel goes
+   * on being nacked for the queue long after a new leader is elected (seen for 15 s and more, every
+   * time), while a fresh channel is confirmed at once (test/integration/system-cluster). A client
+   * that fails over lands in exactly that window. The old channel stays open for a confirm timeout,
+   * so what it still has in flight gets its answer (a late nack there counts as in doubt: its
+   * channel is no longer the publisher's).
+   */
+  #renew(generation: number): void {
+    const model = this.#model;
+    const retired = this.#channel;
+    if (!model || !retired || generation !== this.#generation || this.#renewing) return;
+    this.#renewing = true;
+    model
+      .createConfirmChannel()
+      .then(
+        (channel) => {
+          if (this.#model !== model || generation !== this.#generation) return void channel.close().catch(() => {});
+          this.#use(model, channel);
+          setTimeout(() => void retired.close().catch(() => {}), this.#options.confirmTimeoutMs).unref();
+        },
+        // The connection is going: its recovery brings a new channel anyway.
+        () => {},
+      )
+      .finally(() => (this.#renewing = false));
   }
 
   async publish(message: OutgoingMessage): Promise<PublishResult> {
@@ -73,8 +119,10 @@ export class Publisher {
       headers: { ...message.headers, 'x-order-id': message.orderId },
       ...(message.expirationMs !== undefined ? { expiration: String(Math.max(0, Math.round(message.expirationMs))) } : {}),
     };
+    const generation = this.#generation;
     const report = await this.#publisher.publish(message.exchange, message.routingKey, content, properties, { orderId: message.orderId });
     this.#count[COUNTED_AS[report.cause]]();
+    if (report.cause === 'nacked' && this.#options.renewChannelOnNack) this.#renew(generation);
     return { outcome: report.outcome, ...(report.error ? { error: report.error } : {}) };
   }
 }

@@ -13,9 +13,10 @@ export async function startPublishing(runtime: ProcessRuntime): Promise<Publishe
     confirms: !flaws.has('no-confirms'),
     persistent: !flaws.has('transient'),
     confirmTimeoutMs: config.confirmTimeoutMs,
+    renewChannelOnNack: config.cluster,
   });
   const connection = await openManagedConnection({
-    url: config.publishUrl,
+    url: config.publishUrls.length ? config.publishUrls : config.publishUrl,
     name: `${config.instance} publish`,
     heartbeatSeconds: config.heartbeatSeconds,
     flaws: config.flaws,
@@ -27,7 +28,14 @@ export async function startPublishing(runtime: ProcessRuntime): Promise<Publishe
   return publisher;
 }
 
-/** The topology every process of this system declares: the same everywhere, or the broker refuses the redeclaration. */
+/**
+ * The topology every process of this system declares: the same everywhere, or the broker refuses
+ * the redeclaration. Quorum queues on a cluster, except with `classic-in-cluster` (the flaw) and
+ * with `transient`: a quorum queue is always durable (RabbitMQ refuses a non-durable one), so the
+ * transient flaw keeps classic non-durable queues on a cluster too, and stays the defect it names.
+ */
 export function topologyOptions(config: SystemProcessConfig): TopologyOptions {
-  return { durableQueues: !config.flaws.includes('transient'), deadLetterExchange: !config.flaws.includes('no-dlx') };
+  const durableQueues = !config.flaws.includes('transient');
+  const quorum = config.cluster && durableQueues && !config.flaws.includes('classic-in-cluster');
+  return { durableQueues, deadLetterExchange: !config.flaws.includes('no-dlx'), queueType: quorum ? 'quorum' : 'classic' };
 }

@@ -19,6 +19,8 @@ import type { Channel } from 'amqplib';
  * bound and a gap in it is recorded, not silent. No order depends on it.
  * Every process declares all of it on every (re)connect, so publishes are routable whichever
  * process reconnects first after a broker restart.
+ * On a cluster every queue is a quorum queue (replicated, survives the loss of a minority of nodes);
+ * on a single broker they are classic (see queueDeclarations).
  */
 
 export const EXCHANGES = {
@@ -115,31 +117,78 @@ export interface TopologyOptions {
   durableQueues: boolean;
   /** false = the `no-dlx` flaw: work queues without a dead-letter exchange. */
   deadLetterExchange: boolean;
+  /** `quorum` on a cluster (replicated on every node); `classic` (the default) on a single broker. */
+  queueType?: 'classic' | 'quorum';
 }
 
-export async function assertTopology(channel: Channel, options: TopologyOptions): Promise<void> {
+/** Options no broker would accept together (a programming error, not a run's condition). */
+export class TopologyOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopologyOptionsError';
+  }
+}
+
+/** One queue as the system declares it. */
+export interface QueueDeclaration {
+  queue: string;
+  options: { durable: boolean; arguments: Record<string, unknown> };
+}
+
+/**
+ * Every queue the system declares, in declaration order. On a cluster they are quorum queues, and
+ * a quorum queue dead-letters at most once unless told otherwise: a dead letter whose target is
+ * briefly unavailable (its leader moving after a node loss) would be dropped. So the work queues
+ * and the delay queues (whose dead-lettering *is* the retry) dead-letter at least once, which
+ * RabbitMQ only honours with `x-overflow: reject-publish` (any other overflow silently falls back
+ * to at most once; none of these queues has a length limit, so nothing is ever refused). The audit
+ * feed keeps its `drop-head` bound and so dead-letters at most once, said explicitly: it is
+ * best-effort by design, and at least once would mean `reject-publish`, refusing new entries
+ * instead of dropping the oldest. Quorum queues are always durable, so `durableQueues` false (the
+ * `transient` flaw) is only ever asked of classic queues (system/amqp/publishing.ts).
+ */
+export function queueDeclarations(options: TopologyOptions): QueueDeclaration[] {
+  const quorum = options.queueType === 'quorum';
+  if (quorum && !options.durableQueues)
+    throw new TopologyOptionsError('quorum queues are always durable: non-durable queues must be classic');
+  const type = quorum ? { 'x-queue-type': 'quorum' } : {};
+  const atLeastOnce = quorum ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {};
+  const declare = (queue: string, args: Record<string, unknown>): QueueDeclaration => ({
+    queue,
+    options: { durable: options.durableQueues, arguments: { ...type, ...args } },
+  });
+  const toDeadLetters = { 'x-dead-letter-exchange': EXCHANGES.deadLetter.name, 'x-dead-letter-routing-key': ROUTING_KEYS.deadLetter };
+  const out: QueueDeclaration[] = [];
+  for (const queue of WORK_QUEUES) {
+    const maxLength = BOUNDED_QUEUES[queue];
+    const bounded = maxLength !== undefined;
+    const deadLettering = options.deadLetterExchange
+      ? { ...toDeadLetters, ...(quorum ? (bounded ? { 'x-dead-letter-strategy': 'at-most-once' } : atLeastOnce) : {}) }
+      : {};
+    out.push(declare(queue, { ...deadLettering, ...(bounded ? { 'x-max-length': maxLength, 'x-overflow': 'drop-head' } : {}) }));
+    for (const [k, delayMs] of RETRY_DELAYS_MS.entries())
+      out.push(
+        declare(retryQueue(queue, k + 1), {
+          'x-message-ttl': delayMs,
+          'x-dead-letter-exchange': DEFAULT_EXCHANGE,
+          'x-dead-letter-routing-key': queue,
+          ...atLeastOnce,
+        }),
+      );
+  }
+  out.push(declare(QUEUES.deadLetter, {}));
+  return out;
+}
+
+/** Declares exchanges, queues and bindings; the consumers ask nothing a quorum queue refuses (per-consumer prefetch, no exclusive consumers). */
+export async function assertTopology(
+  channel: Pick<Channel, 'assertExchange' | 'assertQueue' | 'bindQueue'>,
+  options: TopologyOptions,
+): Promise<void> {
   for (const exchange of Object.values(EXCHANGES)) {
     await channel.assertExchange(exchange.name, exchange.type, { durable: true });
   }
-  for (const queue of WORK_QUEUES) {
-    const maxLength = BOUNDED_QUEUES[queue];
-    await channel.assertQueue(queue, {
-      durable: options.durableQueues,
-      arguments: {
-        ...(options.deadLetterExchange
-          ? { 'x-dead-letter-exchange': EXCHANGES.deadLetter.name, 'x-dead-letter-routing-key': ROUTING_KEYS.deadLetter }
-          : {}),
-        ...(maxLength !== undefined ? { 'x-max-length': maxLength, 'x-overflow': 'drop-head' } : {}),
-      },
-    });
-    for (const [k, delayMs] of RETRY_DELAYS_MS.entries()) {
-      await channel.assertQueue(retryQueue(queue, k + 1), {
-        durable: options.durableQueues,
-        arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': DEFAULT_EXCHANGE, 'x-dead-letter-routing-key': queue },
-      });
-    }
-  }
-  await channel.assertQueue(QUEUES.deadLetter, { durable: options.durableQueues });
+  for (const { queue, options: queueOptions } of queueDeclarations(options)) await channel.assertQueue(queue, queueOptions);
   for (const b of BINDINGS) await channel.bindQueue(b.queue, b.exchange, b.pattern);
 }
 

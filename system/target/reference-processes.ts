@@ -35,6 +35,7 @@ export async function referenceProcesses(
       instance,
       publishUrl: context.endpoints.publishUrl,
       consumeUrl: context.endpoints.consumeUrl,
+      ...clusterEndpoints(context),
       dataDir: context.dataDir,
       historyFile: join(context.historyDir, `${instance}.jsonl`),
       flaws: [...spec.flaws],
@@ -54,6 +55,16 @@ export async function referenceProcesses(
       ready: { kind: 'json-line' },
     };
   });
+}
+
+/** On a cluster: every node's URL (the connections fail over along them) and quorum queues; nothing on a single broker. */
+export function clusterEndpoints(context: TargetStartContext): Pick<SystemProcessConfigInput, 'publishUrls' | 'consumeUrls' | 'cluster'> {
+  const { publishUrls, consumeUrls } = context.endpoints;
+  return {
+    ...(publishUrls?.length ? { publishUrls: [...publishUrls] } : {}),
+    ...(consumeUrls?.length ? { consumeUrls: [...consumeUrls] } : {}),
+    ...(context.cluster ? { cluster: true } : {}),
+  };
 }
 
 /** A worker's prefetch and concurrency: a role's concurrency brings its prefetch along, unless one prefetch is set for all. */

@@ -35,7 +35,7 @@ export async function runWorker(runtime: ProcessRuntime, handlers: (runtime: Pro
     onChannelLost: () => recycle(),
   });
   const connection = await openManagedConnection({
-    url: config.consumeUrl,
+    url: config.consumeUrls.length ? config.consumeUrls : config.consumeUrl,
     name: `${config.instance} consume`,
     heartbeatSeconds: config.heartbeatSeconds,
     flaws: config.flaws,
