@@ -66,7 +66,9 @@ describe('cluster faults', () => {
 
     const partition = partitionMinority();
     await partition.start(env);
-    const cutOff = /: (\S+) cut off/.exec(log.at(-1)!)![1]!;
+    // In effect once the majority has noticed: the start resolves only then, and says so.
+    const cutOff = /: (\S+) cut off/.exec(log.find((l) => l.includes(' cut off from '))!)![1]!;
+    expect(log.at(-1)).toMatch(new RegExp(`see ${cutOff.replace(/\./g, '\\.')} down$`));
     const other = c.nodes.find((n) => n.nodeName !== cutOff)!;
     await until('the majority sees the cut-off node gone', 60_000, async () => {
       const seen = (await c.runningNodes()).get(other.nodeName) ?? [];
