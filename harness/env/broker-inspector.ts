@@ -40,9 +40,14 @@ export class BrokerInspector {
     this.#auth = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   }
 
-  async queues(): Promise<QueueState[]> {
+  /**
+   * `leaders`: also each quorum queue's leader. Only a cluster run asks: with the `leader` column
+   * the management API answers so much more slowly that a 500 orders/s broker-kill run sampling it
+   * once a second lost a tenth of its throughput (dropped 885-1,095 requests instead of under 230).
+   */
+  async queues(options: { leaders?: boolean } = {}): Promise<QueueState[]> {
     const rows = await this.#get<Record<string, unknown>[]>(
-      '/api/queues?columns=name,messages_ready,messages_unacknowledged,consumers,leader',
+      `/api/queues?columns=name,messages_ready,messages_unacknowledged,consumers${options.leaders ? ',leader' : ''}`,
     );
     return rows.map((q) => ({
       name: String(q.name),

@@ -67,7 +67,7 @@ export const OPTIONAL_SOURCES: readonly OptionalSource[] = [
     metricPrefix: 'rabbitmq_raft_',
     presence: 'count({__name__=~"rabbitmq_raft_.+", origin=~"$origin", scenario=~"$scenario", run=~"$run"})',
     absentBecause:
-      'no Raft series in this Prometheus: only quorum queues have them, and the reference declares those on a cluster (--cluster 3)',
+      'no Raft series in this Prometheus: the broker serves none (rabbitmq_prometheus exposes its Ra systems; quorum queues, which the reference declares on a cluster, make them move)',
   },
   {
     name: 'toxiproxy',

@@ -44,7 +44,7 @@ export function startBrokerSampler(
     const t = Date.now();
     if (!isRunning()) return write({ t, reachable: false });
     sampling = true;
-    Promise.all([inspector.queues(), inspector.channels(), cluster ? inspector.runningNodes() : undefined])
+    Promise.all([inspector.queues({ leaders: cluster }), inspector.channels(), cluster ? inspector.runningNodes() : undefined])
       .then(([queues, channels, runningNodes]) => {
         const consuming = channels.filter((c) => c.consumerCount > 0);
         channelSamples.push(...consuming);

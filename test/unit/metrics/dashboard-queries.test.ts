@@ -371,7 +371,7 @@ describe('optional sources', () => {
     const text = describeSkipped(skipped);
     expect(text).toMatch(/^skipped \d+ k6 queries: no k6 series in this Prometheus/m);
     expect(text).toMatch(/^skipped 2 toxiproxy queries: no toxiproxy scrape target up/m);
-    expect(text).toMatch(/^skipped 4 raft queries: no Raft series in this Prometheus: only quorum queues have them/m);
+    expect(text).toMatch(/^skipped 4 raft queries: no Raft series in this Prometheus: the broker serves none/m);
   });
 
   it('are evaluated like any query when present, and fail like any query when their series are missing', async () => {
