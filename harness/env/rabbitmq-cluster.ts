@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StartedPrivateNetwork, type NetworkHost } from '../../chaos/cluster/private-network.ts';
 import type { ClusterControl, ClusterNodeControl } from '../../chaos/fault.ts';
+import { BrokerInspector } from './broker-inspector.ts';
 import { sleep } from './child-exit.ts';
 import { findRabbitMq } from './rabbitmq-binary.ts';
 import type { ClusterTerms } from './rabbitmq-boot-files.ts';
@@ -105,12 +106,10 @@ export class StartedRabbitCluster {
       this.nodes
         .filter((n) => n.running)
         .map(async (n) => {
-          const rows = await getJson<{ name: string; running: boolean }[]>(n, '/api/nodes?columns=name,running').catch(() => undefined);
-          if (rows)
-            seen.set(
-              n.nodeName,
-              rows.filter((r) => r.running).map((r) => r.name),
-            );
+          const running = await inspectorOf([n])
+            .runningNodes()
+            .catch(() => undefined);
+          if (running) seen.set(n.nodeName, running);
         }),
     );
     return seen;
@@ -185,20 +184,17 @@ export class StartedRabbitCluster {
 
   /** The node leading a quorum queue, as the first node that answers says; undefined when none answers or none leads. */
   async leaderOf(queue: string): Promise<string | undefined> {
-    for (const node of this.nodes.filter((n) => n.running)) {
-      const row = await getJson<{ leader?: string }>(node, `/api/queues/%2F/${encodeURIComponent(queue)}`).catch(() => undefined);
-      if (row) return row.leader;
-    }
-    return undefined;
+    return (await this.leaders()).get(queue);
   }
 
   /** Every quorum queue's leader, as the first node that answers says (empty when none answers). */
   async leaders(): Promise<Map<string, string>> {
-    for (const node of this.nodes.filter((n) => n.running)) {
-      const rows = await getJson<{ name: string; leader?: string }[]>(node, '/api/queues?columns=name,leader').catch(() => undefined);
-      if (rows) return new Map(rows.flatMap((r) => (typeof r.leader === 'string' ? [[r.name, r.leader] as const] : [])));
-    }
-    return new Map();
+    const running = this.nodes.filter((n) => n.running);
+    if (running.length === 0) return new Map();
+    const queues = await inspectorOf(running)
+      .queues({ leaders: true })
+      .catch(() => []);
+    return new Map(queues.flatMap((q) => (q.leader !== undefined ? [[q.name, q.leader] as const] : [])));
   }
 
   async dispose(): Promise<void> {
@@ -211,11 +207,11 @@ export class StartedRabbitCluster {
   }
 }
 
-async function getJson<T>(node: StartedRabbitNode, path: string): Promise<T> {
-  const response = await fetch(node.managementUrl + path, {
-    headers: { authorization: `Basic ${Buffer.from(`${node.user}:${node.password}`).toString('base64')}` },
-    signal: AbortSignal.timeout(2_000),
-  });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
+/** The management API of these nodes (the first that answers), as the rest of the harness reads it. */
+function inspectorOf(nodes: readonly StartedRabbitNode[]): BrokerInspector {
+  return new BrokerInspector(
+    nodes.map((n) => n.managementUrl),
+    nodes[0]!.user,
+    nodes[0]!.password,
+  );
 }
